@@ -1,0 +1,126 @@
+"""The ``journeysim`` command line: thin wrappers that parse, call the library, print, exit.
+
+Exit codes everywhere: 0 clean, 1 findings broke a gate, 2 usage or scenario error. Errors print
+without a Python traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from simulator import __version__
+from simulator.errors import JourneySimError, ScenarioError
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """Maps journeysim's own errors to exit code 2 with a clean message."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except JourneySimError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(str(exc) if isinstance(exc, ScenarioError) else f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="journeysim")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Simulate multi-channel marketing journeys before launch.
+
+    journeysim replays a synthetic population through your journeys while the CRM, CDP,
+    orchestrator and email/SMS/push systems sync their copies of each customer with realistic
+    latency, batches, failures and outages, and flags race conditions, stage-change propagation
+    misses, overlaps, broken caps, quiet hours and consent violations with their root cause.
+
+    Exit codes: 0 clean, 1 a gate failed, 2 usage or scenario error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value before validating, e.g. --set population.size=500 (repeatable).")
+def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+    """Check scenario files: every error at once, with key path, line and a fix.
+
+    Prints 'OK <file>: N journeys, M steps, K sync links' per valid file. Exits 0 when all are
+    valid, 2 otherwise.
+    """
+    from simulator.scenario.load import load_scenario
+
+    failed = 0
+    for path in scenarios:
+        try:
+            sc = load_scenario(path, list(overrides))
+        except ScenarioError as exc:
+            failed += 1
+            click.echo(exc.format(), err=True)
+            continue
+        click.echo(f"OK {path}: {_plural(len(sc.journeys), 'journey')}, {_plural(sc.step_count, 'step')}, "
+                   f"{_plural(len(sc.sync), 'sync link')}")
+    if failed:
+        click.echo(f"{failed} of {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} invalid", err=True)
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of the scenario format, for editors.
+
+    With the YAML language server (VS Code's YAML extension and others), save it and put
+    '# yaml-language-server: $schema=journeysim.schema.json' at the top of a scenario file to get
+    completion and inline errors.
+    """
+    from simulator.scenario.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from simulator.fileio import atomic_write_text
+
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path, force: bool) -> None:
+    """Write a starter scenario and a starter UAT feature into DIRECTORY.
+
+    The scenario validates as written; edit it, then run 'journeysim validate'.
+    """
+    from simulator.starter import write_starter
+
+    for path in write_starter(directory, force=force):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: journeysim validate {directory / 'scenario.yaml'}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="journeysim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,570 @@
+"""The frozen scenario model: the scenario format's keys, types and defaults in one declared place.
+
+Pydantic models with ``extra='forbid'`` (unknown keys are errors) and ``frozen=True``. Values are
+parsed into the units the engine uses: durations and latencies in **seconds** (float), times as
+aware UTC datetimes, throughputs in messages per second, clock times in seconds after local
+midnight, distributions as sampler objects, conditions as compiled :class:`Condition` objects.
+Cross-references (a ``goto`` to a step, a ``send`` of a message, a field a journey reads) are
+checked afterwards by :mod:`simulator.scenario.semantics`, which sees the whole scenario.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from simulator.errors import ConditionError
+from simulator.scenario.conditions import Condition, compile_condition
+from simulator.scenario.distributions import Distribution, DistributionError, parse_distribution
+from simulator.scenario.units import (
+    parse_clock,
+    parse_duration,
+    parse_probability,
+    parse_throughput,
+    parse_time,
+    parse_timezone,
+)
+from simulator.scenario.vocabulary import CHANNELS, FINDING_KINDS, SEVERITIES, SYSTEM_KINDS
+
+__all__ = [
+    "Scenario",
+    "Population",
+    "Behaviour",
+    "ChannelBehaviour",
+    "ExogenousEvent",
+    "System",
+    "SyncLink",
+    "Outage",
+    "Policies",
+    "QuietHours",
+    "FrequencyCap",
+    "Message",
+    "Journey",
+    "Entry",
+    "ReEntry",
+    "ExitWhen",
+    "Step",
+    "BranchArm",
+    "WaitUntil",
+    "Gate",
+]
+
+
+def _parsed(parse, kind: str, schema: dict[str, Any]):
+    """An annotated type whose validator is ``parse`` with errors turned into clean messages."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return parse(value)
+        except DistributionError as exc:
+            raise PydanticCustomError(kind, "{msg}", {"msg": str(exc), "subpath": tuple(exc.subpath)}) from None
+        except ConditionError as exc:
+            raise PydanticCustomError(kind, "{msg}", {"msg": exc.message, "column": exc.column or 0}) from None
+        except (ValueError, TypeError) as exc:
+            raise PydanticCustomError(kind, "{msg}", {"msg": str(exc)}) from None
+
+    return PlainValidator(validate), WithJsonSchema(schema)
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*[smhdw]\s*)+$", "examples": ["90s", "30m", "4h", "2d", "1w"]},
+        {"type": "number", "minimum": 0},
+    ],
+    "description": "A duration: seconds as a number, or a string such as 90s, 30m, 4h, 2d, 1w, 1h30m.",
+}
+_DIST_SCHEMA = {
+    "anyOf": [
+        {"type": ["string", "number"], "description": "a fixed value"},
+        {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
+            "fixed": {"type": ["string", "number"]},
+            "exponential": {"type": "object", "properties": {"mean": {}}, "required": ["mean"]},
+            "uniform": {"type": "object", "properties": {"low": {}, "high": {}}, "required": ["low", "high"]},
+            "lognormal": {"type": "object", "properties": {"median": {}, "p95": {}, "mu": {}, "sigma": {}}},
+            "normal": {"type": "object", "properties": {"mean": {}, "sd": {}}, "required": ["mean", "sd"]},
+            "empirical": {"type": "array", "minItems": 1},
+            "choice": {"type": "object", "additionalProperties": {"type": "number"}},
+            "bernoulli": {"type": "number", "minimum": 0, "maximum": 1},
+            "faker": {"type": "string"},
+        }, "additionalProperties": False},
+    ],
+    "description": "A distribution as a one-key map, e.g. {lognormal: {median: 20m, p95: 3h}}.",
+}
+
+Duration = Annotated[float, *_parsed(parse_duration, "duration", _DURATION_SCHEMA)]
+Time = Annotated[datetime, *_parsed(parse_time, "time", {
+    "type": "string", "format": "date-time", "description": "ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z"})]
+Clock = Annotated[int, *_parsed(parse_clock, "clock", {
+    "type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "a local clock time HH:MM, quoted"})]
+Throughput = Annotated[float, *_parsed(parse_throughput, "throughput", {
+    "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?/[smhd]$"}, {"type": "number", "exclusiveMinimum": 0}],
+    "description": "messages per unit: 50/s, 3000/m, 100/h, 10000/d"})]
+Probability = Annotated[float, *_parsed(parse_probability, "probability", {
+    "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}],
+    "description": "a probability from 0 to 1, or a percentage such as 35%"})]
+TimeZoneName = Annotated[str, *_parsed(lambda v: str(parse_timezone(v).key), "timezone", {
+    "type": "string", "description": "an IANA time zone such as America/New_York"})]
+DurationDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "duration"), "distribution", _DIST_SCHEMA)]
+AttributeDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "attribute"), "distribution", _DIST_SCHEMA)]
+ConditionText = Annotated[Condition, *_parsed(compile_condition, "condition", {
+    "type": "string", "description": "a condition, e.g. stage == 'B' and lifetime_value > 100"})]
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)]
+FieldName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=100)]
+Channel = Literal["email", "sms", "push", "in_app", "whatsapp"]
+assert Channel.__args__ == CHANNELS  # type: ignore[attr-defined]
+Scalar = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    """Base of every scenario model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+
+
+# --------------------------------------------------------------------------- population
+
+
+class ChannelBehaviour(Strict):
+    """How customers react to a delivered message on one channel."""
+
+    open: Probability = 0.0
+    open_delay: DurationDist = Field(default_factory=lambda: parse_distribution({"lognormal": {"median": "2h", "p95": "20h"}}))
+    click: Probability = 0.0
+    click_delay: DurationDist = Field(default_factory=lambda: parse_distribution({"exponential": {"mean": "10m"}}))
+    click_given_open: Probability = 0.0
+
+
+class Behaviour(Strict):
+    """Reactions to delivered messages, per channel, and fatigue-driven opt-outs."""
+
+    email: ChannelBehaviour = ChannelBehaviour()
+    sms: ChannelBehaviour = ChannelBehaviour()
+    push: ChannelBehaviour = ChannelBehaviour()
+    in_app: ChannelBehaviour = ChannelBehaviour()
+    whatsapp: ChannelBehaviour = ChannelBehaviour()
+    unsubscribe_per_message: dict[Channel, Probability] = {}
+
+
+class Once(Strict):
+    probability: Probability = 1.0
+    at: DurationDist
+
+
+class Poisson(Strict):
+    rate_per_day: float = Field(ge=0)
+
+
+class After(Strict):
+    event: Name
+    probability: Probability = 1.0
+    delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+
+
+class ExogenousEvent(Strict):
+    """Customer behaviour outside the journeys: happens at ``origin`` and changes truth at once."""
+
+    name: Name
+    origin: Name
+    once: Once | None = None
+    poisson: Poisson | None = None
+    after: After | None = None
+    when: ConditionText | None = None
+    sets: dict[FieldName, Scalar] = {}
+    opts_out: list[Channel] = []
+    opts_in: list[Channel] = []
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> ExogenousEvent:
+        given = [k for k in ("once", "poisson", "after") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "an event needs exactly one of 'once', 'poisson' or 'after' to say when it happens"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class Population(Strict):
+    size: int = Field(default=1000, ge=0)
+    timezones: dict[TimeZoneName, Probability] = {}
+    attributes: dict[FieldName, AttributeDist] = {}
+    consent: dict[Channel, Probability] = {}
+    behaviour: Behaviour = Behaviour()
+    events: list[ExogenousEvent] = []
+
+
+# --------------------------------------------------------------------------- systems and sync
+
+
+class System(Strict):
+    kind: Literal["source", "crm", "cdp", "orchestrator", "warehouse", "channel", "other"]
+    channel: Channel | None = None
+    throughput: Throughput | None = None
+    delivery_delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    owns: list[FieldName] = []
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _channel_fields(self) -> System:
+        if self.kind == "channel" and self.channel is None:
+            raise ValueError(f"a channel system needs 'channel:' (one of {', '.join(CHANNELS)})")
+        if self.kind != "channel" and self.channel is not None:
+            raise ValueError(f"'channel:' is only for kind: channel (this system is kind: {self.kind})")
+        if self.kind != "channel" and self.throughput is not None:
+            raise ValueError("'throughput:' is only for kind: channel")
+        return self
+
+
+class Outage(Strict):
+    start: Time
+    duration: Duration
+    on_outage: Literal["queue", "drop"] = "queue"
+
+
+class SyncLink(Strict):
+    """One direction of data flow between two systems (see DESIGN.md "Sync link")."""
+
+    name: Name | None = None
+    from_: Name = Field(alias="from")
+    to: Name
+    fields: list[str] = Field(min_length=1)
+    mode: Literal["stream", "batch"] = "stream"
+    latency: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    every: Duration | None = None
+    offset: Duration = 0.0
+    at: Clock | list[Clock] | None = None
+    timezone: TimeZoneName = "UTC"
+    duration: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    failure_rate: Probability = 0.0
+    retry_after: Duration | None = None
+    outages: list[Outage] = []
+    apply: Literal["arrival", "version"] = "arrival"
+
+    @model_validator(mode="after")
+    def _mode_keys(self) -> SyncLink:
+        given = self.model_fields_set
+        if self.mode == "batch":
+            if (self.every is None) == (self.at is None):
+                raise ValueError("a batch link needs exactly one of 'every' (e.g. every: 4h) or 'at' (e.g. at: \"02:00\")")
+            if self.every is not None and self.every <= 0:
+                raise ValueError("'every' must be longer than 0s")
+        else:
+            wrong = sorted({"every", "offset", "at", "duration"} & given)
+            if wrong:
+                raise ValueError(f"{', '.join(wrong)} only apply to mode: batch (this link is mode: stream)")
+        if self.from_ == self.to:
+            raise ValueError(f"a link cannot sync '{self.to}' to itself")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The link's display name: its ``name`` or ``from->to``."""
+        return self.name or f"{self.from_}->{self.to}"
+
+    @property
+    def clock_times(self) -> tuple[int, ...]:
+        """Daily run times (seconds after midnight in ``timezone``) of an ``at`` batch link."""
+        if self.at is None:
+            return ()
+        return tuple(sorted(self.at if isinstance(self.at, list) else [self.at]))
+
+
+# --------------------------------------------------------------------------- policies
+
+
+class QuietHours(Strict):
+    from_: Clock = Field(alias="from")
+    to: Clock
+    channels: list[Channel] = ["sms", "push"]
+    action: Literal["hold", "drop"] = "hold"
+
+
+class FrequencyCap(Strict):
+    channel: Literal["any", "email", "sms", "push", "in_app", "whatsapp"]
+    max: int = Field(ge=0)
+    per: Duration
+    window: Literal["sliding", "calendar"] = "sliding"
+
+
+class Policies(Strict):
+    consent_required: list[Channel] = list(CHANNELS)
+    quiet_hours: QuietHours | None = None
+    frequency_caps: list[FrequencyCap] = []
+    collision_window: Duration | None = None
+    priority: list[Name] = []
+    on_cap: Literal["drop", "defer"] = "drop"
+    cap_counter_lag: Duration = 0.0
+
+
+# --------------------------------------------------------------------------- messages and journeys
+
+
+class Message(Strict):
+    channel: Channel
+    subject: str | None = None
+    title: str | None = None
+    body: str = ""
+    tags: list[str] = []
+    valid_for: Duration | None = None
+    system: Name | None = None
+
+
+class Entry(Strict):
+    """How customers enter: ``{event}``, ``{segment, every}`` or ``{at, segment}``."""
+
+    event: Name | None = None
+    segment: ConditionText | None = None
+    every: Duration | None = None
+    at: Time | None = None
+
+    @model_validator(mode="after")
+    def _form(self) -> Entry:
+        forms = "use {event: NAME}, {segment: CONDITION, every: 4h} or {at: TIME, segment: CONDITION}"
+        if self.event is not None:
+            if self.every is not None or self.at is not None:
+                raise ValueError(f"an event entry takes no 'every' or 'at'; {forms}")
+        elif self.at is not None:
+            if self.every is not None:
+                raise ValueError(f"a scheduled entry ('at') takes no 'every'; {forms}")
+        elif self.segment is not None:
+            if self.every is None:
+                raise ValueError(f"a segment entry needs 'every' (how often the segment is re-evaluated); {forms}")
+            if self.every <= 0:
+                raise ValueError("'every' must be longer than 0s")
+        else:
+            raise ValueError(f"entry needs 'event', 'segment' or 'at'; {forms}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "event" if self.event else ("scheduled" if self.at else "segment")
+
+
+class ReEntry(Strict):
+    cooldown: Duration = 0.0
+
+
+class ExitWhen(Strict):
+    event: Name | None = None
+    when: ConditionText | None = None
+    check: Literal["continuous", "at_steps", "after_waits"] = "continuous"
+
+    @model_validator(mode="after")
+    def _something(self) -> ExitWhen:
+        if self.event is None and self.when is None:
+            raise ValueError("exit_when needs 'event' (e.g. event: purchase) or 'when' (a condition)")
+        return self
+
+
+class WaitUntil(Strict):
+    event: Name
+    timeout: Duration | None = None
+    then: Name | None = None
+    on_timeout: Name | None = None
+
+
+class BranchArm(Strict):
+    when: ConditionText | None = None
+    goto: Name | None = None
+    else_: Name | None = Field(default=None, alias="else")
+
+    @model_validator(mode="after")
+    def _form(self) -> BranchArm:
+        if self.else_ is not None:
+            if self.when is not None or self.goto is not None:
+                raise ValueError("an 'else' arm is just {else: TARGET}; put conditions in earlier arms")
+        elif self.when is None or self.goto is None:
+            raise ValueError("a branch arm is {when: CONDITION, goto: TARGET} or {else: TARGET}")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.else_ if self.else_ is not None else self.goto  # type: ignore[return-value]
+
+
+STEP_ACTIONS = ("wait", "wait_until", "branch", "split", "send", "update")
+
+
+class Step(Strict):
+    """One journey step: exactly one action key, plus optional routing (``next``/``goto``)."""
+
+    id: Name
+    wait: Duration | None = None
+    wait_until: WaitUntil | None = None
+    branch: list[BranchArm] | None = Field(default=None, min_length=1)
+    split: dict[Name, float] | None = None
+    send: Name | None = None
+    update: dict[FieldName, Scalar] | None = None
+    at: Name | None = None
+    next: Name | None = None
+    goto: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        given = [k for k in STEP_ACTIONS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a step needs exactly one action of {', '.join(STEP_ACTIONS)}"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.update is not None and self.at is None:
+            raise ValueError("an 'update' step needs 'at: SYSTEM' (where the change is written, e.g. at: crm)")
+        if self.at is not None and self.update is None:
+            raise ValueError("'at' belongs to 'update' steps")
+        if self.next is not None and self.goto is not None:
+            raise ValueError("use either 'next' or 'goto', not both (they mean the same)")
+        if (self.branch is not None or self.split is not None) and (self.next or self.goto):
+            raise ValueError("branch and split steps route by their own targets; remove 'next'/'goto'")
+        if self.split is not None:
+            if not self.split:
+                raise ValueError("a split needs at least one target, e.g. split: {email_2: 50, end: 50}")
+            if any(v < 0 for v in self.split.values()):
+                raise ValueError("split percentages must be >= 0")
+            total = sum(self.split.values())
+            if abs(total - 100) > 1e-6:
+                raise ValueError(f"split percentages must add up to 100, they add up to {total:g}")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(k for k in STEP_ACTIONS if getattr(self, k) is not None)
+
+    @property
+    def jump(self) -> str | None:
+        """Explicit routing after this step (``next`` or ``goto``), if any."""
+        return self.goto or self.next
+
+
+class Journey(Strict):
+    name: Name
+    description: str = ""
+    reads_from: Name
+    entry: Entry
+    re_entry: bool | ReEntry = False
+    exit_when: ExitWhen | None = None
+    steps: list[Step] = Field(min_length=1)
+
+    @property
+    def cooldown(self) -> float | None:
+        """Seconds before re-entry is allowed, or None when re-entry is off."""
+        if self.re_entry is False:
+            return None
+        if self.re_entry is True:
+            return 0.0
+        return self.re_entry.cooldown
+
+
+# --------------------------------------------------------------------------- gates and the scenario
+
+_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+class Gate(Strict):
+    """A release criterion on one finding kind: ``rate < 0.5%`` (per entered customer) or ``count == 0``."""
+
+    kind: str
+    op: str
+    value: float
+    percent: bool
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind} {self.op} {self.value:g}{'%' if self.percent else ''}"
+
+
+def _parse_gate(value: Any) -> tuple[str, float, bool]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("<=", float(value), False)
+    m = _GATE.match(str(value)) if isinstance(value, str) else None
+    if not m:
+        raise ValueError(
+            f"invalid gate {value!r}: expected an operator and a number, a percentage of entered customers "
+            "or a count, such as \"< 0.5%\" or \"== 0\""
+        )
+    return (m.group(1), float(m.group(2)), bool(m.group(3)))
+
+
+GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
+    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
+    "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"})]
+
+
+class Scenario(Strict):
+    """A whole scenario file, validated and frozen (times in UTC, durations in seconds)."""
+
+    version: Literal[1] = 1
+    scenario: Name
+    description: str = ""
+    start: Time
+    duration: Duration
+    seed: int = Field(default=0, ge=0)
+    default_timezone: TimeZoneName = "UTC"
+    population: Population = Population()
+    systems: dict[Name, System] = Field(min_length=1)
+    sync: list[SyncLink] = []
+    policies: Policies = Policies()
+    messages: dict[Name, Message] = {}
+    journeys: list[Journey] = Field(min_length=1)
+    gates: dict[str, GateSpec] = {}
+    severity: dict[str, Literal["info", "warning", "error"]] = {}
+
+    _source_file: str | None = PrivateAttr(default=None)
+    _source_hash: str = PrivateAttr(default="")
+
+    @property
+    def source_file(self) -> str | None:
+        """The file the scenario was loaded from (None for text)."""
+        return self._source_file
+
+    @property
+    def source_hash(self) -> str:
+        """SHA-256 of the validated scenario data (after overrides); recorded in summary.json."""
+        return self._source_hash
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("the scenario's duration must be longer than 0s, e.g. duration: 14d")
+        return v
+
+    @cached_property
+    def gate_list(self) -> tuple[Gate, ...]:
+        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items())
+
+    @cached_property
+    def journey_by_name(self) -> dict[str, Journey]:
+        return {j.name: j for j in self.journeys}
+
+    @cached_property
+    def channel_systems(self) -> dict[str, str]:
+        """channel -> name of the (first) system serving it."""
+        out: dict[str, str] = {}
+        for name, system in self.systems.items():
+            if system.channel and system.channel not in out:
+                out[system.channel] = name
+        return out
+
+    @property
+    def step_count(self) -> int:
+        return sum(len(j.steps) for j in self.journeys)
+
+
+assert set(SEVERITIES) == {"info", "warning", "error"}
+assert set(SYSTEM_KINDS) == set(System.model_fields["kind"].annotation.__args__)  # type: ignore[union-attr]
+_ = FINDING_KINDS

@@ -1,0 +1,116 @@
+"""The journeysim command line, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import MINIMAL, ROOT
+
+from simulator import __version__
+from simulator.cli import cli
+
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_bundled_scenarios_validate():
+    """Every bundled scenario is valid; the OK line counts journeys, steps and links."""
+    assert len(BUNDLED) >= 4
+    result = run("validate", *map(str, BUNDLED))
+    assert result.exit_code == 0, result.output
+    for path in BUNDLED:
+        assert f"OK {path}: " in result.output
+    assert "sync link" in result.output
+
+
+def test_validate_reports_errors_and_exits_2(write_scenario):
+    """An invalid scenario exits 2 with file:line: path: message, and no traceback."""
+    bad = write_scenario(MINIMAL.replace("wait: 1h}", "wait: 1hr}").replace("seed: 7", "seed: 7\ncolour: x"))
+    result = run("validate", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}: 2 errors" in result.output
+    assert "journeys[0].steps[0].wait: invalid duration '1hr'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_mixed_files(write_scenario):
+    """Valid and invalid files together: OK lines for the good ones, exit 2 overall."""
+    good = write_scenario(MINIMAL, "good.yaml")
+    bad = write_scenario("scenario: x\n", "bad.yaml")
+    result = run("validate", str(good), str(bad))
+    assert result.exit_code == 2
+    assert f"OK {good}: 1 journey, 5 steps, 3 sync links" in result.output
+    assert "1 of 2 scenarios invalid" in result.output
+
+
+def test_validate_with_set(write_scenario):
+    """validate accepts --set like run does."""
+    good = write_scenario(MINIMAL)
+    assert run("validate", str(good), "--set", "population.size=3").exit_code == 0
+    result = run("validate", str(good), "--set", "population.size=lots")
+    assert result.exit_code == 2 and "population.size" in result.output
+
+
+def test_missing_file_exits_2(tmp_path):
+    """A missing file is reported, not a traceback."""
+    result = run("validate", str(tmp_path / "none.yaml"))
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_usage_error_exits_2():
+    """click usage errors exit 2 with the usage line."""
+    result = run("validate")
+    assert result.exit_code == 2 and "Usage:" in result.output
+
+
+def test_version_and_help():
+    """--version prints the package version; every command has help."""
+    assert __version__ in run("--version").output
+    for command in ("validate", "schema", "init"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_schema_is_json_schema(tmp_path):
+    """schema prints a JSON Schema naming the top-level keys; --out writes it."""
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"scenario", "start", "journeys", "sync", "gates"} <= set(schema["properties"])
+    out = tmp_path / "s.json"
+    assert run("schema", "--out", str(out)).exit_code == 0
+    assert json.loads(out.read_text()) == schema
+
+
+def test_init_writes_valid_starter(tmp_path):
+    """init writes a scenario that validates and a feature file; refuses to overwrite."""
+    target = tmp_path / "proj"
+    result = run("init", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target / "scenario.yaml").exists() and (target / "features" / "cart_reminder.feature").exists()
+    assert run("validate", str(target / "scenario.yaml")).exit_code == 0
+    again = run("init", str(target))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert run("init", str(target), "--force").exit_code == 0
+
+
+def test_starter_feature_is_valid_gherkin(tmp_path):
+    """The starter feature parses with pytest-bdd's Gherkin parser."""
+    from pytest_bdd.parser import FeatureParser
+
+    run("init", str(tmp_path))
+    feature = FeatureParser(str(tmp_path), "features/cart_reminder.feature").parse()
+    assert len(feature.scenarios) == 2
+
+
+def test_debug_shows_traceback(write_scenario):
+    """--debug lets the exception through for developers."""
+    bad = write_scenario("scenario: x\n")
+    result = run("--debug", "init", str(Path(bad).parent))
+    assert result.exit_code != 0
