@@ -23,7 +23,7 @@ def test_only_true_and_false_are_booleans():
 def test_positions_of_values_and_keys():
     """Every value and key records its 1-based line and column."""
     loc = read_yaml_text("top:\n  list:\n    - {x: 1}\n    - y\n")
-    assert loc.positions[("top", "list", 0, "x")] == (3, 10)
+    assert loc.positions[("top", "list", 0, "x")] == (3, 11)
     assert loc.key_positions[("top", "list")] == (2, 3)
     assert loc.positions[("top", "list", 1)] == (4, 7)
     assert loc.where(("top", "list", 0, "missing")) == (3, 7)

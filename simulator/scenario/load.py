@@ -78,21 +78,22 @@ def apply_overrides(located: Located, overrides: dict[str, Any] | list[str] | No
     items: list[tuple[str, Any]] = []
     if isinstance(overrides, dict):
         items = list(overrides.items())
-    else:
+    issues: list[ScenarioIssue] = []
+    if not isinstance(overrides, dict):
         for text in overrides:
             if "=" not in text:
-                raise ScenarioError(ScenarioIssue(text, "an override must look like key.path=value",
-                                                  hint="e.g. --set population.size=500"), "--set")
+                issues.append(ScenarioIssue(text, "an override must look like key.path=value",
+                                            hint="e.g. --set population.size=500"))
+                continue
             key, _, raw = text.partition("=")
             try:
                 value = parse_scalar(raw) if raw.strip() else ""
             except ScenarioError as exc:
-                raise ScenarioError(ScenarioIssue(key, f"cannot read the value {raw!r}: {exc.issues[0].message}"),
-                                    "--set") from None
+                issues.append(ScenarioIssue(key, f"cannot read the value {raw!r}: {exc.issues[0].message}"))
+                continue
             items.append((key.strip(), value))
     out = Located(copy.deepcopy(located.data), located.file, dict(located.positions), dict(located.key_positions),
                   located.text, set(located.overridden))
-    issues = []
     for key, value in items:
         try:
             parts = parse_key_path(key)
@@ -170,13 +171,68 @@ def apply_defaults(located: Located) -> Located:
 
 
 def validate_located(located: Located) -> Scenario:
-    """Structural then semantic validation; raises one :class:`ScenarioError` with every issue."""
-    scenario, issues = structural_issues(Scenario, located)
+    """Structural then semantic validation; raises one :class:`ScenarioError` with every issue.
+
+    When the structure has errors, the semantic checks still run on a copy with the broken parts
+    removed, so that a bad duration and a ``goto`` to a missing step are reported together.
+    """
+    scenario, issues, paths = structural_issues(Scenario, located)
     if scenario is not None:
         issues = semantic_issues(scenario, located)  # type: ignore[arg-type]
+    elif isinstance(located.data, dict):
+        partial, pruned = _without_broken_parts(located, paths)
+        if partial is not None:
+            pruned_text = [format_path(p) for p in pruned]
+            issues = issues + [i for i in semantic_issues(partial, located)
+                               if not any(_related(i.path, p) for p in pruned_text)]
     if issues:
+        issues = sorted(issues, key=lambda i: (i.line is None, i.line or 0, i.column or 0, i.path))
         raise ScenarioError(_mark_overrides(located, issues), located.file)
     return scenario  # type: ignore[return-value]
+
+
+def _related(a: str, b: str) -> bool:
+    """True when key path ``a`` is ``b``, inside it, or contains it."""
+    def inside(x: str, y: str) -> bool:
+        return x == y or x.startswith(y + ".") or x.startswith(y + "[") or not y
+    return inside(a, b) or inside(b, a)
+
+
+def _without_broken_parts(located: Located, paths: list[PathKey]) -> tuple[Scenario | None, list[PathKey]]:
+    """Remove the keys that failed validation (a broken step becomes a neutral stub keeping its id) and
+    validate again, a few rounds; returns the partial model and what was removed, or None if it never settles."""
+    data = copy.deepcopy(located.data)
+    pruned: list[PathKey] = []
+    for _ in range(5):
+        for path in sorted(set(paths), key=len, reverse=True):
+            if not _remove(data, path):
+                return None, pruned
+            pruned.append(path)
+        partial, _issues, paths = structural_issues(Scenario, located, data)
+        if partial is not None:
+            return partial, pruned  # type: ignore[return-value]
+    return None, pruned
+
+
+def _remove(data: Any, path: PathKey) -> bool:
+    if not path:
+        return False
+    parent = data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return True  # already gone with an enclosing key
+    last = path[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+        return True
+    if isinstance(parent, list) and len(path) >= 2 and path[-2] == "steps" and isinstance(last, int):
+        old = parent[last] if last < len(parent) else None
+        sid = old.get("id") if isinstance(old, dict) and isinstance(old.get("id"), str) else f"__broken_{last}"
+        parent[last] = {"id": sid, "wait": 0}
+        return True
+    return False
 
 
 def _mark_overrides(located: Located, issues: list[ScenarioIssue]) -> list[ScenarioIssue]:

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     PrivateAttr,
     WithJsonSchema,
@@ -33,7 +34,7 @@ from simulator.scenario.distributions import Distribution, DistributionError, pa
 from simulator.scenario.units import (
     parse_clock,
     parse_duration,
-    parse_probability,
+    parse_percentage_or_probability as parse_probability,
     parse_throughput,
     parse_time,
     parse_timezone,
@@ -64,8 +65,11 @@ __all__ = [
 ]
 
 
-def _parsed(parse, kind: str, schema: dict[str, Any]):
-    """An annotated type whose validator is ``parse`` with errors turned into clean messages."""
+def _parsed(parse, kind: str, schema: dict[str, Any], serialize=None):
+    """An annotated type whose validator is ``parse`` with errors turned into clean messages.
+
+    ``serialize`` turns the parsed object back into what a user writes (for schema defaults and dumps).
+    """
 
     def validate(value: Any) -> Any:
         try:
@@ -77,7 +81,9 @@ def _parsed(parse, kind: str, schema: dict[str, Any]):
         except (ValueError, TypeError) as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc)}) from None
 
-    return PlainValidator(validate), WithJsonSchema(schema)
+    if serialize is None:
+        return PlainValidator(validate), WithJsonSchema(schema)
+    return PlainValidator(validate), PlainSerializer(serialize), WithJsonSchema(schema)
 
 
 _DURATION_SCHEMA = {
@@ -118,10 +124,12 @@ Probability = Annotated[float, *_parsed(parse_probability, "probability", {
     "description": "a probability from 0 to 1, or a percentage such as 35%"})]
 TimeZoneName = Annotated[str, *_parsed(lambda v: str(parse_timezone(v).key), "timezone", {
     "type": "string", "description": "an IANA time zone such as America/New_York"})]
-DurationDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "duration"), "distribution", _DIST_SCHEMA)]
-AttributeDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "attribute"), "distribution", _DIST_SCHEMA)]
+DurationDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "duration"), "distribution",
+                                                _DIST_SCHEMA, lambda d: d.to_spec())]
+AttributeDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "attribute"), "distribution",
+                                                 _DIST_SCHEMA, lambda d: d.to_spec())]
 ConditionText = Annotated[Condition, *_parsed(compile_condition, "condition", {
-    "type": "string", "description": "a condition, e.g. stage == 'B' and lifetime_value > 100"})]
+    "type": "string", "description": "a condition, e.g. stage == 'B' and lifetime_value > 100"}, lambda c: c.source)]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)]
 FieldName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=100)]

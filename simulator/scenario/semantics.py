@@ -243,7 +243,8 @@ class _Checker:
         self.event(base + ("entry", "event"), j.entry.event)
         if j.exit_when is not None:
             self.event(base + ("exit_when", "event"), j.exit_when.event)
-        if all(t in targets for si in range(len(j.steps)) for t in step_successors(j, si)):
+        routes_ok = all(t in targets for si in range(len(j.steps)) for t in step_successors(j, si))
+        if routes_ok and len(ids) == len(j.steps):
             self.check_flow(base, j)
         self.check_reads(base, j)
 

@@ -128,15 +128,19 @@ def _literal_options(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return opts
 
 
-def structural_issues(model: type[BaseModel], located: Located) -> tuple[BaseModel | None, list[ScenarioIssue]]:
-    """Validate ``located.data`` against ``model``; return the instance (or None) and the issues."""
-    data = located.data
+def structural_issues(model: type[BaseModel], located: Located,
+                      data: Any = None) -> tuple[BaseModel | None, list[ScenarioIssue], list[PathKey]]:
+    """Validate ``data`` (default ``located.data``) against ``model``.
+
+    Returns the instance (or None), the issues, and the data path of each issue.
+    """
+    data = located.data if data is None else data
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         return None, [issue_at(located, (), f"a scenario must be a mapping of keys such as 'scenario:', 'start:', "
-                               f"'journeys:'; got {got}", "start from `journeysim init DIR`")]
+                               f"'journeys:'; got {got}", "start from `journeysim init DIR`")], [()]
     try:
-        return model.model_validate(data), []
+        return model.model_validate(data), [], []
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
     drafted: list[tuple[PathKey, bool, ScenarioIssue]] = []
@@ -151,6 +155,7 @@ def structural_issues(model: type[BaseModel], located: Located) -> tuple[BaseMod
             for n in range(len(path) + 1):
                 deepest[path[:n]] = max(deepest.get(path[:n], 0), len(path))
     issues: list[ScenarioIssue] = []
+    paths: list[PathKey] = []
     seen: set[tuple[str, str]] = set()
     for path, skipped, issue in drafted:
         if skipped and len(path) < deepest.get(path, 0):
@@ -159,7 +164,8 @@ def structural_issues(model: type[BaseModel], located: Located) -> tuple[BaseMod
             continue
         seen.add((issue.path, issue.message))
         issues.append(issue)
-    return None, issues
+        paths.append(path)
+    return None, issues, paths
 
 
 def _translate(root: type[BaseModel], located: Located, err: dict[str, Any], loc: tuple[Any, ...],

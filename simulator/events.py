@@ -1,0 +1,394 @@
+"""The event record schema and the streaming columnar writer.
+
+Events are flat immutable records. :class:`EventLog` appends them to per-column Python lists (the hot
+path does nothing else) and every ``chunk_rows`` records turns the lists into one Arrow record batch,
+written as one Parquet row group. The same records always give a byte-identical file: the writer
+configuration is fixed and nothing in the file depends on the wall clock or on dict/set order.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import difflib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from simulator.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "SCHEMA",
+    "COLUMNS",
+    "COMPRESSION",
+    "EventLog",
+    "encode_value",
+    "read_events",
+    "write_csv",
+]
+
+SCHEMA: pa.Schema = pa.schema(
+    [
+        pa.field("t", pa.float64(), nullable=False),
+        pa.field("ts", pa.timestamp("ms", tz="UTC"), nullable=False),
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("customer", pa.string()),
+        pa.field("kind", pa.dictionary(pa.int32(), pa.string()), nullable=False),
+        pa.field("journey", pa.string()),
+        pa.field("step", pa.string()),
+        pa.field("system", pa.string()),
+        pa.field("field", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("version", pa.int64()),
+        pa.field("truth_value", pa.string()),
+        pa.field("truth_version", pa.int64()),
+        pa.field("channel", pa.string()),
+        pa.field("message", pa.string()),
+        pa.field("detail", pa.string()),
+    ]
+)
+"""Column order and types of the event log: a contract users script against."""
+
+COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
+
+# Columns filled from record() arguments, in the order of their buffers (t, ts, seq are derived).
+_RECORDED = tuple(c for c in COLUMNS if c not in ("ts", "seq"))
+
+COMPRESSION: str = "zstd" if pa.Codec.is_available("zstd") else "snappy"
+
+# Fixed writer configuration: everything that shapes the bytes is pinned here, not left to defaults.
+# Dictionary pages only for the repetitive columns (strings, versions); t/ts/seq are near-unique.
+_WRITER_OPTIONS: dict[str, Any] = dict(
+    version="2.6",
+    compression=COMPRESSION,
+    compression_level=3 if COMPRESSION == "zstd" else None,
+    use_dictionary=[f.name for f in SCHEMA if f.name not in ("t", "ts", "seq")],
+    write_statistics=True,
+    data_page_version="1.0",
+    store_schema=True,
+    write_page_index=False,
+    write_page_checksum=False,
+    use_byte_stream_split=False,
+)
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+# --------------------------------------------------------------------------------------- values
+
+
+def _canonical(v: Any) -> Any:
+    """JSON-ready form of ``v`` that does not depend on dict or set order."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, np.generic):
+        return _canonical(v.item())
+    if isinstance(v, dict):
+        return {(k if isinstance(k, str) else encode_value(k)): _canonical(x) for k, x in v.items()}
+    if isinstance(v, (set, frozenset)):
+        items = [_canonical(x) for x in v]
+        return sorted(items, key=lambda x: json.dumps(x, sort_keys=True, default=str))
+    if isinstance(v, (list, tuple)):
+        return [_canonical(x) for x in v]
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        return v.total_seconds()
+    return str(v)
+
+
+def encode_value(v: Any) -> str | None:
+    """Canonical text of a field value.
+
+    ``None`` -> ``None``; ``bool`` -> ``'true'``/``'false'``; ``int`` -> decimal text; ``float`` ->
+    ``repr`` (``1.0``, ``0.1``, ``nan``, ``inf``); ``str`` -> itself; date/datetime/time -> ISO 8601;
+    numpy scalars as their Python value; anything else -> ``json.dumps(sort_keys=True)`` of a form
+    with sets sorted, tuples as lists and non-string keys encoded, so equal values give equal text.
+    """
+    if v is None:
+        return None
+    tv = type(v)
+    if tv is str:
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, float):
+        return repr(float(v))
+    if isinstance(v, str):  # str subclasses and str-mixin enums: the underlying text
+        return str.__str__(v)
+    if isinstance(v, np.generic):
+        return encode_value(v.item())
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    return json.dumps(_canonical(v), sort_keys=True, default=str)
+
+
+# --------------------------------------------------------------------------------------- writer
+
+
+class EventLog:
+    """Collects records in column lists and flushes them as RecordBatches to a Parquet file every
+    ``chunk_rows`` records.
+
+    ``path=None`` keeps everything in memory (tests, UAT); ``keep_in_memory=True`` also keeps a copy
+    of what is written. The file is written as ``.<name>.partial`` next to ``path`` and renamed to
+    ``path`` by :meth:`close`, so a crashed run never leaves a truncated file under the real name.
+    Also a context manager (``close()`` on exit).
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        start: _dt.datetime,
+        *,
+        chunk_rows: int = 65536,
+        keep_in_memory: bool = False,
+    ) -> None:
+        if not isinstance(start, _dt.datetime) or start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError(f"EventLog start must be a timezone-aware datetime, got {start!r}; "
+                             "e.g. datetime(2026, 12, 1, tzinfo=timezone.utc)")
+        if int(chunk_rows) < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows!r}")
+        self.path: Path | None = Path(path) if path is not None else None
+        self.start = start
+        self.chunk_rows = int(chunk_rows)
+        self.keep_in_memory = keep_in_memory or self.path is None
+        # integer microseconds since the epoch: exact, whatever the start's precision
+        self._start_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
+        self._bufs: dict[str, list[Any]] = {c: [] for c in _RECORDED}
+        b = self._bufs
+        (self._t, self._customer, self._kind, self._journey, self._step, self._system, self._field,
+         self._value, self._version, self._truth_value, self._truth_version, self._channel,
+         self._message, self._detail) = (b[c] for c in _RECORDED)
+        self._flushed_rows = 0
+        self._flushed_counts: collections.Counter[str] = collections.Counter()
+        self._batches: list[pa.RecordBatch] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp: Path | None = None
+        self._closed = False
+
+    # -- hot path -------------------------------------------------------------------------------
+
+    def record(
+        self,
+        t: float,
+        kind: str,
+        customer: str | None = None,
+        *,
+        journey: str | None = None,
+        step: str | None = None,
+        system: str | None = None,
+        field: str | None = None,
+        value: Any = None,
+        version: int | None = None,
+        truth_value: Any = None,
+        truth_version: int | None = None,
+        channel: str | None = None,
+        message: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append one record (``value``/``truth_value`` go through :func:`encode_value`)."""
+        if self._closed:
+            raise RuntimeError("EventLog.record() after close()")
+        if value is not None and type(value) is not str:
+            value = encode_value(value)
+        if truth_value is not None and type(truth_value) is not str:
+            truth_value = encode_value(truth_value)
+        self._t.append(t)
+        self._customer.append(customer)
+        self._kind.append(kind)
+        self._journey.append(journey)
+        self._step.append(step)
+        self._system.append(system)
+        self._field.append(field)
+        self._value.append(value)
+        self._version.append(version)
+        self._truth_value.append(truth_value)
+        self._truth_version.append(truth_version)
+        self._channel.append(channel)
+        self._message.append(message)
+        self._detail.append(detail)
+        if len(self._t) >= self.chunk_rows:
+            self._flush()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> int:
+        """Records recorded so far (flushed or not)."""
+        return self._flushed_rows + len(self._t)
+
+    @property
+    def counts(self) -> collections.Counter[str]:
+        """Records per kind so far (a fresh Counter)."""
+        c = collections.Counter(self._flushed_counts)
+        c.update(self._kind)
+        return c
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- conversion -----------------------------------------------------------------------------
+
+    def _pending_batch(self) -> pa.RecordBatch:
+        """The buffered records as one record batch (buffers left untouched)."""
+        b = self._bufs
+        n = len(self._t)
+        t = pa.array(b["t"], type=pa.float64())
+        t_np = t.to_numpy(zero_copy_only=False)
+        if t.null_count or not np.isfinite(t_np).all():
+            bad = next(i for i, x in enumerate(b["t"]) if x is None or not math.isfinite(x))
+            raise ValueError(f"event t must be a finite number of seconds; record "
+                             f"{self._flushed_rows + bad} has t={b['t'][bad]!r}")
+        frac_us = self._start_us % 1000
+        ts_ms = (self._start_us // 1000) + np.rint(t_np * 1000.0 + frac_us / 1000.0).astype(np.int64)
+        kind = pa.array(b["kind"], type=pa.string())
+        if kind.null_count:
+            raise ValueError("event kind must not be None")
+        arrays: dict[str, pa.Array] = {
+            "t": t,
+            "ts": pa.array(ts_ms, type=pa.timestamp("ms", tz="UTC")),
+            "seq": pa.array(np.arange(self._flushed_rows, self._flushed_rows + n, dtype=np.int64)),
+            "kind": kind.dictionary_encode(),
+        }
+        for col in SCHEMA:
+            if col.name not in arrays:
+                arrays[col.name] = pa.array(b[col.name], type=col.type)
+        return pa.RecordBatch.from_arrays([arrays[c] for c in COLUMNS], schema=SCHEMA)
+
+    def _flush(self) -> None:
+        if not self._t:
+            return
+        batch = self._pending_batch()
+        if self.path is not None:
+            if self._writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._tmp = self.path.with_name(f".{self.path.name}.partial")
+                self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
+            self._writer.write_table(pa.Table.from_batches([batch]), row_group_size=self.chunk_rows)
+        if self.keep_in_memory:
+            self._batches.append(batch)
+        self._flushed_counts.update(self._kind)
+        self._flushed_rows += batch.num_rows
+        for buf in self._bufs.values():
+            buf.clear()
+
+    def close(self) -> None:
+        """Flush the rest and close the writer; the file appears under ``path`` now (idempotent)."""
+        if self._closed:
+            return
+        self._flush()
+        self._closed = True
+        if self.path is None:
+            return
+        if self._writer is None:  # no records at all: still a valid, empty file
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._tmp = self.path.with_name(f".{self.path.name}.partial")
+            self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
+        self._writer.close()
+        assert self._tmp is not None
+        os.replace(self._tmp, self.path)
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- in-memory access -----------------------------------------------------------------------
+
+    def table(self) -> pa.Table:
+        """The whole log as one Arrow table (only with ``path=None`` or ``keep_in_memory=True``)."""
+        if not self.keep_in_memory:
+            raise RuntimeError("this EventLog streams to disk only; use read_events(path) after "
+                               "close(), or create it with keep_in_memory=True")
+        batches = list(self._batches)
+        if self._t:
+            batches.append(self._pending_batch())
+        return pa.Table.from_batches(batches, schema=SCHEMA)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The whole log as a pandas DataFrame (see :meth:`table`)."""
+        return self.table().to_pandas()
+
+
+# --------------------------------------------------------------------------------------- readers
+
+
+def _check_columns(columns: Sequence[str] | None) -> list[str] | None:
+    if columns is None:
+        return None
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    for c in cols:
+        if c not in COLUMNS:
+            close = difflib.get_close_matches(c, COLUMNS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {', '.join(COLUMNS)}"
+            raise UsageError(f"unknown event column {c!r}{hint}")
+    return cols
+
+
+def _events_file(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "events.parquet"
+    if not p.exists():
+        raise UsageError(f"{p}: no event log here; give a run folder or its events.parquet")
+    return p
+
+
+def read_events(
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+) -> pd.DataFrame:
+    """Read an event log (a ``.parquet`` file or a run folder) into pandas.
+
+    ``columns`` selects columns (only those are read); ``filters`` is passed to
+    :func:`pyarrow.parquet.read_table`, e.g. ``[("kind", "==", "send")]``.
+    """
+    table = pq.read_table(_events_file(path), columns=_check_columns(columns), filters=filters)
+    return table.to_pandas()
+
+
+def write_csv(parquet_path: str | Path, csv_path: str | Path) -> Path:
+    """Convert an event log to CSV batch by batch (memory stays bounded); written atomically.
+
+    Nulls are empty fields, strings are always quoted (so an empty string is ``""``), ``ts`` is
+    written as ``YYYY-MM-DD HH:MM:SS.mmmZ``.
+    """
+    src = _events_file(parquet_path)
+    dst = Path(csv_path)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        pf = pq.ParquetFile(src)
+        out_schema = pa.schema([pa.field(f.name, pa.string() if f.name == "kind" else f.type)
+                                for f in pf.schema_arrow])
+        with pacsv.CSVWriter(tmp, out_schema, write_options=pacsv.WriteOptions(
+                include_header=True, quoting_style="needed")) as writer:
+            for batch in pf.iter_batches(batch_size=65536):
+                writer.write_table(pa.Table.from_batches([batch]).cast(out_schema))
+        os.replace(tmp, dst)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return dst
