@@ -111,6 +111,26 @@ def test_starter_feature_is_valid_gherkin(tmp_path):
 
 def test_debug_shows_traceback(write_scenario):
     """--debug lets the exception through for developers."""
-    bad = write_scenario("scenario: x\n")
-    result = run("--debug", "init", str(Path(bad).parent))
-    assert result.exit_code != 0
+    from simulator.errors import UsageError
+
+    existing = write_scenario("scenario: x\n")  # init refuses to overwrite it
+    quiet = run("init", str(Path(existing).parent))
+    assert quiet.exit_code == 2 and quiet.exception is None or isinstance(quiet.exception, SystemExit)
+    loud = run("--debug", "init", str(Path(existing).parent))
+    assert isinstance(loud.exception, UsageError)
+
+
+def test_schema_accepts_bundled_and_rejects_typos():
+    """The JSON Schema an editor uses accepts every bundled scenario and flags an unknown key."""
+    import jsonschema
+
+    from simulator.scenario.yamlread import read_yaml
+
+    schema = json.loads(run("schema").output)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in BUNDLED + [ROOT / "simulator" / "templates" / "starter_scenario.yaml"]:
+        errors = [e.message for e in validator.iter_errors(read_yaml(path).data)]
+        assert errors == [], (path, errors[:3])
+    bad = read_yaml(BUNDLED[0]).data
+    bad["journeys"][0]["steps"][0]["wiat"] = "1h"
+    assert any("wiat" in e.message for e in validator.iter_errors(bad))

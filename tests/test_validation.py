@@ -59,6 +59,7 @@ def test_four_kinds_of_error_reported_together():
     assert goto.line == line_of(text, "goto: sms_c") and goto.hint == "did you mean 'sms_b'?"
     tz = next(i for i in issues if i.path.startswith("population.timezones"))
     assert tz.line == line_of(text, "Europe/Londn") and "Europe/London" in tz.message + (tz.hint or "")
+    assert text.splitlines()[tz.line - 1][tz.column - 1:].startswith("Europe/Londn")
     # The issues come sorted by line and each formats as file:line:col: path: message; hint
     assert [i.line for i in issues] == sorted(i.line for i in issues)
     assert colour.format().startswith(f"s.yaml:{colour.line}:1: colour: unknown key 'colour'")

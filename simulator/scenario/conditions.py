@@ -569,7 +569,7 @@ def compile_condition(text: str) -> Condition:
         elif flat[col - 1:col] == "=" and flat[col:col + 1] != "=" and flat[col - 2:col - 1] not in "<>!=":
             message = "syntax error: '=' assigns; use '==' to compare"
         raise ConditionError(message, text, col) from None
-    except ValueError as exc:  # NUL bytes on Python 3.11
+    except ValueError as exc:  # NUL bytes or over-long int literals, depending on the Python version
         raise ConditionError(f"syntax error: {exc}", text, (flat.find("\x00") + 1) or 1) from None
     except (RecursionError, MemoryError):
         raise ConditionError("condition is nested too deeply", text, 1) from None

@@ -186,7 +186,7 @@ def _translate(root: type[BaseModel], located: Located, err: dict[str, Any], loc
     if "msg" in ctx and isinstance(ctx.get("msg"), str):
         subpath = tuple(ctx.get("subpath") or ())
         column = ctx.get("column") or None
-        return issue_at(located, path + subpath, ctx["msg"], column_offset=column)
+        return issue_at(located, path + subpath, ctx["msg"], column_offset=column, key=loc[-1:] == ("[key]",))
     if kind == "literal_error":
         options = _literal_options(root, loc) or [o.strip(" '") for o in str(ctx.get("expected", "")).split(",")]
         guess = did_you_mean(str(value), options) if isinstance(value, str) else None
