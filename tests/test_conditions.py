@@ -139,10 +139,17 @@ def test_string_and_numeric_functions():
 
 @pytest.mark.parametrize("value, seconds", [
     (90, 90.0), (1.5, 1.5), ("90s", 90.0), ("30m", 1800.0), ("4h", 14400.0), ("2d", 172800.0),
-    ("1w", 604800.0), ("3600", 3600.0), ("1.5h", 5400.0)])
+    ("1w", 604800.0), ("3600", 3600.0), ("1.5h", 5400.0), ("1h30m", 5400.0)])
 def test_duration_parser(value, seconds):
     """The local duration parser understands seconds and s/m/h/d/w suffixes."""
     assert _duration_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "h", "1x", "1 2", "-5", -1, True, float("inf"), "1h-", None])
+def test_duration_parser_rejects(value):
+    """Anything that is not a non-negative duration is a ValueError."""
+    with pytest.raises(ValueError):
+        _duration_seconds(value)
 
 
 # ---- rejection ------------------------------------------------------------------------------------------

@@ -50,18 +50,22 @@ _REJECTED = {
     ast.Await: "await is not allowed", ast.Yield: "yield is not allowed",
     ast.YieldFrom: "yield is not allowed", ast.Slice: "slices are not allowed",
 }
-_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*")
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 
 def _duration_seconds(value: Any) -> float:
-    """Seconds in a duration: a number of seconds or a string like '90s', '30m', '4h', '2d', '1w'."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    """Seconds in a duration: seconds as a number, or '90s', '30m', '4h', '2d', '1w', '1h30m'.
+
+    A stand-in for :func:`simulator.scenario.units.parse_duration` (stricter, with did-you-means).
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf"):
         return float(value)
-    m = _DURATION.fullmatch(value) if isinstance(value, str) else None
-    if m is None:
+    parts = _DURATION_PART.findall(value) if isinstance(value, str) else []
+    leftover = _DURATION_PART.sub("", value) if parts else ""
+    if not parts or leftover or (len(parts) > 1 and any(u == "" for _, u in parts)):
         raise ValueError(f"expected a duration like '90s', '30m', '4h', '2d', '1w' or seconds, got {value!r}")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
 # ---- scalar helpers: shared by the compiled callable and the elementwise numpy fallback ------------
