@@ -189,8 +189,9 @@ CALLS = "calls are limited to " + ", ".join(FUNCTIONS)
                         "e.g. has_event('purchase')", 11),
     ("opted_in(ch)", "the first argument of opted_in() must be a string literal, e.g. opted_in('email')", 10),
     ("has_event('buy', within=w)", "within= must be a literal duration, e.g. within='24h'", 25),
-    ("has_event('buy', within='3x')", "within=: expected a duration like '90s', '30m', '4h', '2d', '1w' "
-                                      "or seconds, got '3x'", 25),
+    ("has_event('buy', within='3x')", "within=: invalid duration '3x': expected a number of seconds or a number "
+                                      "with a unit s, m, h, d or w, such as '90s', '30m', '4h', '2d', '1w'; "
+                                      "'x' is not a unit", 25),
     ("has_event('buy', '24h')", "has_event() takes 1 argument, got 2", 1),
     ("lower(s, within='1h')", "lower() does not take within=", 10),
     ("min(x)", "min() takes 2 to 32 arguments, got 1", 1),

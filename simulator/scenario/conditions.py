@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -50,22 +49,13 @@ _REJECTED = {
     ast.Await: "await is not allowed", ast.Yield: "yield is not allowed",
     ast.YieldFrom: "yield is not allowed", ast.Slice: "slices are not allowed",
 }
-_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*")
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 
 def _duration_seconds(value: Any) -> float:
-    """Seconds in a duration: seconds as a number, or '90s', '30m', '4h', '2d', '1w', '1h30m'.
+    """Seconds in a duration (the scenario format's own parser: '90s', '30m', '1h30m', or seconds)."""
+    from simulator.scenario.units import parse_duration
 
-    A stand-in for :func:`simulator.scenario.units.parse_duration` (stricter, with did-you-means).
-    """
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf"):
-        return float(value)
-    parts = _DURATION_PART.findall(value) if isinstance(value, str) else []
-    leftover = _DURATION_PART.sub("", value) if parts else ""
-    if not parts or leftover or (len(parts) > 1 and any(u == "" for _, u in parts)):
-        raise ValueError(f"expected a duration like '90s', '30m', '4h', '2d', '1w' or seconds, got {value!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+    return parse_duration(value)
 
 
 # ---- scalar helpers: shared by the compiled callable and the elementwise numpy fallback ------------

@@ -271,8 +271,12 @@ class SyncLink(Strict):
                 raise ValueError("a batch link needs exactly one of 'every' (e.g. every: 4h) or 'at' (e.g. at: \"02:00\")")
             if self.every is not None and self.every <= 0:
                 raise ValueError("'every' must be longer than 0s")
+            if self.at is not None and "offset" in given:
+                raise ValueError("'offset' goes with 'every'; with 'at' write the clock times you mean")
+            if "latency" in given:
+                raise ValueError("'latency' is for stream links; a batch link's delay is its schedule plus 'duration'")
         else:
-            wrong = sorted({"every", "offset", "at", "duration"} & given)
+            wrong = sorted({"every", "offset", "at", "duration", "timezone"} & given)
             if wrong:
                 raise ValueError(f"{', '.join(wrong)} only apply to mode: batch (this link is mode: stream)")
         if self.from_ == self.to:

@@ -257,6 +257,9 @@ class _Checker:
         target(("next",), step.next)
         for ai, arm in enumerate(step.branch or []):
             target(("branch", ai, "else" if arm.else_ is not None else "goto"), arm.target)
+            if arm.else_ is not None and ai < len(step.branch or []) - 1:
+                self.add(path + ("branch", ai, "else"), "'else' must be the last arm: the arms after it never run",
+                         "move it to the end")
         for t in step.split or {}:
             target(("split", t), t)
         if step.wait_until is not None:
