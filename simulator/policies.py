@@ -94,8 +94,8 @@ class LocalClock:
         hits = sorted(wall - o for o in offsets if self._offset(zone, wall - o) == o)
         if not hits:  # in a gap: the transition that skipped this wall time
             lo, hi = wall - max(offsets), wall - min(offsets)
-            hits = [next(e[0] for d in range(math.floor(lo / DAY), math.floor(hi / DAY) + 1)
-                         if isinstance(e := self._day_entry(zone, d), tuple) and lo < e[0] <= hi), hi)]
+            entries = (self._day_entry(zone, d) for d in range(math.floor(lo / DAY), math.floor(hi / DAY) + 1))
+            hits = [next((e[0] for e in entries if isinstance(e, tuple) and lo < e[0] <= hi), hi)]
         sims = [h - self._t0 for h in hits]
         if after is not None:
             sims = [s for s in sims if s > after] or sims[-1:]
