@@ -2,8 +2,9 @@
 
 Public API (kept small; the CLI, the UAT steps and sweeps all go through it)::
 
-    from simulator import load_scenario
+    from simulator import load_scenario, run
     scenario = load_scenario("scenarios/cart_abandonment.yaml", overrides=["population.size=500"])
+    result = run(scenario, seed=7)                 # RunResult; result.events() is the log as a DataFrame
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ __all__ = [
     "__version__",
     "load_scenario",
     "load_scenario_text",
+    "run",
+    "ScriptedCustomer",
     "JourneySimError",
     "ScenarioError",
     "ScenarioIssue",
@@ -36,4 +39,12 @@ def __getattr__(name: str):
         from simulator.scenario import load
 
         return getattr(load, name)
+    if name == "run":
+        from simulator.api import run
+
+        return run
+    if name == "ScriptedCustomer":
+        from simulator.population import ScriptedCustomer
+
+        return ScriptedCustomer
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")

@@ -77,6 +77,60 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: the scenario's seed).")
+@click.option("--customers", type=click.IntRange(min=0), default=None,
+              help="Population size (default: the scenario's population.size).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a scenario value, validated like the file (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: reports/<scenario>-<run-id>).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="Event log format; csv writes events.csv next to events.parquet.")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
+def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
+        fmt: str, overwrite: bool, quiet: bool) -> None:
+    """Simulate SCENARIO and write its run folder (event log, summary.json).
+
+    The folder appears only when the run is complete; a failed run leaves '<folder>.failed' with a
+    summary.json saying why, and Ctrl-C leaves nothing.
+    """
+    from simulator.engine import run_scenario
+    from simulator.runfolder import default_run_dir, new_run_id
+    from simulator.scenario.load import load_scenario
+
+    sc = load_scenario(scenario, list(overrides))
+    seed = sc.seed if seed is None else seed
+    if out is None:
+        out = default_run_dir(Path("reports"), sc.scenario, new_run_id(seed))
+    days = sc.duration / 86400
+    show = not quiet and sys.stderr.isatty()
+    try:
+        if show:
+            with click.progressbar(length=int(sc.duration), label=f"simulating {days:g} days",
+                                   file=sys.stderr, show_eta=True) as bar:
+                done = [0]
+
+                def progress(t: float) -> None:
+                    bar.update(int(t) - done[0])
+                    done[0] = int(t)
+
+                result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
+                                      csv=fmt == "csv", progress=progress)
+        else:
+            result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
+                                  csv=fmt == "csv")
+    except KeyboardInterrupt:
+        click.echo("interrupted: no output folder was written", err=True)
+        sys.exit(130)
+    from simulator.summary import run_summary_lines
+
+    lines = run_summary_lines(result)
+    click.echo(lines[0] if quiet else "\n".join(lines))
+
+
+@cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
 def schema(out: Path | None) -> None:

@@ -267,3 +267,10 @@ def test_load_from_file_names_file(write_scenario):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert str(path) in err.value.format() and err.value.issues[0].path == "seed"
+
+
+def test_calendar_cap_needs_whole_days():
+    """A calendar-window cap counts local dates, so its length must be whole days."""
+    text = MINIMAL.replace("messages:", "policies:\n  frequency_caps:\n    - {channel: any, max: 1, per: 36h, window: calendar}\nmessages:")
+    issue = one_error(text)
+    assert issue.path == "policies.frequency_caps[0]" and "whole local days" in issue.message

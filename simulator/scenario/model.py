@@ -312,6 +312,15 @@ class FrequencyCap(Strict):
     per: Duration
     window: Literal["sliding", "calendar"] = "sliding"
 
+    @model_validator(mode="after")
+    def _calendar_days(self) -> FrequencyCap:
+        if self.per <= 0:
+            raise ValueError("'per' must be longer than 0s, e.g. per: 1d")
+        if self.window == "calendar" and self.per % 86400:
+            raise ValueError("a calendar cap counts whole local days: 'per' must be 1d, 2d, 7d ...; "
+                             "use window: sliding for other lengths")
+        return self
+
 
 class Policies(Strict):
     consent_required: list[Channel] = list(CHANNELS)

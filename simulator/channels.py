@@ -1,0 +1,203 @@
+"""From a journey's send decision to a delivered message: orchestrator policies, then the channel.
+
+The orchestrator applies quiet hours (customer local time, hold or drop) and frequency caps (on its
+own counters, optionally lagging; drop as Braze does, or defer), arbitrating same-instant requests
+for one customer by journey priority. The channel system then checks consent **on its own replica**
+(as real ESP suppression lists do), renders from the replica of the message's system, queues under
+its throughput (a FIFO virtual clock: start = max(now, next free slot)), and delivers after the
+delivery delay. Delivered messages draw engagement (opens, clicks, unsubscribes) that happen at the
+channel system and sync back like any other event.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import liquid
+
+from simulator.policies import CapCounters, LocalClock, QuietHoursRule
+from simulator.population import child_rng
+from simulator.scenario.model import Message, Step
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.engine import Engine
+    from simulator.journeys import Instance, JourneyRunner
+
+__all__ = ["Orchestrator", "Channel", "SendRequest"]
+
+
+@dataclass(slots=True)
+class SendRequest:
+    """One message a journey decided to send."""
+
+    runner: JourneyRunner
+    customer: int
+    step: Step
+    message_name: str
+    message: Message
+    decided: float
+    seq: int
+    holds: int = 0
+
+
+class Channel:
+    """A channel system: consent on its replica, rendering, throughput queue, delivery, engagement."""
+
+    def __init__(self, engine: Engine, system: str, seed_base: int):
+        spec = engine.scenario.systems[system]
+        self.engine = engine
+        self.system = system
+        self.channel = spec.channel or ""
+        self.spacing = 1.0 / spec.throughput if spec.throughput else 0.0
+        self.delay = spec.delivery_delay
+        self.next_free = 0.0
+        self.rng = child_rng(seed_base, f"channel:{system}")
+        self.behaviour_rng = child_rng(seed_base, f"behaviour:{system}")
+        self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
+        self.unsubscribe = engine.scenario.population.behaviour.unsubscribe_per_message.get(self.channel, 0.0)
+        self.consent_required = self.channel in engine.scenario.policies.consent_required
+
+    def accept(self, req: SendRequest) -> None:
+        eng = self.engine
+        now = eng.now
+        cid = eng.population.ids[req.customer]
+        j, step = req.runner.name, req.step.id
+        key = f"consent.{self.channel}"
+        mine = eng.replicas[self.system].entry(req.customer, key)
+        truth = eng.replicas.truth.entry(req.customer, key)
+        if self.consent_required:
+            eng.log.record(now, "consent-check", cid, journey=j, step=step, system=self.system, field=key,
+                           value=mine[0], version=mine[1], truth_value=truth[0], truth_version=truth[1],
+                           channel=self.channel, message=req.message_name)
+            if not mine[0]:
+                eng.log.record(now, "suppressed", cid, journey=j, step=step, system=self.system,
+                               channel=self.channel, message=req.message_name,
+                               detail=f"consent: {self.system} has {self.channel} opt-out")
+                return
+        render_system = req.message.system or self.system
+        source = eng.replicas[render_system]
+        for field in eng.template_fields(req.message_name):
+            value, version = source.entry(req.customer, field)[:2]
+            t_value, t_version = eng.replicas.truth.entry(req.customer, field)[:2]
+            eng.log.record(now, "render", cid, journey=j, step=step, system=render_system, field=field, value=value,
+                           version=version, truth_value=t_value, truth_version=t_version, channel=self.channel,
+                           message=req.message_name)
+        start = max(now, self.next_free)
+        self.next_free = start + self.spacing
+        delivered = start + float(self.delay.sample(self.rng))
+        eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
+                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}")
+        eng.at(delivered, lambda: self.deliver(req))
+
+    def deliver(self, req: SendRequest) -> None:
+        eng = self.engine
+        now = eng.now
+        cid = eng.population.ids[req.customer]
+        late = req.message.valid_for is not None and now - req.decided > req.message.valid_for
+        eng.log.record(now, "delivered", cid, journey=req.runner.name, step=req.step.id, system=self.system,
+                       channel=self.channel, message=req.message_name,
+                       detail=f"decided {eng.stamp(req.decided)}; after {eng.span(now - req.decided)}"
+                              + ("; later than valid_for" if late else ""))
+        eng.occur(req.customer, f"{self.channel}_delivered", self.system)
+        self._engage(req.customer)
+
+    def _engage(self, customer: int) -> None:
+        """Opens, clicks and unsubscribes drawn from the scenario's behaviour model."""
+        b, rng, eng, ch = self.behaviour, self.behaviour_rng, self.engine, self.channel
+        now = eng.now
+        if b.open and rng.random() < b.open:
+            opened = now + float(b.open_delay.sample(rng))
+            eng.at(opened, lambda: eng.occur(customer, f"{ch}_opened", self.system))
+            if b.click_given_open and rng.random() < b.click_given_open:
+                clicked = opened + float(b.click_delay.sample(rng))
+                eng.at(clicked, lambda: eng.occur(customer, f"{ch}_clicked", self.system))
+        if b.click and rng.random() < b.click:
+            clicked = now + float(b.click_delay.sample(rng))
+            eng.at(clicked, lambda: eng.occur(customer, f"{ch}_clicked", self.system))
+        if self.unsubscribe and rng.random() < self.unsubscribe:
+            later = now + float(b.open_delay.sample(rng))
+            eng.at(later, lambda: eng.occur(customer, f"{ch}_unsubscribed", self.system,
+                                            [(f"consent.{ch}", False)]))
+
+
+class Orchestrator:
+    """Send requests from journeys pass quiet hours and caps here, then go to the channel system."""
+
+    def __init__(self, engine: Engine, clock: LocalClock):
+        sc = engine.scenario
+        pol = sc.policies
+        self.engine = engine
+        self.quiet = QuietHoursRule(pol.quiet_hours, clock)
+        self.caps = CapCounters(pol.frequency_caps, clock, pol.cap_counter_lag)
+        self.cap_specs = pol.frequency_caps
+        self.on_cap = pol.on_cap
+        self.rank = {name: i for i, name in enumerate(pol.priority)}
+        self.channels = {ch: Channel(engine, system, engine.seed_base) for ch, system in sc.channel_systems.items()}
+        self.inbox: list[SendRequest] = []
+        self.seq = 0
+
+    def request(self, runner: JourneyRunner, inst: Instance, step: Step, replica_exit: bool, truth_exit: bool) -> None:
+        """A journey decided to send: log the decision, then arbitrate at the end of this instant."""
+        eng = self.engine
+        message = eng.scenario.messages[step.send]  # type: ignore[index]
+        eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
+                       system=runner.j.reads_from, field="exit_when" if runner.exit_label else None,
+                       value=replica_exit if runner.exit_label else None,
+                       truth_value=truth_exit if runner.exit_label else None,
+                       channel=message.channel, message=step.send)
+        self.seq += 1
+        self._enqueue(SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq))  # type: ignore[arg-type]
+
+    def _enqueue(self, req: SendRequest) -> None:
+        if not self.inbox:
+            self.engine.at_end_of_instant(self._flush)
+        self.inbox.append(req)
+
+    def _flush(self) -> None:
+        batch, self.inbox = self.inbox, []
+        batch.sort(key=lambda r: (r.customer, self.rank.get(r.runner.name, len(self.rank)), r.seq))
+        for req in batch:
+            self._decide(req)
+
+    def _decide(self, req: SendRequest) -> None:
+        eng = self.engine
+        now = eng.now
+        cid = eng.population.ids[req.customer]
+        zone = int(eng.population.zone[req.customer])
+        ch = req.message.channel
+        common = dict(journey=req.runner.name, step=req.step.id, channel=ch, message=req.message_name)
+        end = self.quiet.window_end(now, zone, ch)
+        if end is not None:
+            local = eng.clock.local(now, zone).strftime("%H:%M %Z")
+            if self.quiet.action == "drop":
+                eng.log.record(now, "suppressed", cid, **common, detail=f"quiet-hours: {local} local; dropped")
+                return
+            eng.log.record(now, "held", cid, **common,
+                           detail=f"quiet-hours: {local} local; held until {eng.stamp(end)} UTC")
+            req.holds += 1
+            eng.at(end, lambda: self._enqueue(req))
+            return
+        blocked = self.caps.blocking(req.customer, ch, now, zone)
+        if blocked is not None:
+            index, release = blocked
+            cap = self.cap_specs[index]
+            text = f"frequency-cap: {cap.channel} max {cap.max} per {eng.span(cap.per)} ({cap.window})"
+            if self.on_cap == "defer" and math.isfinite(release):
+                eng.log.record(now, "deferred", cid, **common, detail=f"{text}; until {eng.stamp(release)}")
+                eng.at(release, lambda: self._enqueue(req))
+            else:
+                eng.log.record(now, "suppressed", cid, **common, detail=f"{text}; dropped")
+            return
+        self.caps.record(req.customer, ch, now)
+        self.channels[ch].accept(req)
+
+
+def template_fields(message: Message) -> tuple[str, ...]:
+    """Customer fields a message's templates read (Liquid static analysis), sorted."""
+    names: set[str] = set()
+    for text in (message.subject, message.title, message.body):
+        if text:
+            names |= set(liquid.parse(text).global_variables())
+    return tuple(sorted(names))

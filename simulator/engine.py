@@ -1,0 +1,285 @@
+"""Wires one run together on a single ``simpy.Environment`` and returns a :class:`RunResult`.
+
+Phases (desmod-style): build (population, replicas, links, journeys) -> run (the clock) -> finalise
+(instances still inside, counts) -> write (event log, ``summary.json``; atomically, with a manifest
+even on failure). Randomness: one ``numpy.random.SeedSequence`` per run; every consumer draws from
+its own named child stream (population, exogenous events, each sync link, splits, channels,
+behaviour), so changing one part of a scenario does not shift the draws of the others.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from simulator.channels import Orchestrator, template_fields
+from simulator.errors import EngineError
+from simulator.events import EventLog, write_csv
+from simulator.journeys import JourneyRunner
+from simulator.policies import LocalClock
+from simulator.population import Population, ScriptedCustomer, build_population, child_rng, exogenous_schedule, followers
+from simulator.runfolder import RunFolder
+from simulator.scenario.model import Scenario
+from simulator.scenario.semantics import FieldCatalogue
+from simulator.scenario.units import format_duration
+from simulator.systems import Replicas, SyncNetwork
+
+__all__ = ["Engine", "RunResult", "run_scenario"]
+
+#: SimPy priority for work that must happen after everything else scheduled at the same instant.
+_END_OF_INSTANT = 2
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the log (in memory or on disk), counts and where it was written."""
+
+    scenario: Scenario
+    seed: int
+    customers: int
+    counts: Counter
+    wall_seconds: float
+    population: Population
+    log: EventLog
+    out: Path | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def events(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The event log as a DataFrame (from memory, or read back from ``events.parquet``)."""
+        if self.out is not None:
+            from simulator.events import read_events
+
+            return read_events(self.out / "events.parquet", columns=list(columns) if columns else None)
+        frame = self.log.to_pandas()
+        return frame[list(columns)] if columns else frame
+
+
+class Engine:
+    """One simulation: build everything from the frozen scenario, then run the clock."""
+
+    def __init__(self, scenario: Scenario, *, seed: int, log: EventLog, size: int | None = None,
+                 scripted: Sequence[ScriptedCustomer] = ()):
+        self.scenario = scenario
+        self.seed = seed
+        self.log = log
+        self.seed_base = int(np.random.SeedSequence(seed).generate_state(1)[0])
+        self.population = build_population(scenario, child_rng(self.seed_base, "population"), size=size,
+                                           scripted=scripted)
+        self.horizon = scenario.duration
+        self.schedule = exogenous_schedule(scenario, self.population, child_rng(self.seed_base, "exogenous"),
+                                           horizon=self.horizon)
+        self.env = simpy.Environment()
+        self.replicas = Replicas(self.population, scenario.systems)
+        self.net = SyncNetwork(self.env, scenario, self.replicas, log, self.population, self.seed_base,
+                               on_change=self._on_change)
+        self.clock = LocalClock(scenario.start, self.population.zone_names)
+        self.runners = [JourneyRunner(self, j, self.seed_base) for j in scenario.journeys]
+        self.by_system: dict[str, list[JourneyRunner]] = {}
+        for runner in self.runners:
+            self.by_system.setdefault(runner.j.reads_from, []).append(runner)
+        self.orchestrator = Orchestrator(self, self.clock)
+        self.events_by_name = {e.name: e for e in scenario.population.events}
+        self.followers = {name: [scenario.population.events[i] for i in idx]
+                          for name, idx in followers(scenario).items()}
+        self.after_rng = child_rng(self.seed_base, "after")
+        catalogue = FieldCatalogue(scenario).fields
+        self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
+                                 for name, m in scenario.messages.items()}
+
+    # ------------------------------------------------------------------ clock helpers
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def at(self, t: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at simulation time ``t`` (clamped to now)."""
+        event = self.env.timeout(max(0.0, t - self.env.now))
+        event.callbacks.append(lambda _e: action())
+
+    def at_end_of_instant(self, action: Callable[[], None]) -> None:
+        """Run ``action`` after everything else already due at this instant (priority arbitration)."""
+        event = simpy.Event(self.env)
+        event._ok = True
+        event._value = None
+        event.callbacks.append(lambda _e: action())
+        self.env.schedule(event, _END_OF_INSTANT, 0)
+
+    def stamp(self, t: float) -> str:
+        return (self.scenario.start + timedelta(seconds=t)).strftime("%Y-%m-%d %H:%M")
+
+    @staticmethod
+    def span(seconds: float) -> str:
+        return format_duration(round(max(0.0, seconds), 3))
+
+    def template_fields(self, message: str) -> tuple[str, ...]:
+        return self._template_fields[message]
+
+    # ------------------------------------------------------------------ customer events
+
+    def occur(self, customer: int, name: str, origin: str, changes: Sequence[tuple[str, Any]] = ()) -> None:
+        """Event ``name`` happens to ``customer`` at ``origin`` now: truth and origin change, then sync."""
+        now = self.env.now
+        self.log.record(now, "event", self.population.ids[customer], system=origin, field=name)
+        self.net.write(origin, customer, [*changes, (f"@{name}", now)], detail=f"event {name}")
+        if customer < self.population.generated:  # scripted customers get only their own events
+            for follower in self.followers.get(name, ()):
+                after = follower.after
+                if after.probability >= 1 or self.after_rng.random() < after.probability:
+                    delay = float(after.delay.sample(self.after_rng))
+                    self.at(now + delay, lambda f=follower: self.fire(customer, f.name))
+
+    def fire(self, customer: int, name: str) -> None:
+        """An exogenous (population) event: checks ``when`` on truth, applies ``sets`` and opt-outs."""
+        ev = self.events_by_name[name]
+        if ev.when is not None and not ev.when(self.replicas.truth.view(customer), self.env.now):
+            return
+        changes: list[tuple[str, Any]] = list(ev.sets.items())
+        changes += [(f"consent.{ch}", False) for ch in ev.opts_out]
+        changes += [(f"consent.{ch}", True) for ch in ev.opts_in]
+        self.occur(customer, name, ev.origin, changes)
+
+    def _on_change(self, system: str, customer: int, key: str, now: float) -> None:
+        for runner in self.by_system.get(system, ()):
+            runner.on_change(customer, key, now)
+
+    def columns(self, system: str, keys: set[str]) -> dict[str, np.ndarray]:
+        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation)."""
+        replica = self.replicas[system]
+        pop = self.population
+        out: dict[str, np.ndarray] = {}
+        for key in sorted(keys):
+            if key.startswith("@"):
+                column = np.full(pop.size, np.nan)
+            elif key.startswith("consent."):
+                base = pop.consent.get(key[8:])
+                column = base.copy() if base is not None else np.zeros(pop.size, bool)
+            else:
+                base = pop.attributes.get(key)
+                column = base.astype(object) if base is not None else np.full(pop.size, None, dtype=object)
+            changed = replica.changed_customers(key)
+            if changed:
+                if column.dtype != object and any(not isinstance(v[0], (int, float, bool)) or v[0] is None
+                                                  for v in changed.values()):
+                    column = column.astype(object)
+                idx = np.fromiter(changed.keys(), dtype=np.int64, count=len(changed))
+                column[idx] = [v[0] for v in changed.values()]
+            out[key] = column
+        return out
+
+    # ------------------------------------------------------------------ running
+
+    def _exogenous(self):
+        sched = self.schedule
+        env = self.env
+        names = [e.name for e in self.scenario.population.events]
+        for t, customer, event in zip(sched.times.tolist(), sched.customers.tolist(), sched.events.tolist()):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.fire(customer, names[event])
+
+    def _entries(self) -> None:
+        for runner in self.runners:
+            entry = runner.j.entry
+            if entry.kind == "segment":
+                for t in np.arange(0.0, self.horizon, entry.every).tolist():  # type: ignore[arg-type]
+                    self.at(t, lambda r=runner: r.enter_segment(r.j.entry.segment, "segment"))
+            elif entry.kind == "scheduled":
+                t = (entry.at - self.scenario.start).total_seconds()  # type: ignore[operator]
+                if 0 <= t < self.horizon:
+                    self.at(t, lambda r=runner: r.enter_segment(r.j.entry.segment, "scheduled"))
+
+    def run(self, progress: Callable[[float], None] | None = None) -> None:
+        """Run the clock to the scenario's end; ``progress`` gets the simulated seconds done."""
+        self.env.process(self._exogenous())
+        self.net.start_batches(self.horizon)
+        self._entries()
+        step = max(self.horizon / 200, 3600.0)
+        t = 0.0
+        while t < self.horizon:
+            t = min(self.horizon, t + step)
+            self.env.run(until=t)
+            if progress is not None:
+                progress(t)
+        for runner in self.runners:
+            runner.close()
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int | None = None,
+                 scripted: Sequence[ScriptedCustomer] = (), out: str | Path | None = None,
+                 overwrite: bool = False, csv: bool = False,
+                 progress: Callable[[float], None] | None = None) -> RunResult:
+    """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
+
+    Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
+    manifest saying why); a KeyboardInterrupt leaves no folder.
+    """
+    seed = scenario.seed if seed is None else seed
+    started = time.perf_counter()
+    manifest: dict[str, Any] = {
+        "scenario": scenario.scenario, "scenario_file": scenario.source_file, "scenario_hash": scenario.source_hash,
+        "seed": seed, "customers_requested": customers if customers is not None else scenario.population.size,
+        "scripted": [s.name for s in scripted], "version": _version(),
+        "start": scenario.start.isoformat(), "duration_seconds": scenario.duration,
+    }
+    if out is None:
+        log = EventLog(None, scenario.start)
+        engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
+        engine.run(progress)
+        log.close()
+        return _result(engine, started, None, manifest)
+    folder = RunFolder(Path(out), overwrite=overwrite)
+    folder.manifest.update(manifest)
+    with folder:
+        with EventLog(folder.file("events.parquet"), scenario.start) as log:
+            engine = None
+            try:
+                engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
+                engine.run(progress)
+            except (KeyboardInterrupt, EngineError):
+                raise
+            except Exception as exc:  # a bug or resource problem: keep the manifest, say what happened
+                when = f"at {engine.stamp(engine.now)}" if engine is not None else "while building"
+                raise EngineError(f"the run failed {when} after {log.rows} events: {exc!r}") from exc
+        if csv:
+            write_csv(folder.file("events.parquet"), folder.file("events.csv"))
+        result = _result(engine, started, Path(out), manifest)
+        folder.commit(result.summary)
+    return result
+
+
+def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str, Any]) -> RunResult:
+    log = engine.log
+    wall = time.perf_counter() - started
+    summary = dict(manifest)
+    summary.update({
+        "customers": engine.population.size,
+        "events": log.rows,
+        "counts": dict(sorted(log.counts.items())),
+        "wall_seconds": round(wall, 3),
+        "peak_rss_mib": round(_peak_rss_mib(), 1),
+    })
+    return RunResult(engine.scenario, engine.seed, engine.population.size, Counter(log.counts), wall,
+                     engine.population, log, out, summary)
+
+
+def _version() -> str:
+    from simulator import __version__
+
+    return __version__

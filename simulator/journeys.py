@@ -1,0 +1,338 @@
+"""The journey interpreter: entry, re-entry, waits, branches, splits, sends, updates and exit.
+
+Each journey instance is a small state machine driven by callbacks on the SimPy clock (no generator
+per customer: cheaper, and cancellation is a matter of bumping ``epoch``). Every decision reads the
+journey's ``reads_from`` replica and is logged with the replica value/version it used **and** the
+truth value/version at that instant, so detectors can compare the two exactly.
+
+Exit checks (``exit_when.check``) reproduce vendor behaviour:
+
+- ``continuous``: the orchestrator listens; the instance exits as soon as the exit event (or a
+  field of the exit condition) arrives at ``reads_from``, and at entry.
+- ``at_steps``: checked before every step, including the first (Klaviyo re-checks flow filters
+  before each action; Customer.io checks when it is time to send).
+- ``after_waits``: checked only when a wait or wait_until ends (SFMC Journey Builder checks exit
+  criteria when a contact leaves a wait; Braze keeps a user inside a Delay until it ends).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulator.population import child_rng
+from simulator.scenario.conditions import Condition
+from simulator.scenario.model import Journey, Step
+from simulator.systems import Replica
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.engine import Engine
+
+__all__ = ["Instance", "JourneyRunner"]
+
+END = -1
+
+
+class Instance:
+    """One customer's pass through one journey."""
+
+    __slots__ = ("customer", "number", "entered", "trigger", "epoch", "step", "wait_key")
+
+    def __init__(self, customer: int, number: int, entered: float, trigger: float):
+        self.customer = customer
+        self.number = number      # 1 for the first entry, 2 for a re-entry, ...
+        self.entered = entered    # simulation time of entry
+        self.trigger = trigger    # truth time of what triggered entry (exit events must come after it)
+        self.epoch = 0            # bumped to cancel pending callbacks
+        self.step = 0
+        self.wait_key: str | None = None
+
+
+class JourneyRunner:
+    """Runs one journey for every customer."""
+
+    def __init__(self, engine: Engine, journey: Journey, seed_base: int):
+        self.engine = engine
+        self.j = journey
+        self.name = journey.name
+        self.steps = journey.steps
+        self.index = {s.id: i for i, s in enumerate(journey.steps)}
+        self.reads: Replica = engine.replicas[journey.reads_from]
+        self.truth: Replica = engine.replicas.truth
+        self.active: dict[int, Instance] = {}
+        self.entries: dict[int, int] = {}
+        self.last_entry: dict[int, float] = {}
+        self.waiting: dict[str, dict[int, Instance]] = {}
+        self.split_rng = child_rng(seed_base, f"split:{journey.name}")
+        self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
+        ex = journey.exit_when
+        self.check = ex.check if ex else None
+        self.exit_event = f"@{ex.event}" if ex and ex.event else None
+        self.exit_cond: Condition | None = ex.when if ex else None
+        self.exit_label = " or ".join(x for x in (ex.event, ex.when.source if ex.when else None) if x) if ex else None
+        self.exit_keys: set[str] = set()
+        if ex is not None:
+            if self.exit_event:
+                self.exit_keys.add(self.exit_event)
+            if self.exit_cond is not None:
+                self.exit_keys |= _keys(self.exit_cond)
+        self.next_of = [self._default_next(i) for i in range(len(self.steps))]
+
+    # ------------------------------------------------------------------ routing
+
+    def _target(self, name: str | None, default: int) -> int:
+        if name is None:
+            return default
+        return END if name == "end" else self.index[name]
+
+    def _default_next(self, i: int) -> int:
+        fallthrough = i + 1 if i + 1 < len(self.steps) else END
+        return self._target(self.steps[i].jump, fallthrough)
+
+    # ------------------------------------------------------------------ events from the sync network
+
+    def on_change(self, customer: int, key: str, now: float) -> None:
+        """``key`` changed for ``customer`` at this journey's ``reads_from`` system."""
+        inst = self.active.get(customer)
+        if inst is not None:
+            if self.check == "continuous" and key in self.exit_keys and self._exit_check(inst, "change"):
+                return
+            if inst.wait_key == key:
+                step = self.steps[inst.step]
+                self._leave_wait(inst)
+                self.engine.log.record(now, "wait-end", self.cid(customer), journey=self.name, step=step.id,
+                                       system=self.j.reads_from, field=key, detail="event arrived")
+                if self.check == "after_waits" and self._exit_check(inst, "after wait"):
+                    return
+                self.run(inst, self._target(step.wait_until.then, self.next_of[inst.step]))  # type: ignore[union-attr]
+                return
+        if key == self.entry_key:
+            trigger = self.reads.get_value(customer, key)
+            self.enter(customer, trigger if trigger is not None else now, f"event {self.j.entry.event}")
+
+    # ------------------------------------------------------------------ entry
+
+    def cid(self, customer: int) -> str:
+        return self.engine.population.ids[customer]
+
+    def can_enter(self, customer: int, now: float) -> str | None:
+        """Why the customer cannot enter now, or None."""
+        if customer in self.active:
+            return "already in the journey"
+        if customer in self.last_entry:
+            cooldown = self.j.cooldown
+            if cooldown is None:
+                return "re-entry is off"
+            if now - self.last_entry[customer] < cooldown:
+                return f"re-entry cooldown until {self.engine.stamp(self.last_entry[customer] + cooldown)}"
+        return None
+
+    def enter(self, customer: int, trigger: float, why: str) -> None:
+        now = self.engine.now
+        blocked = self.can_enter(customer, now)
+        if blocked:
+            self.engine.log.record(now, "entry-skip", self.cid(customer), journey=self.name,
+                                   system=self.j.reads_from, detail=blocked)
+            return
+        number = self.entries.get(customer, 0) + 1
+        self.entries[customer] = number
+        self.last_entry[customer] = now
+        inst = Instance(customer, number, now, trigger)
+        self.active[customer] = inst
+        self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
+                               value=number, detail=why)
+        if self.check == "continuous" and self._exit_check(inst, "entry"):
+            return
+        self.run(inst, 0)
+
+    def segment_members(self, cond: Condition | None) -> np.ndarray:
+        """Customers the ``reads_from`` replica puts in the segment now (all customers if no condition)."""
+        n = self.engine.population.size
+        if cond is None:
+            return np.arange(n)
+        columns = self.engine.columns(self.j.reads_from, _keys(cond))
+        if not columns:
+            columns = {"__n": np.zeros(n)}
+        return np.flatnonzero(cond.evaluate_many(columns, self.engine.now))
+
+    def enter_segment(self, cond: Condition | None, why: str) -> None:
+        now = self.engine.now
+        for customer in self.segment_members(cond).tolist():
+            if self.can_enter(customer, now) is None:
+                if cond is not None:
+                    self._log_reads(customer, cond, "entry", None, True)
+                self.enter(customer, now, why)
+
+    # ------------------------------------------------------------------ steps
+
+    def run(self, inst: Instance, i: int) -> None:
+        """Execute steps from index ``i`` until one waits or the journey ends."""
+        eng = self.engine
+        log = eng.log
+        while True:
+            if i == END:
+                self.finish(inst, "completed")
+                return
+            step = self.steps[i]
+            inst.step = i
+            if self.check == "at_steps" and self._exit_check(inst, "before step"):
+                return
+            cid = self.cid(inst.customer)
+            replica_met, truth_met = self._exit_status(inst)
+            log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
+                       field="exit_when" if self.exit_label else None,
+                       value=replica_met if self.exit_label else None,
+                       truth_value=truth_met if self.exit_label else None, detail=step.action)
+            if step.wait is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
+            if step.wait_until is not None:
+                key = f"@{step.wait_until.event}"
+                inst.wait_key = key
+                inst.epoch += 1
+                self.waiting.setdefault(key, {})[inst.customer] = inst
+                if step.wait_until.timeout is not None:
+                    epoch = inst.epoch
+                    target = self._target(step.wait_until.on_timeout, self.next_of[i])
+                    eng.at(eng.now + step.wait_until.timeout, lambda: self._timeout(inst, epoch, target))
+                return
+            if step.branch is not None:
+                i = self._branch(inst, step, i)
+                continue
+            if step.split is not None:
+                i = self._split(inst, step)
+                continue
+            if step.send is not None:
+                eng.orchestrator.request(self, inst, step, replica_met, truth_met)
+            elif step.update is not None:
+                eng.net.write(step.at, inst.customer, list(step.update.items()),  # type: ignore[arg-type]
+                              detail=f"update by journey {self.name} step {step.id}")
+                if inst.customer not in self.active or self.active[inst.customer] is not inst:
+                    return  # the update made the customer exit (continuous check at the same system)
+            i = self.next_of[i]
+
+    def _after_wait(self, inst: Instance, epoch: int, nxt: int) -> None:
+        if inst.epoch != epoch or self.active.get(inst.customer) is not inst:
+            return
+        if self.check == "after_waits" and self._exit_check(inst, "after wait"):
+            return
+        self.run(inst, nxt)
+
+    def _timeout(self, inst: Instance, epoch: int, target: int) -> None:
+        if inst.epoch != epoch or self.active.get(inst.customer) is not inst:
+            return
+        step = self.steps[inst.step]
+        self._leave_wait(inst)
+        self.engine.log.record(self.engine.now, "wait-end", self.cid(inst.customer), journey=self.name,
+                               step=step.id, field=f"@{step.wait_until.event}", detail="timeout")  # type: ignore[union-attr]
+        if self.check == "after_waits" and self._exit_check(inst, "after wait"):
+            return
+        self.run(inst, target)
+
+    def _leave_wait(self, inst: Instance) -> None:
+        if inst.wait_key is not None:
+            self.waiting.get(inst.wait_key, {}).pop(inst.customer, None)
+            inst.wait_key = None
+        inst.epoch += 1
+
+    def _branch(self, inst: Instance, step: Step, i: int) -> int:
+        for arm_index, arm in enumerate(step.branch or []):
+            if arm.else_ is not None:
+                self.engine.log.record(self.engine.now, "decision", self.cid(inst.customer), journey=self.name,
+                                       step=step.id, system=self.j.reads_from, detail=f"arm {arm_index}: else")
+                return self._target(arm.else_, END)
+            taken = bool(arm.when(self.reads.view(inst.customer), self.engine.now))  # type: ignore[misc]
+            truth_taken = bool(arm.when(self.truth.view(inst.customer), self.engine.now))  # type: ignore[misc]
+            self._log_reads(inst.customer, arm.when, "decision", step.id, taken, truth_taken,  # type: ignore[arg-type]
+                            f"arm {arm_index}: {arm.when.source}")  # type: ignore[union-attr]
+            if taken:
+                return self._target(arm.goto, END)
+        return i + 1 if i + 1 < len(self.steps) else END
+
+    def _split(self, inst: Instance, step: Step) -> int:
+        draw = float(self.split_rng.random()) * 100.0
+        total = 0.0
+        chosen = None
+        for target, weight in (step.split or {}).items():
+            total += weight
+            if weight > 0 and draw < total:
+                chosen = target
+                break
+        if chosen is None:  # rounding at the top end
+            chosen = [t for t, w in (step.split or {}).items() if w > 0][-1]
+        self.engine.log.record(self.engine.now, "split", self.cid(inst.customer), journey=self.name, step=step.id,
+                               value=chosen, detail=f"draw {draw:.3f} of 100")
+        return self._target(chosen, END)
+
+    def _log_reads(self, customer: int, cond: Condition, kind: str, step: str | None, result: bool,
+                   truth_result: bool | None = None, label: str | None = None) -> None:
+        """One decision record per key the condition read: replica value/version vs truth."""
+        eng = self.engine
+        cid = self.cid(customer)
+        if truth_result is None:
+            truth_result = bool(cond(self.truth.view(customer), eng.now))
+        detail = f"{label or cond.source} -> {str(result).lower()} (truth: {str(truth_result).lower()})"
+        for key in sorted(_keys(cond)):
+            value, version = self.reads.entry(customer, key)[:2]
+            truth_value, truth_version = self.truth.entry(customer, key)[:2]
+            eng.log.record(eng.now, kind, cid, journey=self.name, step=step, system=self.j.reads_from, field=key,
+                           value=value, version=version, truth_value=truth_value, truth_version=truth_version,
+                           detail=detail)
+
+    # ------------------------------------------------------------------ exit
+
+    def _exit_status(self, inst: Instance) -> tuple[bool, bool]:
+        """(replica says exit is met, truth says exit is met)."""
+        if self.exit_label is None:
+            return (False, False)
+        now = self.engine.now
+        replica_met = truth_met = False
+        if self.exit_event is not None:
+            seen = self.reads.get_value(inst.customer, self.exit_event)
+            happened = self.truth.get_value(inst.customer, self.exit_event)
+            replica_met = seen is not None and seen > inst.trigger
+            truth_met = happened is not None and happened > inst.trigger
+        if self.exit_cond is not None:
+            replica_met = replica_met or bool(self.exit_cond(self.reads.view(inst.customer), now))
+            truth_met = truth_met or bool(self.exit_cond(self.truth.view(inst.customer), now))
+        return replica_met, truth_met
+
+    def _exit_check(self, inst: Instance, when: str) -> bool:
+        """Check exit_when on the replica; log the check; exit if met. Returns True when the customer left."""
+        replica_met, truth_met = self._exit_status(inst)
+        eng = self.engine
+        step = self.steps[inst.step].id if inst.step < len(self.steps) else None
+        eng.log.record(eng.now, "exit-check", self.cid(inst.customer), journey=self.name, step=step,
+                       system=self.j.reads_from, field=self.exit_label, value=replica_met, truth_value=truth_met,
+                       detail=f"{self.check} check {when}")
+        if replica_met:
+            self.finish(inst, f"exit_when met ({self.exit_label})")
+            return True
+        return False
+
+    def finish(self, inst: Instance, reason: str) -> None:
+        if self.active.get(inst.customer) is not inst:
+            return
+        self._leave_wait(inst)
+        del self.active[inst.customer]
+        step = self.steps[inst.step].id if 0 <= inst.step < len(self.steps) else None
+        self.engine.log.record(self.engine.now, "exit", self.cid(inst.customer), journey=self.name, step=step,
+                               system=self.j.reads_from, detail=reason)
+
+    def close(self) -> None:
+        """At the end of the run: log every instance still inside, and what it waits for."""
+        eng = self.engine
+        for customer in sorted(self.active):
+            inst = self.active[customer]
+            step = self.steps[inst.step]
+            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
+                           system=self.j.reads_from, field=waiting, detail=step.action)
+
+
+def _keys(cond: Condition) -> set[str]:
+    """Replica keys a condition reads: fields, ``@event`` times and ``consent.<channel>`` flags."""
+    return set(cond.fields) | {f"@{e}" for e in cond.events} | {f"consent.{c}" for c in cond.channels}

@@ -1,0 +1,362 @@
+"""Systems and sync links: every system's copy of every customer, and how copies catch up.
+
+A *key* is what a replica holds per customer: a field name (``stage``), an event's last occurrence
+(``@purchase``: value = truth time of the occurrence, version = occurrence count) or a consent flag
+(``consent.email``). Replicas are sparse: every system starts in sync with truth at t = 0 (the
+population's initial values, version 0) and stores only what changed since, so memory grows with
+activity, not with population size x systems x fields.
+
+Changes travel over :class:`Link` objects: ``stream`` links deliver each change after a sampled
+latency; ``batch`` links run on a schedule and carry the current value of every key that changed
+since their last run, arriving when the run finishes. Records can be lost (``failure_rate``) or
+retried (``retry_after``); outages queue or drop. ``apply: version`` refuses an older version than
+the one held; ``apply: arrival`` lets a late older version overwrite a newer one (logged as
+``out-of-order``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import simpy
+
+from simulator.events import EventLog
+from simulator.population import Population, child_rng
+from simulator.scenario.model import Scenario, SyncLink
+
+__all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries"]
+
+#: Name of the pseudo-system holding the truth.
+TRUTH = "truth"
+
+Entry = tuple[Any, int, float, float]  # value, version, truth time of the change, arrival time here
+Record = tuple[str, Any, int, float]  # key, value, version, truth time of the change: one key in transit
+
+
+class Replica:
+    """One system's sparse copy of every customer's keys."""
+
+    __slots__ = ("name", "_initial", "_changed")
+
+    def __init__(self, name: str, initial: Callable[[int, str], Any]):
+        self.name = name
+        self._initial = initial
+        self._changed: dict[str, dict[int, Entry]] = {}
+
+    def entry(self, customer: int, key: str) -> Entry:
+        """(value, version, truth time of that version, arrival time here) of ``key``."""
+        table = self._changed.get(key)
+        if table is not None:
+            hit = table.get(customer)
+            if hit is not None:
+                return hit
+        return (self._initial(customer, key), 0, 0.0, 0.0)
+
+    def get_value(self, customer: int, key: str) -> Any:
+        return self.entry(customer, key)[0]
+
+    def version(self, customer: int, key: str) -> int:
+        return self.entry(customer, key)[1]
+
+    def put(self, customer: int, key: str, value: Any, version: int, changed_at: float, now: float) -> None:
+        self._changed.setdefault(key, {})[customer] = (value, version, changed_at, now)
+
+    def changed_customers(self, key: str) -> dict[int, Entry]:
+        """Customers whose ``key`` differs from the initial load (read-only view)."""
+        return self._changed.get(key, {})
+
+    def view(self, customer: int) -> _View:
+        """A mapping-like view for condition evaluation (``get(key)``)."""
+        return _View(self, customer)
+
+
+class _View:
+    __slots__ = ("_replica", "_customer")
+
+    def __init__(self, replica: Replica, customer: int):
+        self._replica = replica
+        self._customer = customer
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._replica.entry(self._customer, key)[0]
+        return default if value is None else value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
+
+
+class Replicas:
+    """Truth plus one :class:`Replica` per system, all starting from the population's initial values."""
+
+    def __init__(self, population: Population, systems: Iterable[str]):
+        self.population = population
+
+        def initial(customer: int, key: str) -> Any:
+            if key.startswith("@"):
+                return None
+            if key.startswith("consent."):
+                column = population.consent.get(key[8:])
+                return bool(column[customer]) if column is not None else False
+            return population.value(customer, key)
+
+        self.truth = Replica(TRUTH, initial)
+        self.systems: dict[str, Replica] = {name: Replica(name, initial) for name in systems}
+
+    def __getitem__(self, system: str) -> Replica:
+        return self.truth if system == TRUTH else self.systems[system]
+
+
+def carries(link: SyncLink, key: str) -> bool:
+    """Whether ``link`` transports ``key`` (field, ``@event`` or ``consent.<channel>``)."""
+    if key.startswith("@"):
+        return "events" in link.fields or key[1:] in link.fields
+    if key.startswith("consent."):
+        return "consent" in link.fields
+    return key in link.fields
+
+
+class Link:
+    """A running sync link: stream deliveries or batch runs, failures, outages, apply rule."""
+
+    def __init__(self, net: SyncNetwork, spec: SyncLink, rng: np.random.Generator):
+        self.net = net
+        self.spec = spec
+        self.label = spec.label
+        self.rng = rng
+        self.pending: dict[tuple[int, str], None] = {}  # batch: keys changed since the last run
+        self.outages = [(self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage)
+                        for o in spec.outages]
+        self._carry: dict[str, bool] = {}
+
+    def carries(self, key: str) -> bool:
+        hit = self._carry.get(key)
+        if hit is None:
+            hit = self._carry[key] = carries(self.spec, key)
+        return hit
+
+    def outage_at(self, t: float) -> tuple[float, float, str] | None:
+        for start, end, action in self.outages:
+            if start <= t < end:
+                return (start, end, action)
+        return None
+
+    # ---------------------------------------------------------------- stream
+
+    def send(self, customer: int, keys: list[str]) -> None:
+        """Keys changed together at this link's source: stream them as one record, or queue them for the batch."""
+        keys = [k for k in keys if self.carries(k)]
+        if not keys:
+            return
+        if self.spec.mode == "batch":
+            for key in keys:
+                self.pending.pop((customer, key), None)
+                self.pending[(customer, key)] = None
+            return
+        source = self.net.replicas[self.spec.from_]
+        record = [(key, *source.entry(customer, key)[:3]) for key in keys]
+        now = self.net.env.now
+        self._transmit(customer, record, now, float(self.spec.latency.sample(self.rng)))
+
+    def _transmit(self, customer: int, record: list[Record], sent: float, latency: float) -> None:
+        net = self.net
+        outage = self.outage_at(sent)
+        if outage is not None:
+            start, end, action = outage
+            if action == "drop":
+                net.lost(self, customer, record, f"dropped in outage of {self.label} "
+                         f"({net.stamp(start)} for {net.span(end - start)})")
+                return
+            for key, _v, version, _c in record:
+                net.log.record(sent, "sync-queued", net.customer_id(customer), system=self.spec.to, field=key,
+                               version=version, detail=f"link={self.label}; outage until {net.stamp(end)}")
+            sent = end
+        if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
+            if self.spec.retry_after is None:
+                net.lost(self, customer, record, f"record lost by {self.label} (failure_rate "
+                         f"{self.spec.failure_rate:g})")
+                return
+            for key, _v, version, _c in record:
+                net.log.record(sent, "sync-retry", net.customer_id(customer), system=self.spec.to, field=key,
+                               version=version,
+                               detail=f"link={self.label}; retry after {net.span(self.spec.retry_after)}")
+            retry_at = sent + self.spec.retry_after
+            net.at(retry_at, lambda: self._transmit(customer, record, retry_at,
+                                                    float(self.spec.latency.sample(self.rng))))
+            return
+        net.at(sent + latency, lambda: net.apply(self, customer, record))
+
+    # ---------------------------------------------------------------- batch
+
+    def run_times(self, horizon: float) -> list[float]:
+        """Start times of batch runs within [0, horizon), in simulation seconds."""
+        spec = self.spec
+        if spec.every is not None:
+            first = spec.offset % spec.every
+            return [float(t) for t in np.arange(first, horizon, spec.every)]
+        zone = ZoneInfo(spec.timezone)
+        day = self.net.start.astimezone(zone).date()
+        times: list[float] = []
+        while True:
+            for clock in spec.clock_times:
+                hours, rest = divmod(clock, 3600)
+                local = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone)
+                t = self.net.seconds(local)
+                if 0 <= t < horizon:
+                    times.append(t)
+            if self.net.seconds(datetime(day.year, day.month, day.day, tzinfo=zone)) >= horizon:
+                break
+            day = day + timedelta(days=1)
+        return sorted(times)
+
+    def run_batch(self) -> None:
+        """One batch run: snapshot every pending key at the source, deliver when the run ends."""
+        net = self.net
+        now = net.env.now
+        outage = self.outage_at(now)
+        if outage is not None and outage[2] == "queue":
+            net.log.record(now, "batch-skipped", None, system=self.spec.to,
+                           detail=f"link={self.label}; outage until {net.stamp(outage[1])}; "
+                                  f"{len(self.pending)} records wait")
+            return
+        pending, self.pending = self.pending, {}
+        duration = float(self.spec.duration.sample(self.rng))
+        net.log.record(now, "batch-run", None, system=self.spec.to,
+                       detail=f"link={self.label}; records={len(pending)}; duration={net.span(duration)}")
+        source = net.replicas[self.spec.from_]
+        by_customer: dict[int, list[Record]] = {}
+        for customer, key in pending:
+            by_customer.setdefault(customer, []).append((key, *source.entry(customer, key)[:3]))
+        for customer, record in by_customer.items():
+            if outage is not None:  # on_outage: drop
+                net.lost(self, customer, record, f"dropped in outage of {self.label} "
+                         f"({net.stamp(outage[0])} for {net.span(outage[1] - outage[0])})")
+                continue
+            if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
+                if self.spec.retry_after is None:
+                    net.lost(self, customer, record, f"record lost in the batch run of {self.label} at "
+                             f"{net.stamp(now)} (failure_rate {self.spec.failure_rate:g})")
+                else:
+                    keys = [r[0] for r in record]
+                    net.at(now + self.spec.retry_after, lambda c=customer, k=keys: self.send_later(c, k))
+                continue
+            net.at(now + duration, lambda c=customer, r=record: net.apply(self, c, r))
+
+    def send_later(self, customer: int, keys: list[str]) -> None:
+        """A failed batch record rejoins the queue for the next run."""
+        for key in keys:
+            self.pending.setdefault((customer, key), None)
+
+
+class SyncNetwork:
+    """All links of a scenario on one SimPy environment; applies arrivals and fans changes out."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, replicas: Replicas, log: EventLog,
+                 population: Population, seed_base: int, on_change: Callable[[str, int, str, float], None]):
+        self.env = env
+        self.scenario = scenario
+        self.start = scenario.start
+        self.replicas = replicas
+        self.log = log
+        self.population = population
+        self.on_change = on_change
+        self.links = [Link(self, spec, child_rng(seed_base, f"sync:{i}:{spec.label}"))
+                      for i, spec in enumerate(scenario.sync)]
+        self.outgoing: dict[str, list[Link]] = {}
+        for link in self.links:
+            self.outgoing.setdefault(link.spec.from_, []).append(link)
+
+    # ---------------------------------------------------------------- helpers
+
+    def seconds(self, when: datetime) -> float:
+        return (when - self.start).total_seconds()
+
+    def stamp(self, t: float) -> str:
+        return (self.start + timedelta(seconds=t)).strftime("%Y-%m-%d %H:%M")
+
+    @staticmethod
+    def span(seconds: float) -> str:
+        from simulator.scenario.units import format_duration
+
+        return format_duration(round(seconds, 3))
+
+    def customer_id(self, customer: int) -> str:
+        return self.population.ids[customer]
+
+    def at(self, t: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at simulation time ``t`` (>= now)."""
+        event = self.env.timeout(max(0.0, t - self.env.now))
+        event.callbacks.append(lambda _e: action())
+
+    def start_batches(self, horizon: float) -> None:
+        for link in self.links:
+            if link.spec.mode == "batch":
+                for t in link.run_times(horizon):
+                    self.at(t, link.run_batch)
+
+    # ---------------------------------------------------------------- changes
+
+    def changed(self, system: str, customer: int, keys: list[str]) -> None:
+        """``keys`` changed together at ``system``: forward them on every link that carries any of them."""
+        for link in self.outgoing.get(system, ()):
+            link.send(customer, keys)
+
+    def write(self, system: str, customer: int, changes: list[tuple[str, Any]], detail: str | None = None) -> None:
+        """Changes made at ``system`` itself: truth and that system's copy change at once, then sync out.
+
+        Event keys (``@name``) are applied after fields, so listeners of an event see what it set.
+        """
+        now = self.env.now
+        truth = self.replicas.truth
+        local = self.replicas[system]
+        cid = self.customer_id(customer)
+        keys = []
+        for key, value in sorted(changes, key=lambda kv: kv[0].startswith("@")):
+            version = truth.version(customer, key) + 1
+            truth.put(customer, key, value, version, now, now)
+            local.put(customer, key, value, version, now, now)
+            self.log.record(now, "truth", cid, system=system, field=key, value=value, version=version,
+                            truth_value=value, truth_version=version, detail=detail)
+            keys.append(key)
+        self.changed(system, customer, keys)
+        for key in keys:
+            self.on_change(system, customer, key, now)
+
+    def apply(self, link: Link, customer: int, record: list[Record]) -> None:
+        """A record arrives at the link's target system; each key obeys the link's apply rule."""
+        now = self.env.now
+        target = link.spec.to
+        replica = self.replicas[target]
+        truth = self.replicas.truth
+        cid = self.customer_id(customer)
+        applied = []
+        for key, value, version, changed_at in record:
+            held = replica.version(customer, key)
+            truth_value, truth_version = truth.entry(customer, key)[:2]
+            detail = f"link={link.label}; changed={self.stamp(changed_at)}; lag={self.span(now - changed_at)}"
+            if version == held:
+                continue  # the same version again (e.g. by two paths): nothing changes
+            if version < held and link.spec.apply == "version":
+                self.log.record(now, "sync-skip", cid, system=target, field=key, value=value, version=version,
+                                truth_value=truth_value, truth_version=truth_version,
+                                detail=detail + f"; held version {held} is newer")
+                continue
+            kind = "out-of-order" if version < held else "sync"
+            replica.put(customer, key, value, version, changed_at, now)
+            self.log.record(now, kind, cid, system=target, field=key, value=value, version=version,
+                            truth_value=truth_value, truth_version=truth_version,
+                            detail=detail + (f"; overwrote newer version {held}" if kind == "out-of-order" else ""))
+            applied.append(key)
+        if applied:
+            self.changed(target, customer, applied)
+            for key in applied:
+                self.on_change(target, customer, key, now)
+
+    def lost(self, link: Link, customer: int, record: list[Record], reason: str) -> None:
+        cid = self.customer_id(customer)
+        for key, _value, version, _changed in record:
+            self.log.record(self.env.now, "sync-lost", cid, system=link.spec.to, field=key, version=version,
+                            detail=f"link={link.label}; {reason}")
