@@ -270,12 +270,19 @@ def test_counter_lag_lets_caps_break(clock: LocalClock) -> None:
     assert counters.blocking(9, "sms", T0 + 2 * H, NY) == (0, T0 + 1800 + D)
 
 
+def unchecked_cap(channel: str, mx: int, per: float, window: str = "sliding") -> FrequencyCap:
+    """A cap that skips the model's own validation, to test CapCounters' defence in depth."""
+    return FrequencyCap.model_construct(channel=channel, max=mx, per=per, window=window)
+
+
 def test_cap_errors(clock: LocalClock) -> None:
-    """A calendar cap of 36h and a zero-length cap are errors with clear messages."""
+    """A calendar cap of 36h and a zero-length cap are errors, in the model and in CapCounters."""
+    with pytest.raises(ValueError, match="whole local days"):
+        cap("any", 1, "36h", "calendar")
     with pytest.raises(ValueError, match=r"frequency_caps\[1\].per: .*whole number of days.*1d12h"):
-        CapCounters([cap("any", 1, "1d"), cap("any", 1, "36h", "calendar")], clock)
+        CapCounters([cap("any", 1, "1d"), unchecked_cap("any", 1, 36 * 3600.0, "calendar")], clock)
     with pytest.raises(ValueError, match="longer than 0s"):
-        CapCounters([cap("any", 1, "0s")], clock)
+        CapCounters([unchecked_cap("any", 1, 0.0)], clock)
     with pytest.raises(ValueError, match="cap_counter_lag"):
         CapCounters([], clock, counter_lag=-1)
 
