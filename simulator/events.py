@@ -14,7 +14,6 @@ import difflib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from simulator.errors import UsageError
+from simulator.fileio import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -373,22 +373,12 @@ def write_csv(parquet_path: str | Path, csv_path: str | Path) -> Path:
     """
     src = _events_file(parquet_path)
     dst = Path(csv_path)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    os.close(fd)
-    try:
+    with atomic_path(dst) as tmp:
         pf = pq.ParquetFile(src)
         out_schema = pa.schema([pa.field(f.name, pa.string() if f.name == "kind" else f.type)
                                 for f in pf.schema_arrow])
-        with pacsv.CSVWriter(tmp, out_schema, write_options=pacsv.WriteOptions(
+        with pacsv.CSVWriter(str(tmp), out_schema, write_options=pacsv.WriteOptions(
                 include_header=True, quoting_style="needed")) as writer:
             for batch in pf.iter_batches(batch_size=65536):
                 writer.write_table(pa.Table.from_batches([batch]).cast(out_schema))
-        os.replace(tmp, dst)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     return dst

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import MINIMAL
 
 from simulator.errors import ScenarioError
 from simulator.population import (
@@ -19,62 +20,14 @@ from simulator.population import (
 )
 from simulator.scenario.load import load_scenario_text
 
-BASE = """\
-scenario: tiny
-start: 2026-12-01T00:00:00Z
-duration: 3d
-seed: 7
-default_timezone: America/New_York
-population:
-  size: 10
-  timezones: {America/New_York: 0.5, Europe/London: 0.3, Asia/Tokyo: 0.2}
-  attributes:
-    stage: {choice: {A: 0.8, B: 0.2}}
-    lifetime_value: {normal: {mean: 120, sd: 40}}
-    first_name: {faker: first_name}
-  consent: {email: 0.9, sms: 0.5}
-  events:
-    - name: cart_abandoned
-      origin: web
-      once: {probability: 0.5, at: {uniform: {low: 0s, high: 1d}}}
-    - name: purchase
-      origin: web
-      after: {event: cart_abandoned, probability: 0.3, delay: {exponential: {mean: 3h}}}
-      sets: {has_purchased: true}
-    - name: stage_up
-      origin: crm
-      when: "stage == 'A'"
-      poisson: {rate_per_day: 0.1}
-      sets: {stage: B}
-systems:
-  web: {kind: source}
-  crm: {kind: crm}
-  cdp: {kind: cdp}
-  esp: {kind: channel, channel: email, throughput: 50/s}
-  sms: {kind: channel, channel: sms}
-  app: {kind: channel, channel: push}
-sync:
-  - {from: web, to: cdp, fields: [events, has_purchased], latency: {fixed: 10m}}
-  - {from: crm, to: cdp, fields: [stage], mode: batch, every: 4h, offset: 1h}
-  - {from: esp, to: cdp, fields: [events]}
-messages:
-  m1: {channel: email, subject: "Hi {{ first_name }}", body: "Hello {{ unsubscribe_url }}"}
-  m2: {channel: sms, body: "Cart waiting. Reply STOP to opt out"}
-journeys:
-  - name: cart
-    reads_from: cdp
-    entry: {event: cart_abandoned}
-    exit_when: {event: purchase}
-    steps:
-      - {id: wait_1h, wait: 1h}
-      - {id: email_1, send: m1}
-      - {id: opened, wait_until: {event: email_opened, timeout: 24h}}
-      - id: by_stage
-        branch:
-          - {when: "stage == 'B'", goto: sms_b}
-          - {else: end}
-      - {id: sms_b, send: m2}
-"""
+# The shared minimal scenario with three zones, a faker field and a push channel.
+BASE = (MINIMAL
+        .replace("timezones: {America/New_York: 0.5, Europe/London: 0.5}",
+                 "timezones: {America/New_York: 0.5, Europe/London: 0.3, Asia/Tokyo: 0.2}")
+        .replace("    lifetime_value: {normal: {mean: 120, sd: 40}}\n",
+                 "    lifetime_value: {normal: {mean: 120, sd: 40}}\n    first_name: {faker: first_name}\n")
+        .replace("  sms: {kind: channel, channel: sms}\n",
+                 "  sms: {kind: channel, channel: sms}\n  app: {kind: channel, channel: push}\n"))
 
 
 @pytest.fixture(scope="module")
