@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
     from simulator.journeys import Instance, JourneyRunner
 
-__all__ = ["Orchestrator", "Channel", "SendRequest"]
+__all__ = ["Orchestrator", "Channel", "SendRequest", "Renderer", "template_fields"]
 
 
 @dataclass(slots=True)
@@ -78,17 +78,25 @@ class Channel:
                 return
         render_system = req.message.system or self.system
         source = eng.replicas[render_system]
+        values: dict[str, object] = {"customer_id": cid, "unsubscribe_url": f"https://unsubscribe.invalid/{cid}"}
         for field in eng.template_fields(req.message_name):
             value, version = source.entry(req.customer, field)[:2]
             t_value, t_version = eng.replicas.truth.entry(req.customer, field)[:2]
+            values[field] = value
             eng.log.record(now, "render", cid, journey=j, step=step, system=render_system, field=field, value=value,
                            version=version, truth_value=t_value, truth_version=t_version, channel=self.channel,
                            message=req.message_name)
+        try:
+            body = eng.render(req.message_name, values)
+        except Exception as exc:  # a template that fails at render time stops the send, as ESPs do
+            eng.log.record(now, "suppressed", cid, journey=j, step=step, system=render_system,
+                           channel=self.channel, message=req.message_name, detail=f"render: {exc}")
+            return
         start = max(now, self.next_free)
         self.next_free = start + self.spacing
         delivered = start + float(self.delay.sample(self.rng))
         eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
-                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}")
+                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}; chars={len(body)}")
         eng.at(delivered, lambda: self.deliver(req))
 
     def deliver(self, req: SendRequest) -> None:
@@ -192,6 +200,18 @@ class Orchestrator:
             return
         self.caps.record(req.customer, ch, now)
         self.channels[ch].accept(req)
+
+
+class Renderer:
+    """Liquid templates of every message, parsed once; renders the body (and subject/title) of one send."""
+
+    def __init__(self, messages: dict[str, Message]):
+        self.templates = {name: [liquid.parse(t) for t in (m.subject, m.title, m.body) if t]
+                          for name, m in messages.items()}
+
+    def __call__(self, message: str, values: dict[str, object]) -> str:
+        """The rendered texts joined by newlines (their length feeds SMS segment checks)."""
+        return "\n".join(t.render(**values) for t in self.templates[message])
 
 
 def template_fields(message: Message) -> tuple[str, ...]:

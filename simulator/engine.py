@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulator.channels import Orchestrator, template_fields
+from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
 from simulator.journeys import JourneyRunner
@@ -96,6 +96,7 @@ class Engine:
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
+        self.render = Renderer(scenario.messages)
 
     # ------------------------------------------------------------------ clock helpers
 
