@@ -39,7 +39,13 @@ class SendRequest:
     message: Message
     decided: float
     seq: int
+    instance: int
     holds: int = 0
+
+    @property
+    def tag(self) -> str:
+        """Suffix for the detail column that ties the records of one send together."""
+        return f"req={self.seq}; inst={self.instance}"
 
 
 class Channel:
@@ -70,11 +76,11 @@ class Channel:
         if self.consent_required:
             eng.log.record(now, "consent-check", cid, journey=j, step=step, system=self.system, field=key,
                            value=mine[0], version=mine[1], truth_value=truth[0], truth_version=truth[1],
-                           channel=self.channel, message=req.message_name)
+                           channel=self.channel, message=req.message_name, detail=req.tag)
             if not mine[0]:
                 eng.log.record(now, "suppressed", cid, journey=j, step=step, system=self.system,
                                channel=self.channel, message=req.message_name,
-                               detail=f"consent: {self.system} has {self.channel} opt-out")
+                               detail=f"consent: {self.system} has {self.channel} opt-out; {req.tag}")
                 return
         render_system = req.message.system or self.system
         source = eng.replicas[render_system]
@@ -85,18 +91,18 @@ class Channel:
             values[field] = value
             eng.log.record(now, "render", cid, journey=j, step=step, system=render_system, field=field, value=value,
                            version=version, truth_value=t_value, truth_version=t_version, channel=self.channel,
-                           message=req.message_name)
+                           message=req.message_name, detail=req.tag)
         try:
             body = eng.render(req.message_name, values)
         except Exception as exc:  # a template that fails at render time stops the send, as ESPs do
             eng.log.record(now, "suppressed", cid, journey=j, step=step, system=render_system,
-                           channel=self.channel, message=req.message_name, detail=f"render: {exc}")
+                           channel=self.channel, message=req.message_name, detail=f"render: {exc}; {req.tag}")
             return
         start = max(now, self.next_free)
         self.next_free = start + self.spacing
         delivered = start + float(self.delay.sample(self.rng))
         eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
-                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}; chars={len(body)}")
+                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; {req.tag}")
         eng.at(delivered, lambda: self.deliver(req))
 
     def deliver(self, req: SendRequest) -> None:
@@ -104,10 +110,14 @@ class Channel:
         now = eng.now
         cid = eng.population.ids[req.customer]
         late = req.message.valid_for is not None and now - req.decided > req.message.valid_for
+        key = f"consent.{self.channel}"
+        mine = eng.replicas[self.system].entry(req.customer, key)
+        truth = eng.replicas.truth.entry(req.customer, key)
         eng.log.record(now, "delivered", cid, journey=req.runner.name, step=req.step.id, system=self.system,
+                       field=key, value=mine[0], version=mine[1], truth_value=truth[0], truth_version=truth[1],
                        channel=self.channel, message=req.message_name,
                        detail=f"decided {eng.stamp(req.decided)}; after {eng.span(now - req.decided)}"
-                              + ("; later than valid_for" if late else ""))
+                              + ("; later than valid_for" if late else "") + f"; {req.tag}")
         eng.occur(req.customer, f"{self.channel}_delivered", self.system)
         self._engage(req.customer)
 
@@ -146,17 +156,16 @@ class Orchestrator:
         self.inbox: list[SendRequest] = []
         self.seq = 0
 
-    def request(self, runner: JourneyRunner, inst: Instance, step: Step, replica_exit: bool, truth_exit: bool) -> None:
-        """A journey decided to send: log the decision, then arbitrate at the end of this instant."""
+    def request(self, runner: JourneyRunner, inst: Instance, step: Step, exit_evidence: dict[str, object]) -> None:
+        """A journey decided to send: log the decision (with the exit evidence), arbitrate at the end of this instant."""
         eng = self.engine
         message = eng.scenario.messages[step.send]  # type: ignore[index]
-        eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
-                       system=runner.j.reads_from, field="exit_when" if runner.exit_label else None,
-                       value=replica_exit if runner.exit_label else None,
-                       truth_value=truth_exit if runner.exit_label else None,
-                       channel=message.channel, message=step.send)
         self.seq += 1
-        self._enqueue(SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq))  # type: ignore[arg-type]
+        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq, inst.number)  # type: ignore[arg-type]
+        eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
+                       system=runner.j.reads_from, **exit_evidence, channel=message.channel, message=step.send,
+                       detail=req.tag)
+        self._enqueue(req)
 
     def _enqueue(self, req: SendRequest) -> None:
         if not self.inbox:
@@ -180,10 +189,11 @@ class Orchestrator:
         if end is not None:
             local = eng.clock.local(now, zone).strftime("%H:%M %Z")
             if self.quiet.action == "drop":
-                eng.log.record(now, "suppressed", cid, **common, detail=f"quiet-hours: {local} local; dropped")
+                eng.log.record(now, "suppressed", cid, **common,
+                               detail=f"quiet-hours: {local} local; dropped; {req.tag}")
                 return
             eng.log.record(now, "held", cid, **common,
-                           detail=f"quiet-hours: {local} local; held until {eng.stamp(end)} UTC")
+                           detail=f"quiet-hours: {local} local; held until {eng.stamp(end)} UTC; {req.tag}")
             req.holds += 1
             eng.at(end, lambda: self._enqueue(req))
             return
@@ -193,10 +203,10 @@ class Orchestrator:
             cap = self.cap_specs[index]
             text = f"frequency-cap: {cap.channel} max {cap.max} per {eng.span(cap.per)} ({cap.window})"
             if self.on_cap == "defer" and math.isfinite(release):
-                eng.log.record(now, "deferred", cid, **common, detail=f"{text}; until {eng.stamp(release)}")
+                eng.log.record(now, "deferred", cid, **common, detail=f"{text}; until {eng.stamp(release)}; {req.tag}")
                 eng.at(release, lambda: self._enqueue(req))
             else:
-                eng.log.record(now, "suppressed", cid, **common, detail=f"{text}; dropped")
+                eng.log.record(now, "suppressed", cid, **common, detail=f"{text}; dropped; {req.tag}")
             return
         self.caps.record(req.customer, ch, now)
         self.channels[ch].accept(req)

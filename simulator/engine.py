@@ -28,7 +28,15 @@ from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
-from simulator.population import Population, ScriptedCustomer, build_population, child_rng, exogenous_schedule, followers
+from simulator.population import (
+    Population,
+    ScriptedCustomer,
+    build_population,
+    child_rng,
+    customers_frame,
+    exogenous_schedule,
+    followers,
+)
 from simulator.runfolder import RunFolder
 from simulator.scenario.model import Scenario
 from simulator.scenario.semantics import FieldCatalogue
@@ -54,6 +62,12 @@ class RunResult:
     log: EventLog
     out: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+
+    def customer_table(self) -> pd.DataFrame:
+        """One row per customer: id, time zone, initial attributes and consent."""
+        if self.out is not None:
+            return pd.read_parquet(self.out / "customers.parquet")
+        return customers_frame(self.population)
 
     def events(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The event log as a DataFrame (from memory, or read back from ``events.parquet``)."""
@@ -258,11 +272,21 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             except Exception as exc:  # a bug or resource problem: keep the manifest, say what happened
                 when = f"at {engine.stamp(engine.now)}" if engine is not None else "while building"
                 raise EngineError(f"the run failed {when} after {log.rows} events: {exc!r}") from exc
+        _write_customers(engine.population, folder.file("customers.parquet"))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
         result = _result(engine, started, Path(out), manifest)
         folder.commit(result.summary)
     return result
+
+
+def _write_customers(population: Population, path: Path) -> None:
+    """customers.parquet: id, zone, initial attributes and consent (mixed object columns as text)."""
+    frame = customers_frame(population)
+    for name in frame.columns:
+        if frame[name].dtype == object and name not in ("customer", "timezone"):
+            frame[name] = frame[name].map(lambda v: None if v is None else str(v))
+    frame.to_parquet(path, index=False)
 
 
 def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str, Any]) -> RunResult:

@@ -179,11 +179,9 @@ class JourneyRunner:
             if self.check == "at_steps" and self._exit_check(inst, "before step"):
                 return
             cid = self.cid(inst.customer)
-            replica_met, truth_met = self._exit_status(inst)
+            evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
-                       field="exit_when" if self.exit_label else None,
-                       value=replica_met if self.exit_label else None,
-                       truth_value=truth_met if self.exit_label else None, detail=step.action)
+                       **evidence, detail=step.action)
             if step.wait is not None:
                 inst.epoch += 1
                 epoch = inst.epoch
@@ -206,7 +204,7 @@ class JourneyRunner:
                 i = self._split(inst, step)
                 continue
             if step.send is not None:
-                eng.orchestrator.request(self, inst, step, replica_met, truth_met)
+                eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:
                 eng.net.write(step.at, inst.customer, list(step.update.items()),  # type: ignore[arg-type]
                               detail=f"update by journey {self.name} step {step.id}")
@@ -300,14 +298,30 @@ class JourneyRunner:
             truth_met = truth_met or bool(self.exit_cond(self.truth.view(inst.customer), now))
         return replica_met, truth_met
 
+    def exit_evidence(self, inst: Instance) -> dict[str, object]:
+        """Log columns saying whether exit_when is met on the replica vs truth (empty without exit_when).
+
+        For an event exit the field is the event key (``@purchase``) with its replica and truth versions,
+        so detectors can trace the sync path of the missing occurrence.
+        """
+        if self.exit_label is None:
+            return {}
+        replica_met, truth_met = self._exit_status(inst)
+        if self.exit_event is None:
+            return {"field": "exit_when", "value": replica_met, "truth_value": truth_met}
+        return {"field": self.exit_event, "value": replica_met, "truth_value": truth_met,
+                "version": self.reads.version(inst.customer, self.exit_event),
+                "truth_version": self.truth.version(inst.customer, self.exit_event)}
+
     def _exit_check(self, inst: Instance, when: str) -> bool:
         """Check exit_when on the replica; log the check; exit if met. Returns True when the customer left."""
-        replica_met, truth_met = self._exit_status(inst)
+        evidence = self.exit_evidence(inst)
+        replica_met = bool(evidence["value"])
         eng = self.engine
         step = self.steps[inst.step].id if inst.step < len(self.steps) else None
         eng.log.record(eng.now, "exit-check", self.cid(inst.customer), journey=self.name, step=step,
-                       system=self.j.reads_from, field=self.exit_label, value=replica_met, truth_value=truth_met,
-                       detail=f"{self.check} check {when}")
+                       system=self.j.reads_from, **evidence, detail=f"{self.check} check {when}; "
+                                                                    f"exit_when: {self.exit_label}")
         if replica_met:
             self.finish(inst, f"exit_when met ({self.exit_label})")
             return True

@@ -298,3 +298,23 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
         else np.empty(0, np.int32)
     order = np.lexsort((events, customers, times))
     return ExogenousSchedule(times[order].astype(np.float64), customers[order], events[order])
+
+
+def customers_frame(population: Population) -> Any:
+    """One row per customer: id, time zone, initial attributes and consent (``customers.parquet``).
+
+    Faker display fields are left out (they are generated only when asked for); detectors and reports
+    use the zone for local-time checks.
+    """
+    import pandas as pd
+
+    columns: dict[str, Any] = {
+        "customer": population.ids,
+        "timezone": np.asarray(population.zone_names, dtype=object)[population.zone],
+        "scripted": np.arange(population.size) >= population.generated,
+    }
+    for name, column in sorted(population.attributes.items()):
+        columns[name] = column
+    for channel, column in sorted(population.consent.items()):
+        columns[f"consent.{channel}"] = column
+    return pd.DataFrame(columns)
