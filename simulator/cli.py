@@ -88,14 +88,21 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="Event log format; csv writes events.csv next to events.parquet.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
+              help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, quiet: bool) -> None:
-    """Simulate SCENARIO and write its run folder (event log, summary.json).
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], quiet: bool) -> None:
+    """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
-    The folder appears only when the run is complete; a failed run leaves '<folder>.failed' with a
-    summary.json saying why, and Ctrl-C leaves nothing.
+    The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
+    only when the run is complete; a failed run leaves '<folder>.failed' with a summary.json saying
+    why, and Ctrl-C leaves nothing. Exit code 1 when a gate fails (the scenario's gates: plus
+    --fail-on; with none, any error-severity finding fails).
     """
+    from simulator.findings.gates import parse_fail_on
+
+    extra_gates = [parse_fail_on(text) for text in fail_on]
     from simulator.engine import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
@@ -117,17 +124,19 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                     done[0] = int(t)
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                      csv=fmt == "csv", progress=progress)
+                                      csv=fmt == "csv", gates=extra_gates, progress=progress)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                  csv=fmt == "csv")
+                                  csv=fmt == "csv", gates=extra_gates)
     except KeyboardInterrupt:
         click.echo("interrupted: no output folder was written", err=True)
         sys.exit(130)
     from simulator.summary import run_summary_lines
 
     lines = run_summary_lines(result)
-    click.echo(lines[0] if quiet else "\n".join(lines))
+    click.echo("\n".join(lines[:1] + [ln for ln in lines if ln.startswith("gate")]) if quiet else "\n".join(lines))
+    if not result.passed:
+        sys.exit(1)
 
 
 @cli.command()

@@ -23,9 +23,12 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from simulator.analysis import Analysis, analyse
 from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
-from simulator.events import EventLog, write_csv
+from simulator.events import EventLog, read_events, write_csv
+from simulator.fileio import atomic_path
+from simulator.findings import LOG_COLUMNS
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -38,7 +41,7 @@ from simulator.population import (
     followers,
 )
 from simulator.runfolder import RunFolder
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import format_duration
 from simulator.systems import Replicas, SyncNetwork
@@ -62,6 +65,17 @@ class RunResult:
     log: EventLog
     out: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    analysis: Analysis | None = None
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """One row per finding (findings.csv's columns)."""
+        return self.analysis.findings if self.analysis is not None else pd.DataFrame()
+
+    @property
+    def passed(self) -> bool:
+        """True when every gate passed."""
+        return self.analysis is None or self.analysis.passed
 
     def customer_table(self) -> pd.DataFrame:
         """One row per customer: id, time zone, initial attributes and consent."""
@@ -238,7 +252,7 @@ def _peak_rss_mib() -> float:
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int | None = None,
                  scripted: Sequence[ScriptedCustomer] = (), out: str | Path | None = None,
-                 overwrite: bool = False, csv: bool = False,
+                 overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
                  progress: Callable[[float], None] | None = None) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
@@ -258,7 +272,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
         engine.run(progress)
         log.close()
-        return _result(engine, started, None, manifest)
+        analysis = analyse(scenario, log.to_pandas(), customers_frame(engine.population), list(gates))
+        return _result(engine, started, None, manifest, analysis)
     folder = RunFolder(Path(out), overwrite=overwrite)
     folder.manifest.update(manifest)
     with folder:
@@ -275,7 +290,10 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         _write_customers(engine.population, folder.file("customers.parquet"))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
-        result = _result(engine, started, Path(out), manifest)
+        analysis = analyse(scenario, read_events(folder.file("events.parquet"), columns=LOG_COLUMNS),
+                           pd.read_parquet(folder.file("customers.parquet")), list(gates))
+        write_findings_csv(analysis.findings, folder.file("findings.csv"))
+        result = _result(engine, started, Path(out), manifest, analysis)
         folder.commit(result.summary)
     return result
 
@@ -289,7 +307,14 @@ def _write_customers(population: Population, path: Path) -> None:
     frame.to_parquet(path, index=False)
 
 
-def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str, Any]) -> RunResult:
+def write_findings_csv(findings: pd.DataFrame, path: Path) -> None:
+    """findings.csv, written atomically (one row per finding; columns: FINDING_COLUMNS)."""
+    with atomic_path(path) as tmp:
+        findings.to_csv(tmp, index=False)
+
+
+def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str, Any],
+            analysis: Analysis | None = None) -> RunResult:
     log = engine.log
     wall = time.perf_counter() - started
     summary = dict(manifest)
@@ -300,8 +325,11 @@ def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
     })
+    if analysis is not None:
+        summary["findings"] = analysis.summary()
+        summary["examples"] = analysis.examples()
     return RunResult(engine.scenario, engine.seed, engine.population.size, Counter(log.counts), wall,
-                     engine.population, log, out, summary)
+                     engine.population, log, out, summary, analysis)
 
 
 def _version() -> str:

@@ -161,7 +161,7 @@ class JourneyRunner:
         for customer in self.segment_members(cond).tolist():
             if self.can_enter(customer, now) is None:
                 if cond is not None:
-                    self._log_reads(customer, cond, "entry", None, True)
+                    self._log_reads(customer, cond, "decision", None, True, label=f"entry: {cond.source}")
                 self.enter(customer, now, why)
 
     # ------------------------------------------------------------------ steps

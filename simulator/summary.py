@@ -28,4 +28,19 @@ def run_summary_lines(result: RunResult) -> list[str]:
     if len(suppressed):
         reasons = suppressed["detail"].str.split(":").str[0].value_counts().sort_index()
         lines.append("suppressed: " + ", ".join(f"{r} {n}" for r, n in reasons.items()))
+    analysis = result.analysis
+    if analysis is not None:
+        if analysis.totals:
+            lines.append("findings:")
+            examples = analysis.examples()
+            for kind, t in sorted(analysis.totals.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
+                lines.append(f"  {kind:<24} {t['count']:>6}  {t['customers']} customer{'s' if t['customers'] != 1 else ''} "
+                             f"({100 * t['rate']:.2f}% of entered) [{t['severity']}]  e.g. {', '.join(examples[kind])}")
+        else:
+            lines.append("findings: none")
+        for gate in analysis.gates:
+            lines.append(f"gate {'PASS' if gate.passed else 'FAIL'}: {gate.text} (actual: {gate.actual})")
+        if result.out is not None and analysis.totals:
+            first = next(iter(analysis.examples().values()))[0]
+            lines.append(f"trace one: journeysim trace {result.out} --customer {first}")
     return lines

@@ -1,0 +1,175 @@
+"""What every detector reads: the event log as a DataFrame, the frozen scenario, the customer table,
+and the root-cause tracer that explains a stale read by the sync path that was behind.
+
+The tracer is exact: for a decision that used version ``v`` of a key while truth held a newer one,
+it finds the first version the system missed (``v + 1``), when and where truth changed, and the
+hops that version took (or failed to take) to the deciding system, from the ``truth``, ``sync`` and
+``sync-lost`` records of the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+import pandas as pd
+
+from simulator.scenario.model import Scenario, SyncLink
+from simulator.scenario.units import format_duration
+from simulator.systems import carries
+
+__all__ = ["FindingContext", "Cause", "describe_link"]
+
+#: Columns of the log detectors need; loaded once.
+LOG_COLUMNS = ["t", "seq", "customer", "kind", "journey", "step", "system", "field", "value", "version",
+               "truth_value", "truth_version", "channel", "message", "detail"]
+
+
+def describe_link(link: SyncLink) -> str:
+    """The configured timing of a link, as a user wrote it: 'stream, latency Lognormal(median=2m, p95=15m)'."""
+    if link.mode == "stream":
+        text = f"stream, latency {link.latency!r}"
+    elif link.every is not None:
+        text = f"batch every {format_duration(link.every)}"
+        if link.offset:
+            text += f" offset {format_duration(link.offset)}"
+        text += f", run duration {link.duration!r}"
+    else:
+        clocks = ", ".join(f"{c // 3600:02d}:{c % 3600 // 60:02d}" for c in link.clock_times)
+        text = f"batch daily at {clocks} {link.timezone}, run duration {link.duration!r}"
+    if link.failure_rate:
+        text += f", failure_rate {link.failure_rate:g}"
+    if link.outages:
+        text += f", {len(link.outages)} outage{'s' if len(link.outages) > 1 else ''}"
+    return text
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why one system did not have one version of one key at decision time."""
+
+    text: str                  # the sentence for findings.csv's root_cause column
+    link: str | None           # the hop that was behind (label)
+    lag: float                 # observed seconds from truth change to arrival at the deciding system (NaN: never)
+    changed_at: float          # simulation time truth changed (NaN if unknown)
+
+
+class FindingContext:
+    """The inputs of every detector, plus lookups shared between them."""
+
+    def __init__(self, scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame):
+        self.scenario = scenario
+        self.ev = events
+        self.customers = customers.set_index("customer", drop=False)
+
+    def of(self, *kinds: str) -> pd.DataFrame:
+        """Records of the given kinds (a view in log order)."""
+        return self.ev[self.ev["kind"].isin(kinds)]
+
+    def stamp(self, t: float) -> str:
+        return (self.scenario.start + timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M")
+
+    def span(self, seconds: float) -> str:
+        return format_duration(round(max(0.0, float(seconds)), 0))
+
+    @cached_property
+    def entered(self) -> dict[str, int]:
+        """Journey -> number of distinct customers who entered it."""
+        entries = self.of("entry")
+        return entries.groupby("journey")["customer"].nunique().to_dict()
+
+    @cached_property
+    def reached(self) -> dict[tuple[str, str], int]:
+        """(journey, step) -> distinct customers who reached that step."""
+        steps = self.of("step")
+        return steps.groupby(["journey", "step"])["customer"].nunique().to_dict()
+
+    @cached_property
+    def _truth(self) -> dict[tuple[str, str, int], tuple[float, str]]:
+        rows = self.of("truth")
+        return {(c, f, int(v)): (t, s) for c, f, v, t, s in
+                zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["system"])}
+
+    @cached_property
+    def _arrivals(self) -> dict[tuple[str, str, int], list[tuple[float, str, str]]]:
+        rows = self.of("sync", "out-of-order")
+        links = rows["detail"].str.extract(r"link=([^;]+)", expand=False)
+        out: dict[tuple[str, str, int], list[tuple[float, str, str]]] = {}
+        for c, f, v, t, s, link in zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["system"],
+                                       links):
+            out.setdefault((c, f, int(v)), []).append((t, s, link))
+        return out
+
+    @cached_property
+    def _lost(self) -> dict[tuple[str, str, int], list[tuple[float, str]]]:
+        rows = self.of("sync-lost")
+        out: dict[tuple[str, str, int], list[tuple[float, str]]] = {}
+        for c, f, v, t, d in zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["detail"]):
+            out.setdefault((c, f, int(v)), []).append((t, d))
+        return out
+
+    @cached_property
+    def links_by_label(self) -> dict[str, SyncLink]:
+        return {link.label: link for link in self.scenario.sync}
+
+    def cause(self, customer: str, key: str, missed_version: int, system: str, decided: float) -> Cause:
+        """Explain why ``system`` did not hold ``missed_version`` of ``key`` at time ``decided``."""
+        change = self._truth.get((customer, key, missed_version))
+        if change is None:
+            return Cause(f"{key} v{missed_version} is not in the log", None, float("nan"), float("nan"))
+        changed_at, origin = change
+        arrivals = {s: (t, link) for t, s, link in self._arrivals.get((customer, key, missed_version), [])}
+        prefix = f"{key} changed at {origin} {self.stamp(changed_at)} (v{missed_version})"
+        if system in arrivals:
+            t_arrive, label = arrivals[system]
+            hops = self._path(arrivals, system, origin, changed_at)
+            late = max(hops, key=lambda h: h[2]) if hops else (label, t_arrive, t_arrive - changed_at)
+            link = self.links_by_label.get(late[0])
+            via = " -> ".join(f"{h[0]} at {self.stamp(h[1])}" for h in hops)
+            text = (f"{prefix}; reached {system} {self.stamp(t_arrive)}, {self.span(t_arrive - changed_at)} later and "
+                    f"{self.span(t_arrive - decided)} after this decision (via {via}); slowest hop {late[0]} "
+                    f"took {self.span(late[2])}" + (f" ({describe_link(link)})" if link else ""))
+            return Cause(text, late[0], t_arrive - changed_at, changed_at)
+        lost = self._lost.get((customer, key, missed_version))
+        if lost:
+            t_lost, detail = lost[0]
+            label = detail.split(";")[0].removeprefix("link=")
+            link = self.links_by_label.get(label)
+            reason = detail.split(";", 1)[1].strip() if ";" in detail else detail
+            return Cause(f"{prefix}; never reached {system}: {reason} at {self.stamp(t_lost)}"
+                         + (f" ({describe_link(link)})" if link else ""), label, float("nan"), changed_at)
+        blocking = self._blocking_link(key, arrivals, origin, system)
+        where = f"; never reached {system} before the run ended"
+        if blocking is not None:
+            where += f": {blocking.label} had not carried it ({describe_link(blocking)})"
+        return Cause(prefix + where, blocking.label if blocking else None, float("nan"), changed_at)
+
+    def _path(self, arrivals: dict[str, tuple[float, str]], system: str, origin: str,
+              changed_at: float) -> list[tuple[str, float, float]]:
+        """Hops (link, arrival time, hop duration) from the origin to ``system``, following actual arrivals."""
+        hops: list[tuple[str, float, float]] = []
+        here = system
+        seen = set()
+        while here != origin and here in arrivals and here not in seen:
+            seen.add(here)
+            t, label = arrivals[here]
+            link = self.links_by_label.get(label)
+            upstream = link.from_ if link else origin
+            start = changed_at if upstream == origin else arrivals.get(upstream, (changed_at, ""))[0]
+            hops.append((label, t, t - start))
+            here = upstream
+        hops.reverse()
+        return hops
+
+    def _blocking_link(self, key: str, arrivals: dict[str, tuple[float, str]], origin: str,
+                       system: str) -> SyncLink | None:
+        """A link into ``system`` carrying ``key`` from a system the version had reached (or the origin)."""
+        reached = set(arrivals) | {origin}
+        for link in self.scenario.sync:
+            if link.to == system and carries(link, key) and link.from_ in reached:
+                return link
+        for link in self.scenario.sync:
+            if link.to == system and carries(link, key):
+                return link
+        return None

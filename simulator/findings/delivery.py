@@ -1,0 +1,109 @@
+"""What should have happened and did not: missed-send, late-delivery, stuck.
+
+``missed-send`` is the symptom; its root cause is the lost or late sync record (consent that had
+not reached the channel), the policy that dropped the message, or the queue it never left. Sends
+are tied to their outcome by the request id the send pipeline writes into ``detail``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from simulator.findings.base import Detector, finding, tag_values
+from simulator.findings.context import FindingContext
+
+__all__ = ["MissedSend", "LateDelivery", "Stuck"]
+
+
+def _by_req(ctx: FindingContext, *kinds: str) -> dict[str, Any]:
+    """Last record of the given kinds per request id."""
+    out: dict[str, Any] = {}
+    for row in ctx.of(*kinds).itertuples(index=False):
+        req = tag_values(row.detail).get("req")
+        if req is not None:
+            out[req] = row
+    return out
+
+
+class MissedSend(Detector):
+    kinds = ("missed-send",)
+    reads = ("send", "suppressed", "held", "deferred", "queued", "consent-check", "delivered")
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        delivered = set(_by_req(ctx, "delivered"))
+        suppressed = _by_req(ctx, "suppressed")
+        checks = _by_req(ctx, "consent-check")
+        pending = _by_req(ctx, "held", "deferred", "queued")
+        for row in ctx.of("send").itertuples(index=False):
+            req = tag_values(row.detail).get("req")
+            if req is None or req in delivered:
+                continue
+            what = f"{row.message} for {row.customer} ({row.journey}/{row.step}, decided {ctx.stamp(row.t)})"
+            stop = suppressed.get(req)
+            if stop is not None and str(stop.detail).startswith("consent:"):
+                check = checks.get(req)
+                if check is None or check.truth_value != "true":
+                    continue  # truly opted out: suppressing was right
+                cause = ctx.cause(check.customer, check.field, int(check.version) + 1, check.system, check.t)
+                yield finding(ctx, "missed-send", row, f"{what} was suppressed by {check.system}'s stale opt-out: "
+                              f"the customer was opted in", cause.text, cause=cause)
+            elif stop is not None:
+                reason = str(stop.detail).split("; req=")[0]
+                yield finding(ctx, "missed-send", row, f"{what} was dropped at {ctx.stamp(stop.t)}",
+                              f"dropped by policy: {reason}")
+            else:
+                last = pending.get(req)
+                state = f"last {last.kind} at {ctx.stamp(last.t)} ({str(last.detail).split('; req=')[0]})" \
+                    if last is not None else "no channel outcome"
+                yield finding(ctx, "missed-send", row, f"{what} was not delivered before the run ended",
+                              f"still in the pipeline: {state}")
+
+
+class LateDelivery(Detector):
+    kinds = ("late-delivery",)
+    reads = ("delivered", "queued", "held", "deferred")
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        d = ctx.of("delivered")
+        d = d[d["detail"].str.contains("later than valid_for", regex=False, na=False)]
+        if d.empty:
+            return
+        queued = _by_req(ctx, "queued")
+        holds: dict[str, int] = {}
+        for row in ctx.of("held", "deferred").itertuples(index=False):
+            req = tag_values(row.detail).get("req")
+            if req:
+                holds[req] = holds.get(req, 0) + 1
+        messages = ctx.scenario.messages
+        for row in d.itertuples(index=False):
+            req = tag_values(row.detail).get("req", "")
+            valid = messages[row.message].valid_for or 0.0
+            parts = []
+            if holds.get(req):
+                parts.append(f"held or deferred {holds[req]} time{'s' if holds[req] > 1 else ''} by policy")
+            q = queued.get(req)
+            if q is not None:
+                parts.append(str(q.detail).split(";")[0] + f" at {row.system} (throughput backlog)")
+            yield finding(ctx, "late-delivery", row,
+                          f"{row.message} reached {row.customer} {str(row.detail).split(';')[1].strip()}, "
+                          f"past its valid_for of {ctx.span(valid)}",
+                          "; ".join(parts) or "delivery delay")
+
+
+class Stuck(Detector):
+    kinds = ("stuck",)
+    reads = ("active-at-end",)
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        journeys = ctx.scenario.journey_by_name
+        for row in ctx.of("active-at-end").itertuples(index=False):
+            journey = journeys[row.journey]
+            step = next(s for s in journey.steps if s.id == row.step)
+            if step.wait_until is None or step.wait_until.timeout is not None:
+                continue
+            yield finding(ctx, "stuck", row,
+                          f"{row.customer} still waits at {row.journey}/{row.step} for {step.wait_until.event} "
+                          f"when the run ends",
+                          f"wait_until {step.wait_until.event} has no timeout: a customer who never does it "
+                          "never leaves; add timeout and on_timeout")

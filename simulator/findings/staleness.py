@@ -1,0 +1,77 @@
+"""Stale reads: stale-branch, stage-propagation-miss, stale-content, and out-of-order applies.
+
+A decision (branch or entry) or a render that used an older version of a key than truth held is
+stale. If the change it missed happened while the customer was inside the journey (after entry)
+and the key is a field, a stage change had not propagated to the system choosing or rendering the
+touchpoint: ``stage-propagation-miss``. Otherwise it is ``stale-branch`` (decisions) or
+``stale-content`` (renders). One finding per decision/render, naming the first stale key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from simulator.findings.base import Detector, finding
+from simulator.findings.context import FindingContext
+
+__all__ = ["StaleReads", "OutOfOrder"]
+
+
+class StaleReads(Detector):
+    kinds = ("stale-branch", "stage-propagation-miss", "stale-content")
+    reads = ("decision", "render", "entry")
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        reads = ctx.of("decision", "render")
+        stale = reads[reads["version"].notna() & reads["truth_version"].notna()
+                      & (reads["version"] < reads["truth_version"])]
+        if stale.empty:
+            return
+        entries = ctx.of("entry")[["customer", "journey", "t"]].rename(columns={"t": "entered"})
+        stale = stale.sort_values("t", kind="stable")
+        stale = pd.merge_asof(stale, entries.sort_values("entered", kind="stable"), left_on="t", right_on="entered",
+                              by=["customer", "journey"], direction="backward")
+        stale = stale.sort_values("seq", kind="stable")
+        seen: set[tuple[Any, ...]] = set()
+        for row in stale.itertuples(index=False):
+            group = (row.customer, row.journey, row.step, row.t, row.kind)
+            if group in seen:
+                continue
+            cause = ctx.cause(row.customer, row.field, int(row.version) + 1, row.system, row.t)
+            during = (not str(row.field).startswith(("@", "consent."))) and row.step is not None \
+                and isinstance(row.step, str) and cause.changed_at >= row.entered
+            seen.add(group)
+            where = f"{row.journey}/{row.step}" if isinstance(row.step, str) else f"{row.journey} entry"
+            used = f"{row.field}={row.value!s} (v{int(row.version)}) while truth had {row.truth_value!s} " \
+                   f"(v{int(row.truth_version)})"
+            if during:
+                kind = "stage-propagation-miss"
+                act = "rendered" if row.kind == "render" else "chose"
+                message = (f"{row.system} {act} {where} for {row.customer} with {used}: the change made at "
+                           f"{ctx.stamp(cause.changed_at)}, after entry, had not reached {row.system}")
+            elif row.kind == "render":
+                kind = "stale-content"
+                message = f"{row.message} rendered at {row.system} for {row.customer} with {used}"
+            else:
+                kind = "stale-branch"
+                message = f"{where} decided for {row.customer} on {used} at {row.system}"
+            yield finding(ctx, kind, row, message, cause.text, cause=cause)
+
+
+class OutOfOrder(Detector):
+    kinds = ("out-of-order",)
+    reads = ("out-of-order",)
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        for row in ctx.of("out-of-order").itertuples(index=False):
+            link = ctx.links_by_label.get(str(row.detail).split(";")[0].removeprefix("link="))
+            rule = "apply: arrival (last arrival wins)" if link is None or link.apply == "arrival" else f"apply: {link.apply}"
+            what = (f"{row.field[1:]} occurrence {int(row.version)} (of {ctx.stamp(float(row.value))})"
+                    if str(row.field).startswith("@") else f"{row.field}={row.value} (v{int(row.version)})")
+            yield finding(ctx, "out-of-order", row,
+                          f"{row.system} applied {what} over a newer version for {row.customer}",
+                          f"{row.detail}; the link uses {rule}: a late older record overwrote a newer one; "
+                          "apply: version would keep the newer value")
