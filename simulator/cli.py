@@ -140,6 +140,25 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--customer", required=True, help="Customer id (findings lines from `run` name examples).")
+@click.option("--png", "png", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a swimlane figure to this PNG file.")
+def trace(run_dir: Path, customer: str, png: Path | None) -> None:
+    """Show one customer's timeline from a run folder.
+
+    Truth changes, each system's replica arrivals, decisions with replica vs truth, sends,
+    deliveries and findings with their root cause.
+    """
+    from simulator.report.trace import format_trace, load_trace, swimlane_png
+
+    data = load_trace(run_dir, customer)
+    click.echo(format_trace(data))
+    if png is not None:
+        click.echo(f"wrote {swimlane_png(data, png)}")
+
+
+@cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
 def schema(out: Path | None) -> None:
