@@ -10,6 +10,7 @@ import pandas as pd
 from simulator.findings import FindingContext, detect_in_context
 from simulator.findings.aggregate import aggregate, kind_totals
 from simulator.findings.gates import GateResult, evaluate_gates
+from simulator.findings.recommend import recommend
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
@@ -22,6 +23,7 @@ class Analysis:
     totals: dict[str, dict[str, Any]]
     by_step: list[dict[str, Any]]
     gates: list[GateResult]
+    recommendations: list[dict[str, Any]]
 
     @property
     def passed(self) -> bool:
@@ -30,7 +32,7 @@ class Analysis:
     def summary(self) -> dict[str, Any]:
         """The ``findings`` section of summary.json."""
         return {"by_kind": self.totals, "by_step": self.by_step, "gates": [g.as_dict() for g in self.gates],
-                "passed": self.passed, "total": int(len(self.findings))}
+                "passed": self.passed, "total": int(len(self.findings)), "recommendations": self.recommendations}
 
     def examples(self, per_kind: int = 3) -> dict[str, list[str]]:
         """A few customer ids per finding kind, for `journeysim trace`."""
@@ -50,4 +52,4 @@ def analyse(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame,
     gates = list(scenario.gate_list) + list(extra_gates or [])
     entered = int(ctx.of("entry")["customer"].nunique())
     results = evaluate_gates(gates, totals, severities=severities, entered=entered)
-    return Analysis(findings, totals, aggregate(ctx, findings), results)
+    return Analysis(findings, totals, aggregate(ctx, findings), results, recommend(ctx, findings))

@@ -38,6 +38,10 @@ def run_summary_lines(result: RunResult) -> list[str]:
                              f"({100 * t['rate']:.2f}% of entered) [{t['severity']}]  e.g. {', '.join(examples[kind])}")
         else:
             lines.append("findings: none")
+        if analysis.recommendations:
+            lines.append("recommendations:")
+            for rec in analysis.recommendations[:5]:
+                lines.append(f"  - {rec['text']}")
         for gate in analysis.gates:
             lines.append(f"gate {'PASS' if gate.passed else 'FAIL'}: {gate.text} (actual: {gate.actual})")
         if result.out is not None and analysis.totals:

@@ -28,9 +28,11 @@ DETECTORS: tuple[Detector, ...] = (
 def detect_in_context(ctx: FindingContext) -> pd.DataFrame:
     """Run every detector; findings sorted by time, then kind and customer (deterministic)."""
     rows = [row for detector in DETECTORS for row in detector.detect(ctx)]
-    frame = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
-    if frame.empty:
-        return frame
+    if not rows:
+        return pd.DataFrame(columns=list(FINDING_COLUMNS))
+    frame = pd.DataFrame(rows)
+    extra = sorted(c for c in frame.columns if c not in FINDING_COLUMNS)  # e.g. pair, cap
+    frame = frame[list(FINDING_COLUMNS) + extra]
     return frame.sort_values(["t", "kind", "customer"], kind="stable").reset_index(drop=True)
 
 

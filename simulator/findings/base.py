@@ -20,7 +20,7 @@ __all__ = ["FINDING_COLUMNS", "Detector", "finding", "tag_values"]
 FINDING_COLUMNS: tuple[str, ...] = (
     "kind", "severity", "customer", "journey", "step", "time", "message", "root_cause",
     "t", "system", "field", "replica_value", "replica_version", "truth_value", "truth_version",
-    "truth_changed_at", "link", "lag_seconds", "message_name", "channel",
+    "truth_changed_at", "link", "lag_seconds", "late_by_seconds", "message_name", "channel",
 )
 
 
@@ -49,6 +49,7 @@ def finding(ctx: FindingContext, kind: str, row: Any, message: str, root_cause: 
         "truth_changed_at": ctx.stamp(cause.changed_at) if cause and not math.isnan(cause.changed_at) else None,
         "link": cause.link if cause else None,
         "lag_seconds": None if cause is None or math.isnan(cause.lag) else round(cause.lag, 3),
+        "late_by_seconds": None if cause is None or math.isnan(cause.late_by) else round(cause.late_by, 3),
         "message_name": _clean(getattr(row, "message", None)), "channel": _clean(getattr(row, "channel", None)),
     }
     out.update(extra)

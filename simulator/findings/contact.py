@@ -42,7 +42,7 @@ class Overlap(Detector):
         hits = d[(gap < window) & ~same_instance]
         for (idx, row) in zip(hits.index, hits.itertuples(index=False)):
             before = prev.loc[idx]
-            pair = (f"{before['journey']} and {row.journey}" if before["journey"] != row.journey
+            pair = (" and ".join(sorted((before["journey"], row.journey))) if before["journey"] != row.journey
                     else f"{row.journey} re-entered")
             yield finding(ctx, "overlap", row,
                           f"{row.customer} got {row.message} ({row.journey}) {ctx.span(row.t - before['t'])} after "

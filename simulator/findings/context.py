@@ -53,6 +53,7 @@ class Cause:
     link: str | None           # the hop that was behind (label)
     lag: float                 # observed seconds from truth change to arrival at the deciding system (NaN: never)
     changed_at: float          # simulation time truth changed (NaN if unknown)
+    late_by: float = float("nan")  # seconds the change arrived after the decision (NaN: never arrived)
 
 
 class FindingContext:
@@ -130,7 +131,7 @@ class FindingContext:
             text = (f"{prefix}; reached {system} {self.stamp(t_arrive)}, {self.span(t_arrive - changed_at)} later and "
                     f"{self.span(t_arrive - decided)} after this decision (via {via}); slowest hop {late[0]} "
                     f"took {self.span(late[2])}" + (f" ({describe_link(link)})" if link else ""))
-            return Cause(text, late[0], t_arrive - changed_at, changed_at)
+            return Cause(text, late[0], t_arrive - changed_at, changed_at, t_arrive - decided)
         lost = self._lost.get((customer, key, missed_version))
         if lost:
             t_lost, detail = lost[0]
