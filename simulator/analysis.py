@@ -24,6 +24,7 @@ class Analysis:
     by_step: list[dict[str, Any]]
     gates: list[GateResult]
     recommendations: list[dict[str, Any]]
+    entered: int = 0  # distinct customers who entered any journey
 
     @property
     def passed(self) -> bool:
@@ -52,4 +53,4 @@ def analyse(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame,
     gates = list(scenario.gate_list) + list(extra_gates or [])
     entered = int(ctx.of("entry")["customer"].nunique())
     results = evaluate_gates(gates, totals, severities=severities, entered=entered)
-    return Analysis(findings, totals, aggregate(ctx, findings), results, recommend(ctx, findings))
+    return Analysis(findings, totals, aggregate(ctx, findings), results, recommend(ctx, findings), entered)

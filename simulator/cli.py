@@ -90,9 +90,11 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
               help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
+@click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval.")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, fail_on: tuple[str, ...], quiet: bool) -> None:
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
@@ -113,6 +115,12 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
         out = default_run_dir(Path("reports"), sc.scenario, new_run_id(seed))
     days = sc.duration / 86400
     show = not quiet and sys.stderr.isatty()
+    hook = None
+    if replications > 1:
+        from simulator.replications import replication_hook
+
+        hook = replication_hook(sc, seed, replications, customers=customers,
+                                announce=None if quiet else (lambda text: click.echo(text, err=True)))
     try:
         if show:
             with click.progressbar(length=int(sc.duration), label=f"simulating {days:g} days",
@@ -124,10 +132,10 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                     done[0] = int(t)
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                      csv=fmt == "csv", gates=extra_gates, progress=progress)
+                                      csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                  csv=fmt == "csv", gates=extra_gates)
+                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook)
     except KeyboardInterrupt:
         click.echo("interrupted: no output folder was written", err=True)
         sys.exit(130)

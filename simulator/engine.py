@@ -253,11 +253,15 @@ def _peak_rss_mib() -> float:
 def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int | None = None,
                  scripted: Sequence[ScriptedCustomer] = (), out: str | Path | None = None,
                  overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
-                 progress: Callable[[float], None] | None = None) -> RunResult:
+                 progress: Callable[[float], None] | None = None,
+                 before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
+                 ) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
-    manifest saying why); a KeyboardInterrupt leaves no folder.
+    manifest saying why); a KeyboardInterrupt leaves no folder. ``before_commit(result, file)`` may add
+    files to the folder (``file(name)`` gives their path) and returns extra summary.json keys; it runs
+    before the folder is renamed into place, so nothing is visible until it is all there.
     """
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
@@ -294,6 +298,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                            pd.read_parquet(folder.file("customers.parquet")), list(gates))
         write_findings_csv(analysis.findings, folder.file("findings.csv"))
         result = _result(engine, started, Path(out), manifest, analysis)
+        if before_commit is not None:
+            result.summary.update(before_commit(result, folder.file))
         folder.commit(result.summary)
     return result
 

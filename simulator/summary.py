@@ -42,6 +42,11 @@ def run_summary_lines(result: RunResult) -> list[str]:
             lines.append("recommendations:")
             for rec in analysis.recommendations[:5]:
                 lines.append(f"  - {rec['text']}")
+        reps = result.summary.get("replications")
+        if reps:
+            lines.append(f"across {len(reps['seeds'])} replications (mean rate per entered customer, 95% interval):")
+            for kind, r in sorted(reps["by_kind"].items()):
+                lines.append(f"  {kind:<24} {100 * r['mean']:.2f}%  [{100 * r['low']:.2f}%, {100 * r['high']:.2f}%]")
         for gate in analysis.gates:
             lines.append(f"gate {'PASS' if gate.passed else 'FAIL'}: {gate.text} (actual: {gate.actual})")
         if result.out is not None and analysis.totals:
