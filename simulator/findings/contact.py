@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.findings.base import Detector, finding, tag_values
+from simulator.findings.base import Detector, finding
 from simulator.findings.context import FindingContext
 from simulator.policies import LocalClock, QuietHoursRule
 
@@ -21,9 +21,8 @@ __all__ = ["Overlap", "DuplicateSend", "FrequencyCapBreach", "ConsentViolation",
 def delivered(ctx: FindingContext) -> pd.DataFrame:
     """Delivered messages in time order, with their request and instance ids."""
     d = ctx.of("delivered").copy()
-    tags = d["detail"].map(tag_values)
-    d["req"] = tags.map(lambda x: x.get("req"))
-    d["inst"] = tags.map(lambda x: x.get("inst"))
+    d["req"] = d["detail"].str.extract(r"req=(\d+)", expand=False)
+    d["inst"] = d["detail"].str.extract(r"inst=(\d+)", expand=False)
     return d.sort_values(["customer", "t", "seq"], kind="stable")
 
 

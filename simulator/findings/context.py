@@ -15,6 +15,8 @@ from functools import cached_property
 
 import pandas as pd
 
+import numpy as np
+
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_duration
 from simulator.systems import carries
@@ -64,9 +66,16 @@ class FindingContext:
         self.ev = events
         self.customers = customers.set_index("customer", drop=False)
 
+    @cached_property
+    def _kind_positions(self) -> dict[str, np.ndarray]:
+        return {str(k): v for k, v in self.ev.groupby("kind", sort=False, observed=True).indices.items()}
+
     def of(self, *kinds: str) -> pd.DataFrame:
-        """Records of the given kinds (a view in log order)."""
-        return self.ev[self.ev["kind"].isin(kinds)]
+        """Records of the given kinds, in log order."""
+        parts = [self._kind_positions[k] for k in kinds if k in self._kind_positions]
+        if not parts:
+            return self.ev.iloc[0:0]
+        return self.ev.iloc[np.sort(np.concatenate(parts))]
 
     def stamp(self, t: float) -> str:
         return (self.scenario.start + timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M")
@@ -87,28 +96,30 @@ class FindingContext:
         return steps.groupby(["journey", "step"])["customer"].nunique().to_dict()
 
     @cached_property
-    def _truth(self) -> dict[tuple[str, str, int], tuple[float, str]]:
-        rows = self.of("truth")
-        return {(c, f, int(v)): (t, s) for c, f, v, t, s in
-                zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["system"])}
+    def _sync_records(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Truth changes, arrivals and losses as column arrays, with row positions per customer."""
+        sub = self.of("truth", "sync", "out-of-order", "sync-lost")
+        cols = {c: sub[c].to_numpy(dtype=object) for c in ("kind", "field", "version", "t", "system", "detail")}
+        return cols, sub.groupby("customer", sort=False).indices
 
-    @cached_property
-    def _arrivals(self) -> dict[tuple[str, str, int], list[tuple[float, str, str]]]:
-        rows = self.of("sync", "out-of-order")
-        links = rows["detail"].str.extract(r"link=([^;]+)", expand=False)
-        out: dict[tuple[str, str, int], list[tuple[float, str, str]]] = {}
-        for c, f, v, t, s, link in zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["system"],
-                                       links):
-            out.setdefault((c, f, int(v)), []).append((t, s, link))
-        return out
-
-    @cached_property
-    def _lost(self) -> dict[tuple[str, str, int], list[tuple[float, str]]]:
-        rows = self.of("sync-lost")
-        out: dict[tuple[str, str, int], list[tuple[float, str]]] = {}
-        for c, f, v, t, d in zip(rows["customer"], rows["field"], rows["version"], rows["t"], rows["detail"]):
-            out.setdefault((c, f, int(v)), []).append((t, d))
-        return out
+    def _history(self, customer: str, key: str, version: int):
+        """(truth change, arrivals by system, losses) of one version of one key of one customer."""
+        cols, groups = self._sync_records
+        change = None
+        arrivals: dict[str, tuple[float, str]] = {}
+        lost: list[tuple[float, str]] = []
+        for i in groups.get(customer, ()):
+            if cols["field"][i] != key or cols["version"][i] != version:
+                continue
+            kind, t = cols["kind"][i], float(cols["t"][i])
+            if kind == "truth":
+                change = (t, cols["system"][i])
+            elif kind == "sync-lost":
+                lost.append((t, cols["detail"][i]))
+            elif cols["system"][i] not in arrivals:
+                link = str(cols["detail"][i]).split(";")[0].removeprefix("link=")
+                arrivals[cols["system"][i]] = (t, link)
+        return change, arrivals, lost
 
     @cached_property
     def links_by_label(self) -> dict[str, SyncLink]:
@@ -116,11 +127,10 @@ class FindingContext:
 
     def cause(self, customer: str, key: str, missed_version: int, system: str, decided: float) -> Cause:
         """Explain why ``system`` did not hold ``missed_version`` of ``key`` at time ``decided``."""
-        change = self._truth.get((customer, key, missed_version))
+        change, arrivals, lost = self._history(customer, key, missed_version)
         if change is None:
             return Cause(f"{key} v{missed_version} is not in the log", None, float("nan"), float("nan"))
         changed_at, origin = change
-        arrivals = {s: (t, link) for t, s, link in self._arrivals.get((customer, key, missed_version), [])}
         prefix = f"{key} changed at {origin} {self.stamp(changed_at)} (v{missed_version})"
         if system in arrivals:
             t_arrive, label = arrivals[system]
@@ -132,7 +142,6 @@ class FindingContext:
                     f"{self.span(t_arrive - decided)} after this decision (via {via}); slowest hop {late[0]} "
                     f"took {self.span(late[2])}" + (f" ({describe_link(link)})" if link else ""))
             return Cause(text, late[0], t_arrive - changed_at, changed_at, t_arrive - decided)
-        lost = self._lost.get((customer, key, missed_version))
         if lost:
             t_lost, detail = lost[0]
             label = detail.split(";")[0].removeprefix("link=")

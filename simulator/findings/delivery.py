@@ -16,14 +16,20 @@ from simulator.findings.context import FindingContext
 __all__ = ["MissedSend", "LateDelivery", "Stuck"]
 
 
-def _by_req(ctx: FindingContext, *kinds: str) -> dict[str, Any]:
-    """Last record of the given kinds per request id."""
+def _by_req(ctx: FindingContext, *kinds: str, only: set[str] | None = None) -> dict[str, Any]:
+    """Last record of the given kinds per request id (restricted to ``only`` ids when given)."""
+    rows = ctx.of(*kinds)
+    reqs = rows["detail"].str.extract(r"req=(\d+)", expand=False)
+    keep = reqs.notna() if only is None else reqs.isin(only)
     out: dict[str, Any] = {}
-    for row in ctx.of(*kinds).itertuples(index=False):
-        req = tag_values(row.detail).get("req")
-        if req is not None:
-            out[req] = row
+    for req, row in zip(reqs[keep], rows[keep].itertuples(index=False)):
+        out[req] = row
     return out
+
+
+def _reqs(ctx: FindingContext, kind: str) -> set[str]:
+    """Request ids of every record of one kind (vectorised)."""
+    return set(ctx.of(kind)["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
 
 
 class MissedSend(Detector):
@@ -31,14 +37,16 @@ class MissedSend(Detector):
     reads = ("send", "suppressed", "held", "deferred", "queued", "consent-check", "delivered")
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        delivered = set(_by_req(ctx, "delivered"))
-        suppressed = _by_req(ctx, "suppressed")
-        checks = _by_req(ctx, "consent-check")
-        pending = _by_req(ctx, "held", "deferred", "queued")
-        for row in ctx.of("send").itertuples(index=False):
-            req = tag_values(row.detail).get("req")
-            if req is None or req in delivered:
-                continue
+        sends = ctx.of("send")
+        send_reqs = sends["detail"].str.extract(r"req=(\d+)", expand=False)
+        missing = send_reqs.notna() & ~send_reqs.isin(_reqs(ctx, "delivered"))
+        if not missing.any():
+            return
+        wanted = set(send_reqs[missing])
+        suppressed = _by_req(ctx, "suppressed", only=wanted)
+        checks = _by_req(ctx, "consent-check", only=wanted)
+        pending = _by_req(ctx, "held", "deferred", "queued", only=wanted)
+        for req, row in zip(send_reqs[missing], sends[missing].itertuples(index=False)):
             what = f"{row.message} for {row.customer} ({row.journey}/{row.step}, decided {ctx.stamp(row.t)})"
             stop = suppressed.get(req)
             if stop is not None and str(stop.detail).startswith("consent:"):
@@ -69,12 +77,10 @@ class LateDelivery(Detector):
         d = d[d["detail"].str.contains("later than valid_for", regex=False, na=False)]
         if d.empty:
             return
-        queued = _by_req(ctx, "queued")
-        holds: dict[str, int] = {}
-        for row in ctx.of("held", "deferred").itertuples(index=False):
-            req = tag_values(row.detail).get("req")
-            if req:
-                holds[req] = holds.get(req, 0) + 1
+        wanted = set(d["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
+        queued = _by_req(ctx, "queued", only=wanted)
+        held = ctx.of("held", "deferred")["detail"].str.extract(r"req=(\d+)", expand=False)
+        holds: dict[str, int] = held[held.isin(wanted)].value_counts().to_dict()
         messages = ctx.scenario.messages
         for row in d.itertuples(index=False):
             req = tag_values(row.detail).get("req", "")
