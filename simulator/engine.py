@@ -28,7 +28,7 @@ from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, read_events, write_csv
 from simulator.fileio import atomic_path
-from simulator.findings import LOG_COLUMNS
+from simulator.findings import LOG_COLUMNS, LOG_KINDS
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -294,7 +294,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         _write_customers(engine.population, folder.file("customers.parquet"))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
-        analysis = analyse(scenario, read_events(folder.file("events.parquet"), columns=LOG_COLUMNS),
+        analysis = analyse(scenario, read_events(folder.file("events.parquet"), columns=LOG_COLUMNS,
+                                                 filters=[("kind", "in", list(LOG_KINDS))]),
                            pd.read_parquet(folder.file("customers.parquet")), list(gates))
         write_findings_csv(analysis.findings, folder.file("findings.csv"))
         result = _result(engine, started, Path(out), manifest, analysis)

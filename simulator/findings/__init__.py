@@ -17,12 +17,17 @@ from simulator.findings.races import ExitRace
 from simulator.findings.staleness import OutOfOrder, StaleReads
 from simulator.scenario.model import Scenario
 
-__all__ = ["DETECTORS", "FINDING_COLUMNS", "LOG_COLUMNS", "FindingContext", "detect", "detect_in_context"]
+__all__ = ["DETECTORS", "FINDING_COLUMNS", "LOG_COLUMNS", "LOG_KINDS", "FindingContext", "detect",
+           "detect_in_context"]
 
 DETECTORS: tuple[Detector, ...] = (
     ExitRace(), StaleReads(), OutOfOrder(), Overlap(), DuplicateSend(), FrequencyCapBreach(),
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
 )
+
+#: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).
+LOG_KINDS: tuple[str, ...] = tuple(sorted(
+    {k for d in DETECTORS for k in d.reads} | {"truth", "sync", "out-of-order", "sync-lost", "entry", "step"}))
 
 
 def detect_in_context(ctx: FindingContext) -> pd.DataFrame:
