@@ -147,6 +147,44 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
         sys.exit(1)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a JUnit XML report (for CI dashboards).")
+@click.option("--cucumber-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a Cucumber JSON report.")
+@click.option("-k", "keyword", default=None, help="Only run Gherkin scenarios matching this pytest -k expression.")
+@click.option("--quiet", is_flag=True, help="Less output.")
+def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | None, keyword: str | None,
+        quiet: bool) -> None:
+    """Run Gherkin UAT features (default: ./features) on the simulated clock.
+
+    Uses pytest with the journeysim step library; exit code is pytest's (0 all passed, 1 some
+    failed, 2+ usage/collection problems). Scenarios tagged @known-defect must fail.
+    """
+    import pytest
+
+    targets = [str(p) for p in paths] or ["features"]
+    missing = [t for t in targets if not Path(t).exists()]
+    if missing:
+        raise click.UsageError(f"not found: {', '.join(missing)} (give .feature files or folders)")
+    args = [*targets, "-p", "no:cacheprovider", "-o", "python_files=__no_python_tests__", "-rfE"]
+    args += ["-q"] if quiet else ["-v"]
+    if junit_xml:
+        args.append(f"--junitxml={junit_xml}")
+    if cucumber_json:
+        args.append(f"--cucumberjson={cucumber_json}")
+    if keyword:
+        args += ["-k", keyword]
+    from simulator.bdd.summary import FeatureSummary
+
+    summary = FeatureSummary()
+    code = int(pytest.main(args, plugins=[summary]))
+    for line in summary.lines():
+        click.echo(line)
+    sys.exit(code)
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--customer", required=True, help="Customer id (findings lines from `run` name examples).")

@@ -102,6 +102,7 @@ class Engine:
         self.seed = seed
         self.log = log
         self.seed_base = int(np.random.SeedSequence(seed).generate_state(1)[0])
+        scripted, self._opt_outs = _split_opt_outs(scenario, scripted)
         self.population = build_population(scenario, child_rng(self.seed_base, "population"), size=size,
                                            scripted=scripted)
         self.horizon = scenario.duration
@@ -229,9 +230,19 @@ class Engine:
                 if 0 <= t < self.horizon:
                     self.at(t, lambda r=runner: r.enter_segment(r.j.entry.segment, "scheduled"))
 
+    def _scripted_opt_outs(self) -> None:
+        """Scripted ``opt_out:<channel>`` events: the customer unsubscribes at the channel system."""
+        for name, items in self._opt_outs.items():
+            customer = self.population.index_of(name)
+            for t, channel in items:
+                system = self.scenario.channel_systems[channel]
+                self.at(t, lambda c=customer, ch=channel, s=system: self.occur(
+                    c, f"{ch}_unsubscribed", s, [(f"consent.{ch}", False)]))
+
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run the clock to the scenario's end; ``progress`` gets the simulated seconds done."""
         self.env.process(self._exogenous())
+        self._scripted_opt_outs()
         self.net.start_batches(self.horizon)
         self._entries()
         step = max(self.horizon / 200, 3600.0)
@@ -243,6 +254,37 @@ class Engine:
                 progress(t)
         for runner in self.runners:
             runner.close()
+
+
+OPT_OUT = "opt_out:"
+
+
+def _split_opt_outs(scenario: Scenario, scripted: Sequence[ScriptedCustomer]
+                    ) -> tuple[list[ScriptedCustomer], dict[str, list[tuple[float, str]]]]:
+    """Take ``opt_out:<channel>`` pseudo-events out of scripted customers' event lists.
+
+    They are not scenario events: the engine plays them as an unsubscribe at the channel system.
+    """
+    from dataclasses import replace
+
+    from simulator.errors import ScenarioError, ScenarioIssue
+
+    cleaned: list[ScriptedCustomer] = []
+    opt_outs: dict[str, list[tuple[float, str]]] = {}
+    for customer in scripted:
+        keep = []
+        for t, name in customer.events:
+            if name.startswith(OPT_OUT):
+                channel = name[len(OPT_OUT):]
+                if channel not in scenario.channel_systems:
+                    raise ScenarioError(ScenarioIssue(f"scripted.{customer.name}.events",
+                                                      f"no system serves channel '{channel}'",
+                                                      hint=f"channels: {', '.join(sorted(scenario.channel_systems))}"))
+                opt_outs.setdefault(customer.name, []).append((float(t), channel))
+            else:
+                keep.append((t, name))
+        cleaned.append(replace(customer, events=tuple(keep)))
+    return cleaned, opt_outs
 
 
 def _peak_rss_mib() -> float:
