@@ -173,7 +173,8 @@ class Engine:
     def fire(self, customer: int, name: str) -> None:
         """An exogenous (population) event: checks ``when`` on truth, applies ``sets`` and opt-outs."""
         ev = self.events_by_name[name]
-        if ev.when is not None and not ev.when(self.replicas.truth.view(customer), self.env.now):
+        scripted = customer >= self.population.generated  # a UAT step said it happens: no precondition
+        if ev.when is not None and not scripted and not ev.when(self.replicas.truth.view(customer), self.env.now):
             return
         changes: list[tuple[str, Any]] = list(ev.sets.items())
         changes += [(f"consent.{ch}", False) for ch in ev.opts_out]

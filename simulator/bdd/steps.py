@@ -8,6 +8,7 @@ Given:
   the "A" to "B" sync runs every <N> <unit>
   the "A" to "B" sync is down from "<time>" for <N> <unit>
   the "A" to "B" sync loses <P>% of records
+  customers do not engage with "<channel>"      (no opens, clicks or unsubscribes on that channel)
   a customer "<name>" [in stage "<S>"] [in time zone "<TZ>"] [opted in to|opted out of "<channel>[, <channel>]"]
       [with "<field>" = "<value>"]
 When:
@@ -99,6 +100,13 @@ def _outage(journeysim_world: UATWorld, a: str, b: str, start: str, n: str, unit
 @given(parsers.re(r'the "(?P<a>[^"]+)" to "(?P<b>[^"]+)" sync loses (?P<p>\d+(?:\.\d+)?)% of records'))
 def _loss(journeysim_world: UATWorld, a: str, b: str, p: str) -> None:
     journeysim_world.link_spec(a, b)["failure_rate"] = float(p) / 100.0
+
+
+@given(parsers.re(r'customers do not engage with "(?P<channel>[^"]+)"'))
+def _no_engagement(journeysim_world: UATWorld, channel: str) -> None:
+    for key in ("open", "click", "click_given_open"):
+        journeysim_world.overrides[f"population.behaviour.{channel}.{key}"] = 0
+    journeysim_world.overrides[f"population.behaviour.unsubscribe_per_message.{channel}"] = 0
 
 
 @given(parsers.re(r'a customer "(?P<name>[^"]+)"'
