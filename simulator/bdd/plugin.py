@@ -61,6 +61,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):  # noqa: ANN
     return FeatureModule.from_parent(parent, path=file_path)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_bdd_apply_tag(tag: str, function):  # noqa: ANN001, ANN201 - pytest-bdd hook
     if tag == "known-defect":
         marker = pytest.mark.xfail(strict=True, reason="known defect demonstrated by this UAT scenario; "

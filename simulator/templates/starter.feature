@@ -3,7 +3,7 @@ Feature: Cart reminder respects purchases
   reach the CDP with a delay.
 
   Background:
-    Given the scenario "scenario.yaml"
+    Given the scenario "../scenario.yaml"
 
   Scenario: A buyer gets no reminder
     Given a customer "ana" in stage "A" in time zone "Europe/London" opted in to "email"
