@@ -111,8 +111,9 @@ class ConsentViolation(Detector):
         d = ctx.of("delivered")
         d = d[(d["truth_value"] == "false") & d["channel"].isin(required)]
         for row in d.itertuples(index=False):
-            if row.value == "false":  # the channel knew and sent anyway: cannot happen, but say so if it does
-                cause_text, cause = f"{row.system} had the opt-out and still delivered", None
+            if row.value == "false":  # the opt-out reached the channel while the message was in its queue
+                cause_text, cause = (f"the opt-out reached {row.system} after the consent check, while the message "
+                                     "was queued for delivery; the channel does not re-check at delivery"), None
             else:
                 cause = ctx.cause(row.customer, row.field, int(row.version) + 1, row.system, row.t)
                 cause_text = cause.text
