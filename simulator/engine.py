@@ -9,6 +9,7 @@ behaviour), so changing one part of a scenario does not shift the draws of the o
 
 from __future__ import annotations
 
+import json
 import resource
 import sys
 import time
@@ -27,7 +28,7 @@ from simulator.analysis import Analysis, analyse
 from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, read_events, write_csv
-from simulator.fileio import atomic_path
+from simulator.fileio import atomic_path, atomic_write_text
 from simulator.findings import LOG_COLUMNS, LOG_KINDS
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
@@ -335,6 +336,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                 when = f"at {engine.stamp(engine.now)}" if engine is not None else "while building"
                 raise EngineError(f"the run failed {when} after {log.rows} events: {exc!r}") from exc
         _write_customers(engine.population, folder.file("customers.parquet"))
+        atomic_write_text(folder.file("scenario.json"), json.dumps(scenario.effective(), indent=2, sort_keys=True))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
         analysis = analyse(scenario, read_events(folder.file("events.parquet"), columns=LOG_COLUMNS,

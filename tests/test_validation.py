@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MINIMAL, line_of
+from conftest import MINIMAL, ROOT, line_of
 
 from simulator.errors import ScenarioError
 from simulator.scenario.load import load_scenario, load_scenario_text
@@ -274,3 +274,16 @@ def test_calendar_cap_needs_whole_days():
     text = MINIMAL.replace("messages:", "policies:\n  frequency_caps:\n    - {channel: any, max: 1, per: 36h, window: calendar}\nmessages:")
     issue = one_error(text)
     assert issue.path == "policies.frequency_caps[0]" and "whole local days" in issue.message
+
+
+def test_effective_scenario_round_trips():
+    """The scenario as run (written to scenario.json) validates back to an equal model."""
+    import json
+
+    from simulator.scenario.model import Scenario
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        sc = load_scenario(path, ["population.size=7"])
+        again = Scenario.model_validate(json.loads(json.dumps(sc.effective())))
+        assert again.model_dump(mode="json") == sc.model_dump(mode="json")
+        assert again.population.size == 7

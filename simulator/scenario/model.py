@@ -113,9 +113,11 @@ _DIST_SCHEMA = {
 
 Duration = Annotated[float, *_parsed(parse_duration, "duration", _DURATION_SCHEMA)]
 Time = Annotated[datetime, *_parsed(parse_time, "time", {
-    "type": "string", "format": "date-time", "description": "ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z"})]
+    "type": "string", "format": "date-time", "description": "ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z"},
+    lambda d: d.isoformat())]
 Clock = Annotated[int, *_parsed(parse_clock, "clock", {
-    "type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "a local clock time HH:MM, quoted"})]
+    "type": "string", "pattern": r"^\d{1,2}:\d{2}$", "description": "a local clock time HH:MM, quoted"},
+    lambda c: f"{c // 3600:02d}:{c % 3600 // 60:02d}" + (f":{c % 60:02d}" if c % 60 else ""))]
 Throughput = Annotated[float, *_parsed(parse_throughput, "throughput", {
     "anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?/[smhd]$"}, {"type": "number", "exclusiveMinimum": 0}],
     "description": "messages per unit: 50/s, 3000/m, 100/h, 10000/d"})]
@@ -520,9 +522,15 @@ def _parse_gate(value: Any) -> tuple[str, float, bool]:
     return (m.group(1), float(m.group(2)), bool(m.group(3)))
 
 
+def _gate_text(spec: tuple[str, float, bool]) -> str:
+    op, value, percent = spec
+    return f"{op} {value:g}{'%' if percent else ''}"
+
+
 GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
     "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
-    "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"})]
+    "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"},
+    _gate_text)]
 
 
 class Scenario(Strict):
@@ -580,6 +588,10 @@ class Scenario(Strict):
             if system.channel and system.channel not in out:
                 out[system.channel] = name
         return out
+
+    def effective(self) -> dict[str, Any]:
+        """The scenario as run (after overrides), as JSON-ready data that validates back to an equal model."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     @property
     def step_count(self) -> int:
