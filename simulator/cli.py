@@ -92,9 +92,11 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
               help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
 @click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
               help="Also run N-1 more seeds and report each finding rate's mean and 95% interval.")
+@click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, quiet: bool) -> None:
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, no_report: bool,
+        quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
@@ -132,10 +134,11 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                     done[0] = int(t)
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                      csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook)
+                                      csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook,
+                                      report=not no_report)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook)
+                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report)
     except KeyboardInterrupt:
         click.echo("interrupted: no output folder was written", err=True)
         sys.exit(130)
@@ -183,6 +186,18 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
     for line in summary.lines():
         click.echo(line)
     sys.exit(code)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+def report(run_dir: Path) -> None:
+    """(Re)build report.html of a run folder from its event log, with daily_frequency.csv and sends.csv.
+
+    The report is one self-contained file (figures embedded) that opens offline and prints.
+    """
+    from simulator.report.html import build_report
+
+    click.echo(f"wrote {build_report(run_dir)}")
 
 
 @cli.command()

@@ -299,7 +299,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                  overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
                  progress: Callable[[float], None] | None = None,
                  before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
-                 ) -> RunResult:
+                 report: bool = False) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
@@ -346,6 +346,10 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         result = _result(engine, started, Path(out), manifest, analysis)
         if before_commit is not None:
             result.summary.update(before_commit(result, folder.file))
+        if report:
+            from simulator.report.html import build_report
+
+            build_report(folder.path, summary={**result.summary, "status": "complete"})
         folder.commit(result.summary)
     return result
 

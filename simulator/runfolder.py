@@ -82,6 +82,9 @@ class RunFolder:
         self.final_path.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{self.final_path.name}.partial-{os.getpid()}-",
                                           dir=self.final_path.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.path, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
         self.manifest: dict[str, Any] = {}
         self.status: str = "running"  # running | complete | failed | abandoned
 

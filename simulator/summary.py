@@ -49,6 +49,8 @@ def run_summary_lines(result: RunResult) -> list[str]:
                 lines.append(f"  {kind:<24} {100 * r['mean']:.2f}%  [{100 * r['low']:.2f}%, {100 * r['high']:.2f}%]")
         for gate in analysis.gates:
             lines.append(f"gate {'PASS' if gate.passed else 'FAIL'}: {gate.text} (actual: {gate.actual})")
+        if result.out is not None and (result.out / "report.html").exists():
+            lines.append(f"report: {result.out / 'report.html'}")
         if result.out is not None and analysis.totals:
             first = next(iter(analysis.examples().values()))[0]
             lines.append(f"trace one: journeysim trace {result.out} --customer {first}")

@@ -51,6 +51,7 @@ def load_trace(run_dir: str | Path, customer: str) -> CustomerTrace:
         findings = all_findings[all_findings["customer"] == customer].reset_index(drop=True)
     profile = customers[customers["customer"] == customer].iloc[0].to_dict()
     summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    summary = summary or {}
     return CustomerTrace(customer, events, findings, profile, summary)
 
 

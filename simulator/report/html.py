@@ -1,0 +1,95 @@
+"""``journeysim report RUN_DIR``: one self-contained report.html (figures embedded as PNG data URIs)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from simulator.fileio import atomic_write_text
+from simulator.report import figures
+from simulator.report.data import RunData, load_run
+from simulator.report.trace import load_trace, swimlane_png
+
+__all__ = ["build_report"]
+
+
+def _table(frame: pd.DataFrame) -> Markup:
+    if frame.empty:
+        return Markup("<p>Nothing to show.</p>")
+    return Markup(frame.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:.4g}"))
+
+
+def _sends_table(run: RunData) -> pd.DataFrame:
+    ev = run.log(["send", "delivered", "suppressed", "held"], ["kind", "journey", "channel"])
+    if ev.empty:
+        return ev
+    table = pd.crosstab([ev["journey"], ev["channel"]], ev["kind"])
+    table.columns.name = None
+    order = [c for c in ("send", "delivered", "suppressed", "held") if c in table.columns]
+    return table[order].reset_index().rename(columns={"send": "decided", "held": "held (quiet hours)"})
+
+
+def _paths_table(run: RunData) -> pd.DataFrame:
+    f = run.findings
+    if f.empty or "link" not in f or f["link"].isna().all():
+        return pd.DataFrame()
+    f = f[f["link"].notna()]
+    table = f.groupby(["link", "kind"]).agg(findings=("kind", "size"), customers=("customer", "nunique"),
+                                             median_lag_h=("lag_seconds", lambda s: s.median() / 3600))
+    return table.reset_index().sort_values("findings", ascending=False)
+
+
+def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str]]:
+    out = []
+    if run.findings.empty:
+        return out
+    tmp = run.folder / ".swimlane.png"
+    for kind, group in run.findings.groupby("kind", sort=True):
+        if len(out) >= limit:
+            break
+        customer = group["customer"].iloc[0]
+        swimlane_png(load_trace(run.folder, customer), tmp)
+        out.append((kind, customer, base64.b64encode(tmp.read_bytes()).decode()))
+    tmp.unlink(missing_ok=True)
+    return out
+
+
+def build_report(folder: str | Path, summary: dict | None = None) -> Path:
+    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder."""
+    run = load_run(folder, summary)
+    run.export()
+    images: dict[str, tuple[str | None, str]] = {}
+    for key, (make, caption) in figures.FIGURES.items():
+        png = make(run)
+        images[key] = (base64.b64encode(png).decode() if png else None, caption)
+
+    def figure(key: str) -> Markup:
+        data, caption = images[key]
+        if data is None:
+            return Markup(f"<p><em>{caption}: nothing to show in this run.</em></p>")
+        return Markup(f'<figure id="fig-{key}"><img alt="{caption}" src="data:image/png;base64,{data}">'
+                      f"<figcaption>{caption}</figcaption></figure>")
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("simulator", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    s = run.summary
+    findings = s.get("findings", {})
+    gates = findings.get("gates", [])
+    daily = run.daily_frequency
+    daily_wide = daily.pivot_table(index="messages_per_day", columns="channel", values="share",
+                                   fill_value=0.0).reset_index() if not daily.empty else daily
+    html = env.get_template("report.html.j2").render(
+        s=s, days=round(run.scenario.duration / 86400, 2), passed=findings.get("passed", True),
+        verdict="; ".join(f"{g['gate']}: {g['actual']}" for g in gates if not g["passed"]) or
+                f"{len(gates)} gate(s) checked",
+        gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
+        sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
+        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run), folder=str(run.folder),
+        pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
+    out = run.folder / "report.html"
+    atomic_write_text(out, html)
+    return out
