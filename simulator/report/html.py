@@ -12,7 +12,8 @@ from markupsafe import Markup
 from simulator.fileio import atomic_write_text
 from simulator.report import figures
 from simulator.report.data import RunData, load_run
-from simulator.report.trace import load_trace, swimlane_png
+from simulator.events import read_events
+from simulator.report.trace import CustomerTrace, swimlane_png
 
 __all__ = ["build_report"]
 
@@ -44,15 +45,20 @@ def _paths_table(run: RunData) -> pd.DataFrame:
 
 
 def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str]]:
-    out = []
+    """One swimlane per finding kind (first example customer), from a single filtered read of the log."""
+    out: list[tuple[str, str, str]] = []
     if run.findings.empty:
         return out
+    examples = [(kind, group["customer"].iloc[0]) for kind, group in run.findings.groupby("kind", sort=True)][:limit]
+    ids = sorted({customer for _, customer in examples})
+    events = read_events(run.folder / "events.parquet", filters=[("customer", "in", ids)])
     tmp = run.folder / ".swimlane.png"
-    for kind, group in run.findings.groupby("kind", sort=True):
-        if len(out) >= limit:
-            break
-        customer = group["customer"].iloc[0]
-        swimlane_png(load_trace(run.folder, customer), tmp)
+    for kind, customer in examples:
+        mine = events[events["customer"] == customer].sort_values("seq", kind="stable").reset_index(drop=True)
+        profile = run.customers[run.customers["customer"] == customer]
+        trace = CustomerTrace(customer, mine, run.findings[run.findings["customer"] == customer].reset_index(drop=True),
+                              profile.iloc[0].to_dict() if len(profile) else {}, run.summary)
+        swimlane_png(trace, tmp)
         out.append((kind, customer, base64.b64encode(tmp.read_bytes()).decode()))
     tmp.unlink(missing_ok=True)
     return out
