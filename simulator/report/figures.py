@@ -34,25 +34,50 @@ def _png(fig: plt.Figure) -> bytes:
 
 
 def frequency(run: RunData) -> bytes | None:
-    """Messages per customer per week by channel (customers messaged on that channel), with caps."""
+    """Messages per customer per local day (top) and per week (bottom), by channel, with caps drawn."""
     weekly = run.weekly_counts()
     if weekly.empty:
         return None
+    daily = run.daily_frequency
     channels = sorted(weekly["channel"].unique())
-    fig, axes = plt.subplots(1, len(channels), figsize=(3.6 * len(channels), 3.0), squeeze=False)
-    for ax, channel in zip(axes[0], channels):
+    fig, axes = plt.subplots(2, len(channels), figsize=(3.6 * len(channels), 5.6), squeeze=False)
+    for col, channel in enumerate(channels):
+        colour = CHANNEL_COLOURS.get(channel, "#666")
+        day = daily[daily["channel"] == channel]
+        ax = axes[0, col]
+        ax.bar(day["messages_per_day"], 100 * day["share"], color=colour, alpha=0.85)
+        busy = day[day["messages_per_day"] > 0]
+        p95 = _weighted_quantile(busy["messages_per_day"].to_numpy(), busy["customer_days"].to_numpy(), 0.95)
+        ax.set_title(f"{channel}: per local day (p95 when > 0: {p95:g})", fontsize=9)
+        ax.set_xlabel("messages per customer per day")
+        ax.set_ylabel("% of customer-days")
+        _caps(ax, run, channel, 86400)
         counts = weekly[weekly["channel"] == channel]["messages"].to_numpy()
-        bins = np.arange(0.5, max(counts.max(), 3) + 1.5)
-        ax.hist(counts, bins=bins, color=CHANNEL_COLOURS.get(channel, "#666"), alpha=0.85)
+        ax = axes[1, col]
+        ax.hist(counts, bins=np.arange(0.5, max(counts.max(), 3) + 1.5), color=colour, alpha=0.85)
         p = percentiles(counts)
-        ax.set_title(f"{channel}: p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g} per week")
+        ax.set_title(f"{channel}: per week, p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g}", fontsize=9)
         ax.set_xlabel("messages per customer per week")
         ax.set_ylabel("customer-weeks")
-        for cap in run.scenario.policies.frequency_caps:
-            if cap.channel in (channel, "any") and abs(cap.per - 7 * 86400) < 1:
-                ax.axvline(cap.max + 0.5, color="#d62728", ls="--", lw=1)
-                ax.annotate(f"cap {cap.max}/week", (cap.max + 0.55, ax.get_ylim()[1] * 0.9), color="#d62728")
+        _caps(ax, run, channel, 7 * 86400)
     return _png(fig)
+
+
+def _caps(ax: plt.Axes, run: RunData, channel: str, per: float) -> None:
+    """Dashed line at each cap of this length that applies to the channel."""
+    for cap in run.scenario.policies.frequency_caps:
+        if cap.channel in (channel, "any") and abs(cap.per - per) < 1:
+            ax.axvline(cap.max + 0.5, color="#d62728", ls="--", lw=1)
+            ax.annotate(f"cap {cap.max} ({cap.channel})", (cap.max + 0.55, ax.get_ylim()[1] * 0.9),
+                        color="#d62728", fontsize=7)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if not len(values) or weights.sum() == 0:
+        return 0.0
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][np.searchsorted(cum, q)])
 
 
 def volume(run: RunData) -> bytes | None:
@@ -84,7 +109,7 @@ def send_hours(run: RunData) -> bytes | None:
     if d.empty:
         return None
     grid = np.zeros((7, 24))
-    np.add.at(grid, (d["local"].dt.dayofweek.to_numpy(), d["local"].dt.hour.to_numpy()), 1)
+    np.add.at(grid, (d["local"].dt.day_of_week.to_numpy(), d["local"].dt.hour.to_numpy()), 1)
     fig, ax = plt.subplots(figsize=(10, 3.0))
     im = ax.imshow(grid, aspect="auto", cmap="Blues")
     quiet = run.scenario.policies.quiet_hours
@@ -218,7 +243,7 @@ def optout_vs_frequency(run: RunData) -> bytes | None:
 
 
 FIGURES: dict[str, Any] = {
-    "frequency": (frequency, "Projected messages per customer per week, by channel"),
+    "frequency": (frequency, "Projected messages per customer per day and per week, by channel"),
     "volume": (volume, "Send volume over time against throughput"),
     "send_hours": (send_hours, "Send hours in customers' local time"),
     "findings_by_step": (findings_by_step, "Findings by journey step"),
