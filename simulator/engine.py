@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from simulator.population import (
 from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue
-from simulator.scenario.units import format_duration
+from simulator.scenario.units import format_span, format_stamp
 from simulator.systems import Replicas, SyncNetwork
 
 __all__ = ["Engine", "RunResult", "run_scenario"]
@@ -148,11 +147,11 @@ class Engine:
         self.env.schedule(event, _END_OF_INSTANT, 0)
 
     def stamp(self, t: float) -> str:
-        return (self.scenario.start + timedelta(seconds=t)).strftime("%Y-%m-%d %H:%M")
+        return format_stamp(self.scenario.start, t)
 
     @staticmethod
     def span(seconds: float) -> str:
-        return format_duration(round(max(0.0, seconds), 3))
+        return format_span(seconds)
 
     def template_fields(self, message: str) -> tuple[str, ...]:
         return self._template_fields[message]

@@ -27,6 +27,7 @@ import simpy
 from simulator.events import EventLog
 from simulator.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
+from simulator.scenario.units import format_span, format_stamp
 
 __all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries"]
 
@@ -275,13 +276,11 @@ class SyncNetwork:
         return (when - self.start).total_seconds()
 
     def stamp(self, t: float) -> str:
-        return (self.start + timedelta(seconds=t)).strftime("%Y-%m-%d %H:%M")
+        return format_stamp(self.start, t)
 
     @staticmethod
     def span(seconds: float) -> str:
-        from simulator.scenario.units import format_duration
-
-        return format_duration(round(seconds, 3))
+        return format_span(seconds)
 
     def customer_id(self, customer: int) -> str:
         return self.population.ids[customer]

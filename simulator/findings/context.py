@@ -10,7 +10,6 @@ hops that version took (or failed to take) to the deciding system, from the ``tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cached_property
 
 import pandas as pd
@@ -18,7 +17,7 @@ import pandas as pd
 import numpy as np
 
 from simulator.scenario.model import Scenario, SyncLink
-from simulator.scenario.units import format_duration
+from simulator.scenario.units import format_duration, format_span, format_stamp
 from simulator.systems import carries
 
 __all__ = ["FindingContext", "Cause", "describe_link"]
@@ -78,10 +77,10 @@ class FindingContext:
         return self.ev.iloc[np.sort(np.concatenate(parts))]
 
     def stamp(self, t: float) -> str:
-        return (self.scenario.start + timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M")
+        return format_stamp(self.scenario.start, t)
 
     def span(self, seconds: float) -> str:
-        return format_duration(round(max(0.0, float(seconds)), 0))
+        return format_span(seconds, 0)
 
     @cached_property
     def entered(self) -> dict[str, int]:

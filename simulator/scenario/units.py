@@ -12,13 +12,15 @@ import functools
 import math
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import timedelta, date, datetime, time, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from numbers import Real
 from zoneinfo import ZoneInfo, available_timezones
 
 __all__ = [
+    "format_stamp",
+    "format_span",
     "DURATION_UNITS",
     "parse_duration",
     "format_duration",
@@ -304,3 +306,13 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
                 return option
     close = difflib.get_close_matches(key, list(normed), n=1, cutoff=0.6)
     return normed[close[0]] if close else None
+
+
+def format_stamp(start: datetime, t: float) -> str:
+    """Simulation seconds ``t`` after ``start`` as 'YYYY-MM-DD HH:MM' in UTC (log details, findings)."""
+    return (start + timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M")
+
+
+def format_span(seconds: float, digits: int = 3) -> str:
+    """A non-negative duration rounded to ``digits`` decimals, in the compact form of format_duration."""
+    return format_duration(round(max(0.0, float(seconds)), digits))
