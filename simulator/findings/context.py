@@ -133,6 +133,20 @@ class FindingContext:
         prefix = f"{key} changed at {origin} {self.stamp(changed_at)} (v{missed_version})"
         if system in arrivals:
             t_arrive, label = arrivals[system]
+            overwrite = self._overwrite(customer, key, system, missed_version, t_arrive, decided)
+            if overwrite is not None:
+                # it arrived before the decision, but a late older record replaced it (apply: arrival)
+                # the lag reported is the named link's: how long the older record took to arrive
+                t_over, over_label, over_version = overwrite
+                link = self.links_by_label.get(over_label)
+                older = self._history(customer, key, over_version)[0]
+                lag = t_over - older[0] if older is not None else float("nan")
+                text = (f"{prefix}; reached {system} {self.stamp(t_arrive)} via {label}, "
+                        f"{self.span(t_arrive - changed_at)} later, but at {self.stamp(t_over)} {over_label} applied "
+                        f"the older v{over_version}" + (f" ({self.span(lag)} after its change)" if older else "")
+                        + " over it: out-of-order, last arrival wins"
+                        + (f" ({describe_link(link)}, apply: {link.apply})" if link else ""))
+                return Cause(text, over_label, lag, changed_at)
             hops = self._path(arrivals, system, origin, changed_at)
             late = max(hops, key=lambda h: h[2]) if hops else (label, t_arrive, t_arrive - changed_at)
             link = self.links_by_label.get(late[0])
@@ -153,6 +167,20 @@ class FindingContext:
         if blocking is not None:
             where += f": {blocking.label} had not carried it ({describe_link(blocking)})"
         return Cause(prefix + where, blocking.label if blocking else None, float("nan"), changed_at)
+
+    def _overwrite(self, customer: str, key: str, system: str, version: int, arrived: float,
+                   decided: float) -> tuple[float, str, int] | None:
+        """(time, link, older version) of the out-of-order apply at ``system`` that replaced ``version`` of
+        ``key`` after it arrived and by the time of the decision; None if it was not replaced."""
+        if arrived > decided:
+            return None
+        cols, groups = self._sync_records
+        for i in groups.get(customer, ()):
+            if (cols["kind"][i] == "out-of-order" and cols["field"][i] == key and cols["system"][i] == system
+                    and arrived <= float(cols["t"][i]) <= decided and cols["version"][i] < version):
+                label = str(cols["detail"][i]).split(";")[0].removeprefix("link=")
+                return float(cols["t"][i]), label, int(cols["version"][i])
+        return None
 
     def _path(self, arrivals: dict[str, tuple[float, str]], system: str, origin: str,
               changed_at: float) -> list[tuple[str, float, float]]:

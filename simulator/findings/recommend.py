@@ -81,7 +81,8 @@ def recommend(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any
             else:
                 parts.append(f"deciding {_span(q95)} later would have let the change arrive first for 95% of these")
         if never:
-            parts.append(f"{never} never arrived (lost or still pending): no wait fixes those; fix the link")
+            parts.append(f"{never} never arrived (lost, still pending, or overwritten by an older record): "
+                         "no wait fixes those; fix the link")
         if kind == "exit-race" and (group["replica_value"] == "true").any():
             parts.append("some sends happened although the replica already had the exit: check exit_when "
                          "continuously or at every step")

@@ -1,10 +1,11 @@
 """Stale reads: stale-branch, stage-propagation-miss, stale-content, and out-of-order applies.
 
-A decision (branch or entry) or a render that used an older version of a key than truth held is
-stale. If the change it missed happened while the customer was inside the journey (after entry)
-and the key is a field, a stage change had not propagated to the system choosing or rendering the
-touchpoint: ``stage-propagation-miss``. Otherwise it is ``stale-branch`` (decisions) or
-``stale-content`` (renders). One finding per decision/render, naming the first stale key.
+A decision (branch or entry) or a render that used an older version of a key than truth held, with a
+value that differs from truth's, is stale. If the change it missed happened while the customer was
+inside the journey (after entry) and the key is a field, a stage change had not propagated to the
+system choosing or rendering the touchpoint: ``stage-propagation-miss``. Otherwise it is
+``stale-branch`` (decisions) or ``stale-content`` (renders). One finding per decision/render,
+naming the first stale key.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ class StaleReads(Detector):
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
         reads = ctx.of("decision", "render")
+        # an older version with the same value as truth (e.g. a flag set to true twice) is not stale:
+        # the decision or the content is what it would have been on truth
+        differs = reads["value"].fillna("\0").astype(str) != reads["truth_value"].fillna("\0").astype(str)
         stale = reads[reads["version"].notna() & reads["truth_version"].notna()
-                      & (reads["version"] < reads["truth_version"])]
+                      & (reads["version"] < reads["truth_version"]) & differs]
         if stale.empty:
             return
         entries = ctx.of("entry")[["customer", "journey", "t"]].rename(columns={"t": "entered"})
