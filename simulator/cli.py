@@ -256,6 +256,102 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"next: journeysim validate {directory / 'scenario.yaml'}")
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--vary", "varies", multiple=True, metavar="KEY.PATH=V1,V2,...",
+              help="A parameter and its values, e.g. 'journeys[cart-abandonment].steps[wait_1h].wait=30m,1h..6h/30m' "
+                   "(ranges START..END/STEP; repeatable: the grid is every combination).")
+@click.option("--what-if", "what_ifs", multiple=True, metavar="'outage LINK --at T --for D' | 'latency LINK xF'",
+              help="Compare against the baseline: a sync outage ('outage cdp->esp --at 2026-12-03T08:00Z --for 6h', "
+                   "add --drop to lose the changes) or scaled latency ('latency web->cdp x3'). Repeatable.")
+@click.option("--replications", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Seeds per variant (the scenario's seed, then seeds spawned from it; the same for every variant).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Base seed (default: the scenario's seed).")
+@click.option("--customers", type=click.IntRange(min=0), default=None,
+              help="Population size of every run (default: the scenario's population.size).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value in every variant, validated like the file (repeatable).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: the number of cores).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run on a Dask distributed cluster, e.g. tcp://scheduler:8786 (needs journeysim[dask]).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: reports/<scenario>-sweep-<run-id>).")
+@click.option("--resume", is_flag=True, help="Continue the sweep in --out: skip runs that finished there.")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
+              help="Extra gate for the recommendations, e.g. 'exit-race>0.5%' (repeatable).")
+@click.option("--no-report", is_flag=True, help="Skip sweep.html.")
+@click.option("--quiet", is_flag=True, help="No progress bar; only the recommendations and the folder.")
+def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], replications: int, seed: int | None,
+          customers: int | None, overrides: tuple[str, ...], workers: int | None, dask_address: str | None,
+          out: Path | None, resume: bool, fail_on: tuple[str, ...], no_report: bool, quiet: bool) -> None:
+    """Run SCENARIO over a grid of parameter values x N replications and chart finding rates.
+
+    Writes sweep.csv and sweep.parquet (one row per variant x replication x finding kind: count, rate,
+    messages delivered per channel, p95 messages per customer per week), sweep.html (curves with 95%
+    bands and the settings where each gate starts to hold) and summary.json. Runs on local worker
+    processes, or on a Dask cluster with --dask. Exit code 0 when every run finished, 2 when one failed
+    (the others are kept; --resume retries) or on usage and scenario errors.
+    """
+    from simulator.errors import EngineError, UsageError
+    from simulator.findings.gates import parse_fail_on
+    from simulator.runfolder import default_run_dir, new_run_id
+    from simulator.sweep import plan_sweep, run_sweep
+
+    if workers is not None and dask_address is not None:
+        raise UsageError("give --workers or --dask, not both (a Dask cluster has its own workers)")
+    if resume and out is None:
+        raise UsageError("--resume continues an existing sweep: give its folder with --out")
+    gates = [parse_fail_on(text) for text in fail_on]
+    plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
+                      overrides=overrides)
+    if out is None:
+        out = default_run_dir(Path("reports"), f"{plan.base.scenario}-sweep", new_run_id(plan.seed))
+    show = not quiet and sys.stderr.isatty()
+    bar = None
+
+    def on_start(todo: int, done: int) -> None:
+        nonlocal bar
+        if not quiet:
+            click.echo(f"sweep: {_plural(len(plan.variants), 'variant')} x {_plural(len(plan.seeds), 'replication')}"
+                       f" = {_plural(len(plan.tasks), 'run')}" + (f" ({done} already done)" if done else ""), err=True)
+        if show and todo:
+            bar = click.progressbar(length=todo, label="running", file=sys.stderr, show_eta=True, show_pos=True)
+            bar.__enter__()
+
+    try:
+        outcome = run_sweep(plan, out, workers=workers, dask=dask_address, resume=resume, gates=gates,
+                            report=not no_report, on_start=on_start,
+                            on_task=lambda _r: bar.update(1) if bar is not None else None)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished runs are kept in {out}; continue with --resume --out {out}", err=True)
+        sys.exit(130)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    lines = [f"{outcome.ran} runs on {outcome.backend} in {outcome.wall_seconds:.1f} s"
+             + (f", {outcome.resumed} resumed" if outcome.resumed else "")] if not quiet else []
+    lines += [rec["sentence"] for rec in outcome.recommendations]
+    if not outcome.deltas.empty:
+        from simulator.scenario.vocabulary import FINDING_KINDS
+
+        others = [c for c in plan.columns if c != "what_if"]
+        for row in outcome.deltas[outcome.deltas["kind"].isin(FINDING_KINDS)].to_dict("records"):
+            at = " at " + ", ".join(f"{c}={row[c]}" for c in others) if others else ""
+            band = f" ±{50 * (row['delta_high'] - row['delta_low']):.2f}" if len(plan.seeds) > 1 else ""
+            lines.append(f"what-if {row['what_if']}{at}: {row['kind']} {100 * row['baseline']:.2f}% -> "
+                         f"{100 * row['what_if_value']:.2f}% ({100 * row['delta']:+.2f}{band} pp)")
+    lines.append(f"wrote {outcome.folder} ({', '.join(outcome.files)})")
+    click.echo("\n".join(lines))
+    if outcome.failures:
+        for f in outcome.failures:
+            click.echo(f"failed: variant {f['variant']} ({f['settings']}) replication {f['replication']} "
+                       f"seed {f['seed']}: {f['error']}", err=True)
+        raise EngineError(f"{len(outcome.failures)} of {len(plan.tasks)} runs failed; the others are in "
+                          f"{outcome.folder}; retry the failed ones with: journeysim sweep ... --resume --out "
+                          f"{outcome.folder}")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

@@ -12,11 +12,16 @@ from simulator.scenario.model import Gate
 from simulator.scenario.units import did_you_mean
 from simulator.scenario.vocabulary import FINDING_KINDS
 
-__all__ = ["GateResult", "parse_fail_on", "evaluate_gates"]
+__all__ = ["GateResult", "parse_fail_on", "evaluate_gates", "gate_holds"]
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "!=": operator.ne}
 _FAIL_ON = re.compile(r"^\s*([a-z][a-z\-]*)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+def gate_holds(gate: Gate, value: float) -> bool:
+    """Whether ``value`` (a percentage for percent gates, else a count) satisfies the gate."""
+    return bool(_OPS[gate.op](value, gate.value))
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ def evaluate_gates(gates: list[Gate], totals: dict[str, dict[str, Any]], *, seve
             actual, value = f"{rate:.3g}% ({t['customers']} of {entered} entered customers)", rate
         else:
             actual, value = f"{t['count']} finding{'s' if t['count'] != 1 else ''}", float(t["count"])
-        results.append(GateResult(gate.text, bool(_OPS[gate.op](value, gate.value)), actual))
+        results.append(GateResult(gate.text, gate_holds(gate, value), actual))
     if not gates:
         errors = {k: t["count"] for k, t in totals.items() if severities.get(k) == "error"}
         n = sum(errors.values())

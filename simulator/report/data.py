@@ -17,7 +17,26 @@ from simulator.errors import UsageError
 from simulator.events import read_events
 from simulator.scenario.model import Scenario
 
-__all__ = ["RunData", "load_run"]
+__all__ = ["RunData", "load_run", "with_local_time", "weekly_counts"]
+
+
+def with_local_time(deliveries: pd.DataFrame, zones: pd.Series) -> pd.DataFrame:
+    """Add ``timezone`` (from ``zones``, indexed by customer) and ``local`` (naive local wall time of ``ts``)."""
+    d = deliveries
+    d["timezone"] = d["customer"].map(zones)
+    local = pd.Series(index=d.index, dtype="datetime64[ns]")
+    for zone, rows in d.groupby("timezone").groups.items():
+        local.loc[rows] = d.loc[rows, "ts"].dt.tz_convert(zone).dt.tz_localize(None)
+    d["local"] = local
+    return d
+
+
+def weekly_counts(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Messages per customer per local (Monday-start) week and channel, for customers messaged at all:
+    columns channel, customer, week, messages. ``deliveries`` needs channel, customer and local."""
+    d = deliveries
+    week = d["local"].dt.to_period("W-SUN").astype(str)
+    return d.assign(week=week).groupby(["channel", "customer", "week"]).size().rename("messages").reset_index()
 
 
 @dataclass
@@ -36,12 +55,7 @@ class RunData:
     def deliveries(self) -> pd.DataFrame:
         """Delivered messages with the customer's zone and local date/weekday/hour."""
         d = self.log(["delivered"], ["t", "ts", "customer", "journey", "step", "channel", "message"])
-        zones = self.customers.set_index("customer")["timezone"]
-        d["timezone"] = d["customer"].map(zones)
-        local = pd.Series(index=d.index, dtype="datetime64[ns]")
-        for zone, rows in d.groupby("timezone").groups.items():
-            local.loc[rows] = d.loc[rows, "ts"].dt.tz_convert(zone).dt.tz_localize(None)
-        d["local"] = local
+        d = with_local_time(d, self.customers.set_index("customer")["timezone"])
         d["local_date"] = d["local"].dt.date
         return d
 
@@ -68,9 +82,7 @@ class RunData:
 
     def weekly_counts(self) -> pd.DataFrame:
         """Messages per customer per (local, Monday-start) week and channel, for customers messaged at all."""
-        d = self.deliveries
-        week = d["local"].dt.to_period("W-SUN").astype(str)
-        return d.assign(week=week).groupby(["channel", "customer", "week"]).size().rename("messages").reset_index()
+        return weekly_counts(self.deliveries)
 
     def export(self) -> list[Path]:
         """Write daily_frequency.csv and sends.csv next to the log; returns the paths."""
