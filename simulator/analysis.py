@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import math
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from simulator.findings import FindingContext, detect_in_context
+from simulator.events import read_events
+
+from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingContext, detect_in_context
 from simulator.findings.aggregate import aggregate, kind_totals
 from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
+from simulator.findings.shards import SHARD_CUSTOMERS, partition_log
+from simulator.findings.totals import RunTotals
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "analyse_log"]
 
 
 @dataclass
@@ -47,10 +55,56 @@ def analyse(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame,
             extra_gates: list[Gate] | None = None) -> Analysis:
     """Run the detectors, aggregate, and evaluate the scenario's gates plus ``extra_gates`` (--fail-on)."""
     ctx = FindingContext(scenario, events, customers)
-    findings = detect_in_context(ctx)
-    totals = kind_totals(ctx, findings)
+    return _conclude(scenario, detect_in_context(ctx), RunTotals.of(ctx), extra_gates)
+
+
+def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
+                extra_gates: list[Gate] | None = None, *, shard_customers: int = SHARD_CUSTOMERS,
+                progress: Callable[[int, int], None] | None = None) -> Analysis:
+    """:func:`analyse` of an events.parquet file, reading only the columns and kinds detectors need.
+
+    A run with more than ``shard_customers`` customers is analysed shard by shard (customers split
+    into disjoint groups, one group in memory at a time, so memory stays bounded); the findings and
+    figures are the same as one pass. ``progress(done, shards)`` is called after each shard.
+    """
+    path = Path(path)
+    shards = max(1, math.ceil(len(customers) / max(1, shard_customers)))
+    if shards == 1:
+        events = read_events(path, columns=LOG_COLUMNS, filters=[("kind", "in", list(LOG_KINDS))])
+        result = analyse(scenario, events, customers, extra_gates)
+        if progress is not None:
+            progress(1, 1)
+        return result
+    found: list[pd.DataFrame] = []
+    totals: list[RunTotals] = []
+    ids = customers["customer"].astype(str).tolist()
+    with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
+        files = partition_log(path, tmp, ids, shards, LOG_KINDS)
+        for i, file in enumerate(files):
+            mine = customers.iloc[i::shards]
+            ctx = FindingContext(scenario, read_events(file, columns=LOG_COLUMNS), mine)
+            found.append(detect_in_context(ctx))
+            totals.append(RunTotals.of(ctx))
+            del ctx
+            file.unlink()
+            if progress is not None:
+                progress(i + 1, shards)
+    found = [f for f in found if not f.empty]
+    if found:
+        findings = pd.concat(found, ignore_index=True)
+        columns = list(FINDING_COLUMNS) + sorted(c for c in findings.columns if c not in FINDING_COLUMNS)
+        findings = findings[columns].sort_values(["t", "kind", "customer"], kind="stable").reset_index(drop=True)
+    else:
+        findings = pd.DataFrame(columns=list(FINDING_COLUMNS))
+    return _conclude(scenario, findings, RunTotals.merge(totals), extra_gates)
+
+
+def _conclude(scenario: Scenario, findings: pd.DataFrame, totals: RunTotals,
+              extra_gates: list[Gate] | None) -> Analysis:
+    """Aggregates, gates and recommendations from the findings and the run's totals."""
+    per_kind = kind_totals(totals, findings)
     severities = {**DEFAULT_SEVERITY, **scenario.severity}
     gates = list(scenario.gate_list) + list(extra_gates or [])
-    entered = int(ctx.of("entry")["customer"].nunique())
-    results = evaluate_gates(gates, totals, severities=severities, entered=entered)
-    return Analysis(findings, totals, aggregate(ctx, findings), results, recommend(ctx, findings), entered)
+    results = evaluate_gates(gates, per_kind, severities=severities, entered=totals.entered_any)
+    return Analysis(findings, per_kind, aggregate(totals, findings), results,
+                    recommend(scenario, totals, findings), totals.entered_any)

@@ -23,12 +23,11 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulator.analysis import Analysis, analyse
+from simulator.analysis import Analysis, analyse, analyse_log
 from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
-from simulator.events import EventLog, read_events, write_csv
+from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
-from simulator.findings import LOG_COLUMNS, LOG_KINDS
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -338,9 +337,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         atomic_write_text(folder.file("scenario.json"), json.dumps(scenario.effective(), indent=2, sort_keys=True))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
-        analysis = analyse(scenario, read_events(folder.file("events.parquet"), columns=LOG_COLUMNS,
-                                                 filters=[("kind", "in", list(LOG_KINDS))]),
-                           pd.read_parquet(folder.file("customers.parquet")), list(gates))
+        analysis = analyse_log(scenario, folder.file("events.parquet"),
+                               pd.read_parquet(folder.file("customers.parquet")), list(gates))
         write_findings_csv(analysis.findings, folder.file("findings.csv"))
         result = _result(engine, started, Path(out), manifest, analysis)
         if before_commit is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.findings.context import FindingContext
+from simulator.findings.totals import RunTotals
 
 __all__ = ["wilson", "aggregate", "kind_totals"]
 
@@ -23,7 +23,7 @@ def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float,
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def aggregate(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any]]:
+def aggregate(totals: RunTotals, findings: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows per kind x journey x step: count, customers, rate per customer who reached the step,
     per 1000 entries of the journey, and the rate's Wilson 95% interval."""
     if findings.empty:
@@ -35,8 +35,8 @@ def aggregate(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any
     for (kind, journey, step), group in groups:
         journey = None if pd.isna(journey) else journey
         step = None if pd.isna(step) else step
-        entered = ctx.entered.get(journey, 0) if journey else 0
-        base = ctx.reached.get((journey, step), entered) if journey and step else entered
+        entered = totals.entered.get(journey, 0) if journey else 0
+        base = totals.reached.get((journey, step), entered) if journey and step else entered
         affected = int(group["customer"].nunique())
         low, high = wilson(affected, base)
         rows.append({
@@ -49,9 +49,9 @@ def aggregate(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any
     return rows
 
 
-def kind_totals(ctx: FindingContext, findings: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def kind_totals(totals: RunTotals, findings: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per kind: count, affected customers, and the rate per customer who entered any journey."""
-    entered = int(ctx.of("entry")["customer"].nunique())
+    entered = totals.entered_any
     out: dict[str, dict[str, Any]] = {}
     for kind, group in findings.groupby("kind", sort=True):
         affected = int(group["customer"].nunique())

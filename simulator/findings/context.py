@@ -83,18 +83,6 @@ class FindingContext:
         return format_span(seconds, 0)
 
     @cached_property
-    def entered(self) -> dict[str, int]:
-        """Journey -> number of distinct customers who entered it."""
-        entries = self.of("entry")
-        return entries.groupby("journey")["customer"].nunique().to_dict()
-
-    @cached_property
-    def reached(self) -> dict[tuple[str, str], int]:
-        """(journey, step) -> distinct customers who reached that step."""
-        steps = self.of("step")
-        return steps.groupby(["journey", "step"])["customer"].nunique().to_dict()
-
-    @cached_property
     def _sync_records(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Truth changes, arrivals and losses as column arrays, with row positions per customer."""
         sub = self.of("truth", "sync", "out-of-order", "sync-lost")

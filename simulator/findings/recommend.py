@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.findings.context import FindingContext
+from simulator.findings.totals import RunTotals
+from simulator.scenario.model import Scenario
 from simulator.scenario.units import format_duration
 
-__all__ = ["recommend", "link_lags"]
+__all__ = ["recommend"]
 
 _RACE_KINDS = ("exit-race", "stale-branch", "stage-propagation-miss", "stale-content")
 
@@ -26,19 +27,9 @@ def _span(seconds: float) -> str:
     return format_duration(float(round(max(0.0, seconds), 0)))
 
 
-def link_lags(ctx: FindingContext) -> pd.DataFrame:
-    """Every arrival with its observed lag: columns link, field, lag (seconds from truth change)."""
-    arrivals = ctx.of("sync", "out-of-order")[["customer", "field", "version", "t", "detail"]]
-    truth = ctx.of("truth")[["customer", "field", "version", "t"]].rename(columns={"t": "changed"})
-    joined = arrivals.merge(truth, on=["customer", "field", "version"], how="inner")
-    joined["link"] = joined["detail"].str.extract(r"link=([^;]+)", expand=False)
-    joined["lag"] = joined["t"] - joined["changed"]
-    return joined[["link", "field", "lag"]]
-
-
-def _wait_before(ctx: FindingContext, journey: str, step: str | None) -> tuple[str, float] | None:
+def _wait_before(scenario: Scenario, journey: str, step: str | None) -> tuple[str, float] | None:
     """The nearest wait (or wait_until timeout) before ``step`` in the journey's step list."""
-    j = ctx.scenario.journey_by_name.get(journey)
+    j = scenario.journey_by_name.get(journey)
     if j is None or step is None:
         return None
     ids = [s.id for s in j.steps]
@@ -52,12 +43,12 @@ def _wait_before(ctx: FindingContext, journey: str, step: str | None) -> tuple[s
     return None
 
 
-def recommend(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any]]:
+def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> list[dict[str, Any]]:
     """Recommendations with the figures behind them, most affected first."""
     out: list[dict[str, Any]] = []
     if findings.empty:
         return out
-    lags = link_lags(ctx)
+    lags = totals.lags
     races = findings[findings["kind"].isin(_RACE_KINDS) & findings["link"].notna()]
     for (kind, journey, step, link), group in races.groupby(["kind", "journey", "step", "link"], sort=True):
         field = group["field"].iloc[0]
@@ -72,7 +63,7 @@ def recommend(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any
             q = np.quantile(observed, [0.5, 0.95, 0.99])
             parts.append(f"{link} lag for {field} observed p50 {_span(q[0])}, p95 {_span(q[1])}, "
                          f"p99 {_span(q[2])} over {observed.size} records")
-        wait = _wait_before(ctx, journey, step)
+        wait = _wait_before(scenario, journey, step)
         if needed.size:
             q95, qmax = np.quantile(needed, 0.95), needed.max()
             if wait is not None:
@@ -96,7 +87,7 @@ def recommend(ctx: FindingContext, findings: pd.DataFrame) -> list[dict[str, Any
                                 "add a collision rule or stagger their sends"})
     caps = findings[findings["kind"] == "frequency-cap"]
     if not caps.empty:
-        messaged = ctx.of("delivered")["customer"].nunique()
+        messaged = totals.messaged
         for cap, group in caps.groupby("cap", sort=True) if "cap" in caps else []:
             share = group["customer"].nunique() / messaged if messaged else 0.0
             out.append({"kind": "frequency-cap", "journey": None, "step": None, "link": None,
