@@ -169,11 +169,7 @@ class EventLog:
         self.keep_in_memory = keep_in_memory or self.path is None
         # integer microseconds since the epoch: exact, whatever the start's precision
         self._start_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
-        self._bufs: dict[str, list[Any]] = {c: [] for c in _RECORDED}
-        b = self._bufs
-        (self._t, self._customer, self._kind, self._journey, self._step, self._system, self._field,
-         self._value, self._version, self._truth_value, self._truth_version, self._channel,
-         self._message, self._detail) = (b[c] for c in _RECORDED)
+        self._rows: list[tuple[Any, ...]] = []  # one tuple per record, in _RECORDED order
         self._flushed_rows = 0
         self._flushed_counts: collections.Counter[str] = collections.Counter()
         self._batches: list[pa.RecordBatch] = []
@@ -208,21 +204,10 @@ class EventLog:
             value = encode_value(value)
         if truth_value is not None and type(truth_value) is not str:
             truth_value = encode_value(truth_value)
-        self._t.append(t)
-        self._customer.append(customer)
-        self._kind.append(kind)
-        self._journey.append(journey)
-        self._step.append(step)
-        self._system.append(system)
-        self._field.append(field)
-        self._value.append(value)
-        self._version.append(version)
-        self._truth_value.append(truth_value)
-        self._truth_version.append(truth_version)
-        self._channel.append(channel)
-        self._message.append(message)
-        self._detail.append(detail)
-        if len(self._t) >= self.chunk_rows:
+        rows = self._rows
+        rows.append((t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
+                     channel, message, detail))
+        if len(rows) >= self.chunk_rows:
             self._flush()
 
     # -- state ----------------------------------------------------------------------------------
@@ -230,13 +215,13 @@ class EventLog:
     @property
     def rows(self) -> int:
         """Records recorded so far (flushed or not)."""
-        return self._flushed_rows + len(self._t)
+        return self._flushed_rows + len(self._rows)
 
     @property
     def counts(self) -> collections.Counter[str]:
         """Records per kind so far (a fresh Counter)."""
         c = collections.Counter(self._flushed_counts)
-        c.update(self._kind)
+        c.update(row[2] for row in self._rows)
         return c
 
     @property
@@ -247,8 +232,8 @@ class EventLog:
 
     def _pending_batch(self) -> pa.RecordBatch:
         """The buffered records as one record batch (buffers left untouched)."""
-        b = self._bufs
-        n = len(self._t)
+        b = dict(zip(_RECORDED, map(list, zip(*self._rows)))) if self._rows else {c: [] for c in _RECORDED}
+        n = len(self._rows)
         t = pa.array(b["t"], type=pa.float64())
         t_np = t.to_numpy(zero_copy_only=False)
         if t.null_count or not np.isfinite(t_np).all():
@@ -272,7 +257,7 @@ class EventLog:
         return pa.RecordBatch.from_arrays([arrays[c] for c in COLUMNS], schema=SCHEMA)
 
     def _flush(self) -> None:
-        if not self._t:
+        if not self._rows:
             return
         batch = self._pending_batch()
         if self.path is not None:
@@ -283,10 +268,9 @@ class EventLog:
             self._writer.write_table(pa.Table.from_batches([batch]), row_group_size=self.chunk_rows)
         if self.keep_in_memory:
             self._batches.append(batch)
-        self._flushed_counts.update(self._kind)
+        self._flushed_counts.update(row[2] for row in self._rows)
         self._flushed_rows += batch.num_rows
-        for buf in self._bufs.values():
-            buf.clear()
+        self._rows = []
 
     def close(self) -> None:
         """Flush the rest and close the writer; the file appears under ``path`` now (idempotent)."""
@@ -318,7 +302,7 @@ class EventLog:
             raise RuntimeError("this EventLog streams to disk only; use read_events(path) after "
                                "close(), or create it with keep_in_memory=True")
         batches = list(self._batches)
-        if self._t:
+        if self._rows:
             batches.append(self._pending_batch())
         return pa.Table.from_batches(batches, schema=SCHEMA)
 

@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import timedelta, date, datetime, time, timezone, tzinfo
-from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from numbers import Real
 from zoneinfo import ZoneInfo, available_timezones
@@ -106,20 +105,28 @@ def parse_duration(value: object) -> float:
     return float(sum(Fraction(n) * DURATION_UNITS[u] for n, u in parts))
 
 
+_UNIT_SIZES: tuple[tuple[str, int], ...] = tuple(DURATION_UNITS.items())
+
+
 def format_duration(seconds: float) -> str:
     """Format seconds in canonical compact form (``1d2h``, ``1m30s``, ``0.5s``), to milliseconds."""
     if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"cannot format {seconds!r} as a duration: expected a finite number of "
                          "seconds >= 0, such as 5400")
-    millis = int((Decimal(float(seconds)) * 1000).to_integral_value(ROUND_HALF_EVEN))
+    # exact milliseconds, rounded half to even, in integer arithmetic (the float's exact binary value)
+    num, den = float(seconds).as_integer_ratio()
+    millis, rest = divmod(num * 1000, den)
+    if 2 * rest > den or (2 * rest == den and millis % 2):
+        millis += 1
     whole, frac = divmod(millis, 1000)
     out = []
-    for unit, size in DURATION_UNITS.items():
+    for unit, size in _UNIT_SIZES:
         count, whole = divmod(whole, size)
         if unit == "s":
-            count_text = str(Decimal(count * 1000 + frac) / 1000) if frac else str(count)
-            if count or frac:
-                out.append(count_text + "s")
+            if frac:
+                out.append(f"{count}.{frac:03d}".rstrip("0") + "s")
+            elif count:
+                out.append(f"{count}s")
         elif count:
             out.append(f"{count}{unit}")
     return "".join(out) or "0s"
