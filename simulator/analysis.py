@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.events import read_events
+from simulator.parallel import process_context, usable_cores
 
 from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingContext, detect_in_context
 from simulator.findings.aggregate import aggregate, kind_totals
@@ -60,12 +62,13 @@ def analyse(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame,
 
 def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
                 extra_gates: list[Gate] | None = None, *, shard_customers: int = SHARD_CUSTOMERS,
-                progress: Callable[[int, int], None] | None = None) -> Analysis:
+                workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Analysis:
     """:func:`analyse` of an events.parquet file, reading only the columns and kinds detectors need.
 
     A run with more than ``shard_customers`` customers is analysed shard by shard (customers split
     into disjoint groups, one group in memory at a time, so memory stays bounded); the findings and
-    figures are the same as one pass. ``progress(done, shards)`` is called after each shard.
+    figures are the same as one pass. Shards are analysed on ``workers`` processes (default: the
+    usable cores, at most one per shard). ``progress(done, shards)`` is called after each shard.
     """
     path = Path(path)
     shards = max(1, math.ceil(len(customers) / max(1, shard_customers)))
@@ -78,17 +81,25 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     found: list[pd.DataFrame] = []
     totals: list[RunTotals] = []
     ids = customers["customer"].astype(str).tolist()
+    workers = max(1, min(usable_cores() if workers is None else workers, shards))
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
         files = partition_log(path, tmp, ids, shards, LOG_KINDS)
-        for i, file in enumerate(files):
-            mine = customers.iloc[i::shards]
-            ctx = FindingContext(scenario, read_events(file, columns=LOG_COLUMNS), mine)
-            found.append(detect_in_context(ctx))
-            totals.append(RunTotals.of(ctx))
-            del ctx
-            file.unlink()
-            if progress is not None:
-                progress(i + 1, shards)
+        jobs = [(scenario, file, customers.iloc[i::shards]) for i, file in enumerate(files)]
+        if workers == 1:
+            results = map(_shard_findings, jobs)
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(workers, mp_context=process_context(["simulator.analysis"]))
+            results = pool.map(_shard_findings, jobs)
+        try:
+            for i, (shard_findings, shard_totals) in enumerate(results):
+                found.append(shard_findings)
+                totals.append(shard_totals)
+                if progress is not None:
+                    progress(i + 1, shards)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     found = [f for f in found if not f.empty]
     if found:
         findings = pd.concat(found, ignore_index=True)
@@ -97,6 +108,16 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     else:
         findings = pd.DataFrame(columns=list(FINDING_COLUMNS))
     return _conclude(scenario, findings, RunTotals.merge(totals), extra_gates)
+
+
+def _shard_findings(job: tuple[Scenario, Path, pd.DataFrame]) -> tuple[pd.DataFrame, RunTotals]:
+    """Findings and totals of one customer shard (runs in a worker process on large runs)."""
+    scenario, file, customers = job
+    ctx = FindingContext(scenario, read_events(file, columns=LOG_COLUMNS), customers)
+    found = detect_in_context(ctx)
+    totals = RunTotals.of(ctx)
+    file.unlink()
+    return found, totals
 
 
 def _conclude(scenario: Scenario, findings: pd.DataFrame, totals: RunTotals,

@@ -125,17 +125,28 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                                 announce=None if quiet else (lambda text: click.echo(text, err=True)))
     try:
         if show:
+            from simulator.scenario.units import format_stamp
+
             with click.progressbar(length=int(sc.duration), label=f"simulating {days:g} days",
-                                   file=sys.stderr, show_eta=True) as bar:
+                                   file=sys.stderr, show_eta=True,
+                                   item_show_func=lambda t: None if t is None else f"at {format_stamp(sc.start, t)}"
+                                   ) as bar:
                 done = [0]
 
                 def progress(t: float) -> None:
-                    bar.update(int(t) - done[0])
+                    bar.update(int(t) - done[0], t)
                     done[0] = int(t)
+
+                def status(text: str) -> None:
+                    if done[0] >= int(sc.duration):
+                        bar.finish()
+                        bar.render_finish()
+                        done[0] += 1
+                    click.echo(text, err=True)
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                       csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook,
-                                      report=not no_report)
+                                      report=not no_report, status=status)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                   csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report)

@@ -317,13 +317,14 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                  overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
                  progress: Callable[[float], None] | None = None,
                  before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
-                 report: bool = False) -> RunResult:
+                 report: bool = False, status: Callable[[str], None] | None = None) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
     manifest saying why); a KeyboardInterrupt leaves no folder. ``before_commit(result, file)`` may add
     files to the folder (``file(name)`` gives their path) and returns extra summary.json keys; it runs
-    before the folder is renamed into place, so nothing is visible until it is all there.
+    before the folder is renamed into place, so nothing is visible until it is all there. ``status``
+    gets a line as each phase after the simulation starts (findings shard by shard, the report).
     """
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
@@ -357,8 +358,16 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         atomic_write_text(folder.file("scenario.json"), json.dumps(scenario.effective(), indent=2, sort_keys=True))
         if csv:
             write_csv(folder.file("events.parquet"), folder.file("events.csv"))
+        say = status or (lambda _text: None)
+        phase_started = time.perf_counter()
+
+        def shard_done(done: int, total: int) -> None:
+            if total > 1:
+                say(f"findings: {done} of {total} customer shards ({time.perf_counter() - phase_started:.0f} s)")
+
+        say(f"findings: reading {log.rows:,} events")
         analysis = analyse_log(scenario, folder.file("events.parquet"),
-                               pd.read_parquet(folder.file("customers.parquet")), list(gates))
+                               pd.read_parquet(folder.file("customers.parquet")), list(gates), progress=shard_done)
         write_findings_csv(analysis.findings, folder.file("findings.csv"))
         result = _result(engine, started, Path(out), manifest, analysis)
         if before_commit is not None:
@@ -366,6 +375,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         if report:
             from simulator.report.html import build_report
 
+            say("report: building report.html")
             build_report(folder.path, summary={**result.summary, "status": "complete"})
         folder.commit(result.summary)
     return result

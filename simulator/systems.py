@@ -90,19 +90,40 @@ class _View:
         return self.get(key)
 
 
+def _initial_getter(population: Population, key: str) -> Callable[[int], Any]:
+    """customer -> the t=0 value of ``key`` (a hot path: every read of an unchanged key lands here).
+    Same values as :meth:`Population.value`: Python scalars, consent as bool, events None."""
+    if key.startswith("@"):
+        return lambda _customer: None
+    if key.startswith("consent."):
+        consent = population.consent.get(key[8:])
+        if consent is None:
+            return lambda _customer: False
+        return lambda customer: bool(consent[customer])
+    column = population.attributes.get(key)
+    if key in population.faker_fields or column is None:
+        return lambda customer: population.value(customer, key)
+    if column.dtype == object:
+        def value(customer: int) -> Any:
+            out = column[customer]
+            return out.item() if isinstance(out, np.generic) else out
+        return value
+    return column.item  # numpy scalar -> Python scalar, as Population.value does
+
+
 class Replicas:
     """Truth plus one :class:`Replica` per system, all starting from the population's initial values."""
 
     def __init__(self, population: Population, systems: Iterable[str]):
         self.population = population
 
+        getters: dict[str, Callable[[int], Any]] = {}
+
         def initial(customer: int, key: str) -> Any:
-            if key.startswith("@"):
-                return None
-            if key.startswith("consent."):
-                column = population.consent.get(key[8:])
-                return bool(column[customer]) if column is not None else False
-            return population.value(customer, key)
+            getter = getters.get(key)
+            if getter is None:
+                getter = getters[key] = _initial_getter(population, key)
+            return getter(customer)
 
         self.truth = Replica(TRUTH, initial)
         self.systems: dict[str, Replica] = {name: Replica(name, initial) for name in systems}

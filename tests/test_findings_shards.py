@@ -29,15 +29,16 @@ def _load(folder):
     return load_scenario(ROOT / "scenarios" / f"{folder.parent.name.rstrip('0123456789')}.yaml")
 
 
-@pytest.mark.parametrize("shard_customers", [70, 199])
-def test_sharded_analysis_equals_one_pass(run_folder, shard_customers):
-    """Findings (row for row, in order), per-kind totals, aggregates, gates and recommendations agree."""
+@pytest.mark.parametrize("shard_customers, workers", [(70, 2), (199, 1)])
+def test_sharded_analysis_equals_one_pass(run_folder, shard_customers, workers):
+    """Findings (row for row, in order), per-kind totals, aggregates, gates and recommendations agree,
+    whether the shards are analysed here or on worker processes."""
     scenario = _load(run_folder)
     customers = pd.read_parquet(run_folder / "customers.parquet")
     calls = []
     one = analyse_log(scenario, run_folder / "events.parquet", customers)
     sharded = analyse_log(scenario, run_folder / "events.parquet", customers, shard_customers=shard_customers,
-                          progress=lambda done, total: calls.append((done, total)))
+                          workers=workers, progress=lambda done, total: calls.append((done, total)))
     shards = -(-400 // shard_customers)
     assert calls == [(i, shards) for i in range(1, shards + 1)]
     assert len(one.findings) > 0
@@ -65,3 +66,11 @@ def test_partition_rejects_a_customer_missing_from_the_table(tmp_path, run_folde
     customers = pd.read_parquet(run_folder / "customers.parquet")["customer"].tolist()
     with pytest.raises(ValueError, match="not in customers.parquet"):
         partition_log(run_folder / "events.parquet", tmp_path, customers[1:], 2, LOG_KINDS)
+
+
+def test_run_reports_its_phases_after_the_simulation(tmp_path):
+    """`status` hears each phase after the clock stops (the CLI prints these under the progress bar)."""
+    lines: list[str] = []
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "cart_abandonment.yaml"), customers=120,
+                          out=tmp_path / "run", report=True, status=lines.append)
+    assert lines == [f"findings: reading {result.log.rows:,} events", "report: building report.html"]

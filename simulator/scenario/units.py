@@ -317,7 +317,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
 
 def format_stamp(start: datetime, t: float) -> str:
     """Simulation seconds ``t`` after ``start`` as 'YYYY-MM-DD HH:MM' in UTC (log details, findings)."""
-    return (start + timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M")
+    d = start + timedelta(seconds=float(t))
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
 def format_span(seconds: float, digits: int = 3) -> str:

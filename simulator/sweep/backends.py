@@ -3,33 +3,20 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from simulator.errors import UsageError
+from simulator.parallel import process_context, usable_cores
 from simulator.sweep.plan import SweepTask
 from simulator.sweep.task import TaskResult, failed_result, run_task
 
 
 def default_workers() -> int:
     """Cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _mp_context() -> Any:
-    """forkserver (workers fork from a clean server with journeysim preloaded: fast and thread-safe), else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["simulator.sweep.task", "simulator.engine"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    return usable_cores()
 
 
 def run_local(tasks: Sequence[SweepTask], workers: int) -> Iterator[tuple[SweepTask, TaskResult]]:
@@ -38,7 +25,7 @@ def run_local(tasks: Sequence[SweepTask], workers: int) -> Iterator[tuple[SweepT
         for task in tasks:
             yield task, run_task(task)
         return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_mp_context())
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=process_context(["simulator.sweep.task", "simulator.engine"]))
     try:
         futures = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
