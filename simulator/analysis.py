@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import tempfile
 from collections.abc import Callable
@@ -35,6 +36,7 @@ class Analysis:
     gates: list[GateResult]
     recommendations: list[dict[str, Any]]
     entered: int = 0  # distinct customers who entered any journey
+    lags: pd.DataFrame | None = None  # every sync arrival: link, field, lag seconds (sync_lags.parquet)
 
     @property
     def passed(self) -> bool:
@@ -89,7 +91,8 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
             results = map(_shard_findings, jobs)
             pool = None
         else:
-            pool = ProcessPoolExecutor(workers, mp_context=process_context(["simulator.analysis"]))
+            pool = ProcessPoolExecutor(workers, mp_context=process_context(["simulator.analysis"], fork=True))
+            gc.freeze()  # forked workers share the parent's heap without copying it for the collector
             results = pool.map(_shard_findings, jobs)
         try:
             for i, (shard_findings, shard_totals) in enumerate(results):
@@ -100,6 +103,7 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+                gc.unfreeze()
     found = [f for f in found if not f.empty]
     if found:
         findings = pd.concat(found, ignore_index=True)
@@ -128,4 +132,4 @@ def _conclude(scenario: Scenario, findings: pd.DataFrame, totals: RunTotals,
     gates = list(scenario.gate_list) + list(extra_gates or [])
     results = evaluate_gates(gates, per_kind, severities=severities, entered=totals.entered_any)
     return Analysis(findings, per_kind, aggregate(totals, findings), results,
-                    recommend(scenario, totals, findings), totals.entered_any)
+                    recommend(scenario, totals, findings), totals.entered_any, totals.lags)

@@ -369,6 +369,9 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         analysis = analyse_log(scenario, folder.file("events.parquet"),
                                pd.read_parquet(folder.file("customers.parquet")), list(gates), progress=shard_done)
         write_findings_csv(analysis.findings, folder.file("findings.csv"))
+        if analysis.lags is not None:
+            with atomic_path(folder.file("sync_lags.parquet")) as tmp:
+                analysis.lags.to_parquet(tmp, index=False)
         result = _result(engine, started, Path(out), manifest, analysis)
         if before_commit is not None:
             result.summary.update(before_commit(result, folder.file))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,11 +20,20 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def process_context(preload: Sequence[str] = ()) -> Any:
-    """forkserver (workers fork from a clean server with ``preload`` imported: fast, and no threads
-    inherited mid-operation), else spawn. Both re-import the calling script's ``__main__``: call from
-    under ``if __name__ == "__main__":`` in a script."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+def process_context(preload: Sequence[str] = (), *, fork: bool = False) -> Any:
+    """A multiprocessing context for worker processes.
+
+    ``fork=True`` (Linux only) forks this process: nothing is re-imported, so it is safe under any
+    ``__main__`` (a notebook, stdin, a script without a main guard); use it for short pure-computation
+    pools (and ``gc.freeze()`` around the fork, so children do not copy the parent's heap just to run
+    the collector over it). Otherwise forkserver (workers fork from a clean server with ``preload`` imported), else
+    spawn; both re-import the calling script's ``__main__``, so call them from under
+    ``if __name__ == "__main__":`` in a script.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if fork and sys.platform.startswith("linux") and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(list(preload))
         return ctx

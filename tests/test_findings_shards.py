@@ -74,3 +74,45 @@ def test_run_reports_its_phases_after_the_simulation(tmp_path):
     result = run_scenario(load_scenario(ROOT / "scenarios" / "cart_abandonment.yaml"), customers=120,
                           out=tmp_path / "run", report=True, status=lines.append)
     assert lines == [f"findings: reading {result.log.rows:,} events", "report: building report.html"]
+
+
+def test_partition_copies_run_level_rows_to_every_shard(tmp_path):
+    """A record without a customer is context for every shard; customers' rows go to one shard each."""
+    from datetime import datetime, timezone
+
+    from simulator.events import EventLog
+
+    path = tmp_path / "events.parquet"
+    with EventLog(path, datetime(2026, 12, 1, tzinfo=timezone.utc)) as log:
+        log.record(1.0, "sync", "c1", system="cdp", field="stage")
+        log.record(2.0, "sync", None, system="cdp", detail="run-level")
+        log.record(3.0, "sync", "c2", system="cdp", field="stage")
+        log.record(4.0, "batch-run", None, system="cdp")
+    files = partition_log(path, tmp_path, ["c1", "c2"], 2, ["sync"])
+    parts = [pq.read_table(f, columns=["seq", "customer"]).to_pylist() for f in files]
+    assert parts == [[{"seq": 0, "customer": "c1"}, {"seq": 1, "customer": None}],
+                     [{"seq": 1, "customer": None}, {"seq": 2, "customer": "c2"}]]
+
+
+def test_sync_lags_file_matches_the_log_and_the_report_reads_either(run_folder, tmp_path):
+    """sync_lags.parquet holds every arrival's lag as computed from the log; the report's lag figure
+    is the same picture from the file or, for older folders without it, from the log."""
+    import shutil
+
+    from simulator.findings.context import FindingContext
+    from simulator.findings.totals import link_lags
+    from simulator.report.data import load_run
+    from simulator.report.figures import sync_lags
+
+    run = load_run(run_folder)
+    saved = run.sync_lags
+    events = run.log(["truth", "sync", "out-of-order"], ["customer", "kind", "field", "version", "t", "detail"])
+    fresh = link_lags(FindingContext(run.scenario, events, run.customers))
+    key = ["link", "field", "lag"]
+    pd.testing.assert_frame_equal(saved.astype(str).sort_values(key).reset_index(drop=True),
+                                  fresh.astype(str).sort_values(key).reset_index(drop=True))
+    old = tmp_path / "old"
+    shutil.copytree(run_folder, old)
+    (old / "sync_lags.parquet").unlink()
+    assert load_run(old).sync_lags is None
+    assert sync_lags(load_run(old)) == sync_lags(run)

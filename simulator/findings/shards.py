@@ -30,30 +30,36 @@ def partition_log(path: str | Path, folder: str | Path, customers: Sequence[str]
     folder = Path(folder)
     pf = pq.ParquetFile(path)
     schema = pf.schema_arrow
-    ids = pa.array(list(customers), type=pa.string())
+    shard_of = {cid: i % shards for i, cid in enumerate(customers)}
     value_set = pa.array([str(k) for k in kinds], type=pa.string())
     files = [folder / f"shard-{i:03d}.parquet" for i in range(shards)]
     writers = [pq.ParquetWriter(f, schema) for f in files]
     try:
         for batch in pf.iter_batches(batch_size=batch_rows):
-            keep = pc.is_in(batch.column("kind").cast(pa.string()), value_set=value_set)
-            batch = batch.filter(keep)
+            batch = batch.filter(pc.is_in(batch.column("kind").cast(pa.string()), value_set=value_set))
             if batch.num_rows == 0:
                 continue
-            index = pc.index_in(batch.column("customer"), value_set=ids).to_numpy(zero_copy_only=False)
-            known = ~np.isnan(index) if index.dtype.kind == "f" else np.ones(len(index), dtype=bool)
-            shard = np.full(len(index), -1, dtype=np.int64)
-            shard[known] = index[known].astype(np.int64) % shards
-            customer_null = batch.column("customer").is_null().to_numpy(zero_copy_only=False)
-            unknown = ~known & ~customer_null
-            if unknown.any():
-                who = batch.column("customer")[int(np.flatnonzero(unknown)[0])]
-                raise ValueError(f"{path}: customer {who} is in the event log but not in customers.parquet")
+            # a batch holds far fewer distinct customers than rows: look each one up once
+            encoded = pc.dictionary_encode(batch.column("customer"))
+            names = encoded.dictionary.to_pylist()
+            unknown = [n for n in names if n not in shard_of]
+            if unknown:
+                raise ValueError(f"{path}: customer {unknown[0]} is in the event log but not in customers.parquet")
+            per_name = np.array([shard_of[n] for n in names], dtype=np.int64)
+            codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+            customer_null = encoded.is_null().to_numpy(zero_copy_only=False)
+            shard = per_name[codes] if len(per_name) else np.zeros(len(codes), dtype=np.int64)
             table = pa.Table.from_batches([batch])
+            if customer_null.any():  # run-level records go to every shard
+                for i, writer in enumerate(writers):
+                    writer.write_table(table.filter(pa.array((shard == i) & ~customer_null | customer_null)))
+                continue
+            order = np.argsort(shard, kind="stable")  # log order kept within each shard
+            bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+            grouped = table.take(pa.array(order))
             for i, writer in enumerate(writers):
-                rows = np.flatnonzero((shard == i) | customer_null)
-                if rows.size:
-                    writer.write_table(table.take(pa.array(rows)))
+                if bounds[i + 1] > bounds[i]:
+                    writer.write_table(grouped.slice(bounds[i], bounds[i + 1] - bounds[i]))
     finally:
         for writer in writers:
             writer.close()

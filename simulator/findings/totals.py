@@ -10,7 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from simulator.findings.context import FindingContext
 
@@ -24,7 +26,8 @@ def link_lags(ctx: FindingContext) -> pd.DataFrame:
     joined = arrivals.merge(truth, on=["customer", "field", "version"], how="inner")
     joined["link"] = joined["detail"].str.extract(r"link=([^;]+)", expand=False)
     joined["lag"] = joined["t"] - joined["changed"]
-    return joined[["link", "field", "lag"]]
+    out = joined[["link", "field", "lag"]].reset_index(drop=True)
+    return out.astype({"link": "category", "field": "category"})  # millions of rows at scale: no str objects
 
 
 @dataclass
@@ -56,6 +59,10 @@ class RunTotals:
         for p in parts:
             entered.update(p.entered)
             reached.update(p.reached)
-        lags = pd.concat([p.lags for p in parts], ignore_index=True) if parts else \
-            pd.DataFrame(columns=["link", "field", "lag"])
+        frames = [p.lags for p in parts if len(p.lags)]
+        if frames:
+            lags = pd.DataFrame({c: union_categoricals([f[c] for f in frames]) for c in ("link", "field")})
+            lags["lag"] = np.concatenate([f["lag"].to_numpy() for f in frames])
+        else:
+            lags = parts[0].lags if parts else pd.DataFrame(columns=["link", "field", "lag"])
         return cls(entered, reached, sum(p.entered_any for p in parts), sum(p.messaged for p in parts), lags)

@@ -52,6 +52,12 @@ class RunData:
         return read_events(self.folder / "events.parquet", columns=columns, filters=[("kind", "in", kinds)])
 
     @cached_property
+    def sync_lags(self) -> pd.DataFrame | None:
+        """Every sync arrival's lag (link, field, lag seconds) as the findings pass saved it, or None."""
+        path = self.folder / "sync_lags.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
+    @cached_property
     def deliveries(self) -> pd.DataFrame:
         """Delivered messages with the customer's zone and local date/weekday/hour."""
         d = self.log(["delivered"], ["t", "ts", "customer", "journey", "step", "channel", "message"])

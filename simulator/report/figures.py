@@ -165,10 +165,12 @@ def findings_over_time(run: RunData) -> bytes | None:
 
 def sync_lags(run: RunData) -> bytes | None:
     """Observed lag from truth change to arrival, per link, with the waits of journeys reading the target."""
-    events = run.log(["truth", "sync", "out-of-order"], ["customer", "kind", "field", "version", "t", "detail"])
-    if events.empty:
-        return None
-    lags = link_lags(FindingContext(run.scenario, events, run.customers))
+    lags = run.sync_lags
+    if lags is None:  # a folder from before sync_lags.parquet: compute from the log
+        events = run.log(["truth", "sync", "out-of-order"], ["customer", "kind", "field", "version", "t", "detail"])
+        if events.empty:
+            return None
+        lags = link_lags(FindingContext(run.scenario, events, run.customers))
     if lags.empty:
         return None
     links = sorted(lags["link"].dropna().unique())
