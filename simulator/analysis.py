@@ -20,7 +20,7 @@ from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingC
 from simulator.findings.aggregate import aggregate, kind_totals
 from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
-from simulator.findings.shards import SHARD_CUSTOMERS, partition_log
+from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
@@ -85,7 +85,7 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     ids = customers["customer"].astype(str).tolist()
     workers = max(1, min(usable_cores() if workers is None else workers, shards))
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
-        files = partition_log(path, tmp, ids, shards, LOG_KINDS)
+        files = partition_log(path, tmp, ids, shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
         jobs = [(scenario, file, customers.iloc[i::shards]) for i, file in enumerate(files)]
         if workers == 1:
             results = map(_shard_findings, jobs)
@@ -114,13 +114,14 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     return _conclude(scenario, findings, RunTotals.merge(totals), extra_gates)
 
 
-def _shard_findings(job: tuple[Scenario, Path, pd.DataFrame]) -> tuple[pd.DataFrame, RunTotals]:
+def _shard_findings(job: tuple[Scenario, list[Path], pd.DataFrame]) -> tuple[pd.DataFrame, RunTotals]:
     """Findings and totals of one customer shard (runs in a worker process on large runs)."""
-    scenario, file, customers = job
-    ctx = FindingContext(scenario, read_events(file, columns=LOG_COLUMNS), customers)
+    scenario, parts, customers = job
+    ctx = FindingContext(scenario, read_shard(parts), customers)
     found = detect_in_context(ctx)
     totals = RunTotals.of(ctx)
-    file.unlink()
+    for part in parts:
+        part.unlink()
     return found, totals
 
 

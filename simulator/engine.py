@@ -368,10 +368,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         say(f"findings: reading {log.rows:,} events")
         analysis = analyse_log(scenario, folder.file("events.parquet"),
                                pd.read_parquet(folder.file("customers.parquet")), list(gates), progress=shard_done)
-        write_findings_csv(analysis.findings, folder.file("findings.csv"))
-        if analysis.lags is not None:
-            with atomic_path(folder.file("sync_lags.parquet")) as tmp:
-                analysis.lags.to_parquet(tmp, index=False)
+        write_analysis(analysis, folder.file)
         result = _result(engine, started, Path(out), manifest, analysis)
         if before_commit is not None:
             result.summary.update(before_commit(result, folder.file))
@@ -391,6 +388,14 @@ def _write_customers(population: Population, path: Path) -> None:
         if frame[name].dtype == object and name not in ("customer", "timezone"):
             frame[name] = frame[name].map(lambda v: None if v is None else str(v))
     frame.to_parquet(path, index=False)
+
+
+def write_analysis(analysis: Analysis, file: Callable[[str], Path]) -> None:
+    """findings.csv and sync_lags.parquet of a run folder (``file(name)`` gives their paths)."""
+    write_findings_csv(analysis.findings, file("findings.csv"))
+    if analysis.lags is not None:
+        with atomic_path(file("sync_lags.parquet")) as tmp:
+            analysis.lags.to_parquet(tmp, index=False)
 
 
 def write_findings_csv(findings: pd.DataFrame, path: Path) -> None:

@@ -12,7 +12,7 @@ from conftest import ROOT
 from simulator.analysis import analyse_log
 from simulator.engine import run_scenario
 from simulator.findings import LOG_KINDS
-from simulator.findings.shards import partition_log
+from simulator.findings.shards import partition_log, read_shard
 from simulator.scenario.load import load_scenario
 
 SCENARIOS = ["cart_abandonment", "welcome_series", "stage_nurture", "promo_calendar"]
@@ -50,12 +50,13 @@ def test_sharded_analysis_equals_one_pass(run_folder, shard_customers, workers):
 
 
 def test_partition_keeps_every_row_once_in_log_order(tmp_path, run_folder):
-    """Each customer's rows land in shard index % shards, in log order; other kinds are left out."""
+    """Each customer's rows land in shard index % shards, in log order (also when two processes each
+    partition half the row groups); other kinds are left out."""
     customers = pd.read_parquet(run_folder / "customers.parquet")["customer"].tolist()
-    files = partition_log(run_folder / "events.parquet", tmp_path, customers, 3, LOG_KINDS)
+    files = partition_log(run_folder / "events.parquet", tmp_path, customers, 3, LOG_KINDS, workers=2)
     log = pq.read_table(run_folder / "events.parquet", columns=["seq", "customer", "kind"]).to_pandas()
     log = log[log["kind"].astype(str).isin(LOG_KINDS)]
-    parts = [pq.read_table(f, columns=["seq", "customer"]).to_pandas() for f in files]
+    parts = [read_shard(f)[["seq", "customer"]] for f in files]
     for i, part in enumerate(parts):
         assert part["seq"].is_monotonic_increasing
         assert set(part["customer"]) <= set(customers[i::3])
@@ -77,19 +78,22 @@ def test_run_reports_its_phases_after_the_simulation(tmp_path):
 
 
 def test_partition_copies_run_level_rows_to_every_shard(tmp_path):
-    """A record without a customer is context for every shard; customers' rows go to one shard each."""
+    """A record without a customer is context for every shard; customers' rows go to one shard each, in
+    log order across the parts two processes wrote."""
     from datetime import datetime, timezone
 
     from simulator.events import EventLog
 
     path = tmp_path / "events.parquet"
-    with EventLog(path, datetime(2026, 12, 1, tzinfo=timezone.utc)) as log:
+    with EventLog(path, datetime(2026, 12, 1, tzinfo=timezone.utc), chunk_rows=1) as log:  # 4 row groups
         log.record(1.0, "sync", "c1", system="cdp", field="stage")
         log.record(2.0, "sync", None, system="cdp", detail="run-level")
         log.record(3.0, "sync", "c2", system="cdp", field="stage")
         log.record(4.0, "batch-run", None, system="cdp")
-    files = partition_log(path, tmp_path, ["c1", "c2"], 2, ["sync"])
-    parts = [pq.read_table(f, columns=["seq", "customer"]).to_pylist() for f in files]
+    files = partition_log(path, tmp_path, ["c1", "c2"], 2, ["sync"], workers=2)  # rows 0-1 and 2-3 apart
+    assert [len(parts) for parts in files] == [2, 2]
+    parts = [[{"seq": seq, "customer": None if pd.isna(c) else c} for seq, c in
+              read_shard(f)[["seq", "customer"]].itertuples(index=False)] for f in files]
     assert parts == [[{"seq": 0, "customer": "c1"}, {"seq": 1, "customer": None}],
                      [{"seq": 1, "customer": None}, {"seq": 2, "customer": "c2"}]]
 
