@@ -54,7 +54,7 @@ def _worker_peak_mib() -> float:
 
 
 def phase_engine(scenario_path: str, size: int, seed: int, folder: Path) -> dict[str, Any]:
-    from simulator.engine import Engine, _result, _write_customers
+    from simulator.engine import Engine, _result, _write_customers, run_manifest
     from simulator.events import EventLog
     from simulator.fileio import atomic_write_text
     from simulator.scenario.load import load_scenario
@@ -68,9 +68,7 @@ def phase_engine(scenario_path: str, size: int, seed: int, folder: Path) -> dict
     _write_customers(engine.population, folder / "customers.parquet")
     atomic_write_text(folder / "scenario.json", json.dumps(sc.effective(), indent=2, sort_keys=True))
     wall = time.perf_counter() - started
-    manifest = {"scenario": sc.scenario, "scenario_file": sc.source_file, "scenario_hash": sc.source_hash,
-                "seed": seed, "customers_requested": size, "scripted": [], "version": _version(),
-                "start": sc.start.isoformat(), "duration_seconds": sc.duration}
+    manifest = run_manifest(sc, seed, size)
     summary = _result(engine, started, folder, manifest).summary
     (folder / "summary.json").write_text(json.dumps({**summary, "status": "complete"}, indent=2, default=str))
     return {"wall_s": round(wall, 2), "events": log.rows, "simulated_days": sc.duration / 86400,
@@ -111,12 +109,6 @@ def phase_bare(size: int, seed: int) -> dict[str, Any]:
     counts = run_bare(size, seed)
     return {"wall_s": round(time.perf_counter() - started, 2), "peak_rss_mib": _peak_mib(),
             "counts": counts}
-
-
-def _version() -> str:
-    from simulator import __version__
-
-    return __version__
 
 
 # ------------------------------------------------------------------------------------ the driver

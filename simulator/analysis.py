@@ -14,14 +14,13 @@ from typing import Any
 import pandas as pd
 
 from simulator.events import read_events
-from simulator.parallel import process_context, usable_cores
-
-from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingContext, detect_in_context
+from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingContext, detect_in_context, ordered
 from simulator.findings.aggregate import aggregate, kind_totals
 from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
+from simulator.parallel import process_context, usable_cores
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
@@ -82,10 +81,9 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
         return result
     found: list[pd.DataFrame] = []
     totals: list[RunTotals] = []
-    ids = customers["customer"].astype(str).tolist()
     workers = max(1, min(usable_cores() if workers is None else workers, shards))
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
-        files = partition_log(path, tmp, ids, shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
+        files = partition_log(path, tmp, customers["customer"].astype(str).tolist(), shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
         jobs = [(scenario, file, customers.iloc[i::shards]) for i, file in enumerate(files)]
         if workers == 1:
             results = map(_shard_findings, jobs)
@@ -105,12 +103,7 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
                 pool.shutdown(wait=True, cancel_futures=True)
                 gc.unfreeze()
     found = [f for f in found if not f.empty]
-    if found:
-        findings = pd.concat(found, ignore_index=True)
-        columns = list(FINDING_COLUMNS) + sorted(c for c in findings.columns if c not in FINDING_COLUMNS)
-        findings = findings[columns].sort_values(["t", "kind", "customer"], kind="stable").reset_index(drop=True)
-    else:
-        findings = pd.DataFrame(columns=list(FINDING_COLUMNS))
+    findings = ordered(pd.concat(found, ignore_index=True)) if found else pd.DataFrame(columns=list(FINDING_COLUMNS))
     return _conclude(scenario, findings, RunTotals.merge(totals), extra_gates)
 
 

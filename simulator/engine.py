@@ -267,8 +267,8 @@ def _young_gc_only() -> Iterator[None]:
     """Move what exists (scenario, population, compiled conditions) out of the collector's sight and
     make young collections rarer while the clock runs. A run allocates millions of short-lived tuples
     and callbacks; with the default thresholds CPython rescans the long-lived heap again and again.
-    Garbage is still collected (gen-0/1 as usual, a full collection after the run); results do not
-    depend on it."""
+    Young garbage is still collected while it runs; afterwards the thresholds are restored and the
+    frozen objects handed back to the collector. Results do not depend on it."""
     old = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
@@ -328,12 +328,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     """
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
-    manifest: dict[str, Any] = {
-        "scenario": scenario.scenario, "scenario_file": scenario.source_file, "scenario_hash": scenario.source_hash,
-        "seed": seed, "customers_requested": customers if customers is not None else scenario.population.size,
-        "scripted": [s.name for s in scripted], "version": _version(),
-        "start": scenario.start.isoformat(), "duration_seconds": scenario.duration,
-    }
+    manifest = run_manifest(scenario, seed, customers, scripted)
     if out is None:
         log = EventLog(None, scenario.start)
         engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
@@ -379,6 +374,17 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             build_report(folder.path, summary={**result.summary, "status": "complete"})
         folder.commit(result.summary)
     return result
+
+
+def run_manifest(scenario: Scenario, seed: int, customers: int | None,
+                 scripted: Sequence[ScriptedCustomer] = ()) -> dict[str, Any]:
+    """What a run's summary.json says about its inputs (before anything has run)."""
+    return {
+        "scenario": scenario.scenario, "scenario_file": scenario.source_file, "scenario_hash": scenario.source_hash,
+        "seed": seed, "customers_requested": customers if customers is not None else scenario.population.size,
+        "scripted": [s.name for s in scripted], "version": _version(),
+        "start": scenario.start.isoformat(), "duration_seconds": scenario.duration,
+    }
 
 
 def _write_customers(population: Population, path: Path) -> None:

@@ -16,7 +16,6 @@ from simulator.cli import cli
 from simulator.engine import run_scenario
 from simulator.population import ScriptedCustomer
 from simulator.report.data import load_run
-from simulator.report.html import build_report
 from simulator.scenario.load import load_scenario, load_scenario_text
 
 SECTIONS = ("summary", "gates", "findings", "recommendations", "frequency", "timing", "sync", "funnel", "customers")

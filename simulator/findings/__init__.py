@@ -18,7 +18,7 @@ from simulator.findings.staleness import OutOfOrder, StaleReads
 from simulator.scenario.model import Scenario
 
 __all__ = ["DETECTORS", "FINDING_COLUMNS", "LOG_COLUMNS", "LOG_KINDS", "FindingContext", "detect",
-           "detect_in_context"]
+           "detect_in_context", "ordered"]
 
 DETECTORS: tuple[Detector, ...] = (
     ExitRace(), StaleReads(), OutOfOrder(), Overlap(), DuplicateSend(), FrequencyCapBreach(),
@@ -35,8 +35,13 @@ def detect_in_context(ctx: FindingContext) -> pd.DataFrame:
     rows = [row for detector in DETECTORS for row in detector.detect(ctx)]
     if not rows:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
-    frame = pd.DataFrame(rows)
-    extra = sorted(c for c in frame.columns if c not in FINDING_COLUMNS)  # e.g. pair, cap
+    return ordered(pd.DataFrame(rows))
+
+
+def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings in the canonical column order (FINDING_COLUMNS, then extras such as pair and cap, by name),
+    sorted by time, then kind and customer (stable, so equal keys keep their detector order)."""
+    extra = sorted(c for c in frame.columns if c not in FINDING_COLUMNS)
     frame = frame[list(FINDING_COLUMNS) + extra]
     return frame.sort_values(["t", "kind", "customer"], kind="stable").reset_index(drop=True)
 

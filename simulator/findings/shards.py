@@ -9,6 +9,7 @@ back as the same DataFrame a read of the whole log would give for those customer
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from simulator.parallel import process_context
 
 __all__ = ["partition_log", "read_shard", "SHARD_CUSTOMERS"]
 
@@ -40,17 +43,12 @@ def partition_log(path: str | Path, folder: str | Path, customers: Sequence[str]
     groups = pq.ParquetFile(path).metadata.num_row_groups
     workers = max(1, min(workers, groups))
     ranges = [list(r) for r in np.array_split(np.arange(groups), workers)]
-    ids = list(customers)
     if workers == 1:
-        parts = [_partition_part(path, folder, 0, ranges[0], ids, shards, kinds, columns, batch_rows)]
+        parts = [_partition_part(path, folder, 0, ranges[0], customers, shards, kinds, columns, batch_rows)]
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        from simulator.parallel import process_context
-
         with ProcessPoolExecutor(workers, mp_context=process_context(fork=True)) as pool:
             parts = list(pool.map(_partition_part, [path] * workers, [folder] * workers, range(workers), ranges,
-                                  [ids] * workers, [shards] * workers, [list(kinds)] * workers,
+                                  [customers] * workers, [shards] * workers, [list(kinds)] * workers,
                                   [columns] * workers, [batch_rows] * workers))
     return [[part[i] for part in parts] for i in range(shards)]
 
