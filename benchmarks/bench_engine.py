@@ -235,7 +235,7 @@ def main() -> None:
         rows.append(median_row(runs))
         print_row(rows[-1])
     print("targets (2-core reference machine):")
-    print("\n".join(targets(rows)))
+    print("\n".join(targets(rows)) or "  (none can be judged from these sizes: run 10000,100000,1000000)")
     if args.json:
         args.json.write_text(json.dumps({"scenario": args.scenario, "seed": args.seed, "repeat": args.repeat,
                                          "machine": machine, "rows": rows}, indent=2) + "\n")

@@ -94,7 +94,8 @@ def plan_sweep(path: str | Path, varies: Sequence[str | Vary] = (), what_ifs: Se
         try:
             done = apply_overrides(located, [text])
         except ScenarioError as exc:
-            issues += exc.issues
+            issues += [ScenarioIssue(i.path, i.message, i.line, i.column, i.hint, who.split()[0])
+                       if i.file == "--set" else i for i in exc.issues]  # say which option, not --set
             continue
         for p in done.overridden - located.overridden:
             shown = format_path(p)
