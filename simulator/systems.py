@@ -9,9 +9,20 @@ activity, not with population size x systems x fields.
 Changes travel over :class:`Link` objects: ``stream`` links deliver each change after a sampled
 latency; ``batch`` links run on a schedule and carry the current value of every key that changed
 since their last run, arriving when the run finishes. Records can be lost (``failure_rate``) or
-retried (``retry_after``); outages queue or drop. ``apply: version`` refuses an older version than
-the one held; ``apply: arrival`` lets a late older version overwrite a newer one (logged as
-``out-of-order``).
+retried (``retry_after``). ``apply: version`` refuses an older version than the one held;
+``apply: arrival`` lets a late older version overwrite a newer one (logged as ``out-of-order``).
+
+Outages (``[start, end)``, end exclusive; docs/semantics.md has the worked examples):
+
+- stream, ``queue``: a change sent while down waits and is sent at ``end`` (arrives ``end`` +
+  latency); ``drop``: it is lost (``sync-lost`` at the change). A record sent before ``start`` is
+  in flight and lands.
+- batch: a scheduled run inside the outage does not happen (``batch-skipped``). ``queue``: when
+  the link is back, one catch-up run at ``end`` carries every pending change (a scheduled run at
+  exactly ``end`` is that run, not a second one); ``drop``: the same catch-up run, but changes
+  made while down were lost (``sync-lost`` at the change), so it carries only the earlier ones;
+  ``skip``: no catch-up, everything waits for the next scheduled run. A run started before
+  ``start`` completes.
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ TRUTH = "truth"
 
 Entry = tuple[Any, int, float, float]  # value, version, truth time of the change, arrival time here
 Record = tuple[str, Any, int, float]  # key, value, version, truth time of the change: one key in transit
+Snapshot = tuple[Any, int, float]  # value, version, truth time of the change: a key waiting for a batch run
+Outage = tuple[float, float, str]  # start, end (exclusive), on_outage
 
 
 class Replica:
@@ -149,9 +162,11 @@ class Link:
         self.spec = spec
         self.label = spec.label
         self.rng = rng
-        self.pending: dict[tuple[int, str], None] = {}  # batch: keys changed since the last run
-        self.outages = [(self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage)
-                        for o in spec.outages]
+        # batch: keys changed since the last run, with the version the link will carry (the latest
+        # change the link accepted: equal to the source's copy unless an outage dropped a newer one)
+        self.pending: dict[tuple[int, str], Snapshot] = {}
+        self.outages: list[Outage] = sorted(
+            (self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage) for o in spec.outages)
         self._carry: dict[str, bool] = {}
 
     def carries(self, key: str) -> bool:
@@ -160,7 +175,7 @@ class Link:
             hit = self._carry[key] = carries(self.spec, key)
         return hit
 
-    def outage_at(self, t: float) -> tuple[float, float, str] | None:
+    def outage_at(self, t: float) -> Outage | None:
         for start, end, action in self.outages:
             if start <= t < end:
                 return (start, end, action)
@@ -173,12 +188,17 @@ class Link:
         keys = [k for k in keys if self.carries(k)]
         if not keys:
             return
+        source = self.net.replicas[self.spec.from_]
         if self.spec.mode == "batch":
+            outage = self.outage_at(self.net.env.now)
+            if outage is not None and outage[2] == "drop":
+                self.net.lost(self, customer, [(key, *source.entry(customer, key)[:3]) for key in keys],
+                              self._dropped(outage))
+                return
             for key in keys:
                 self.pending.pop((customer, key), None)
-                self.pending[(customer, key)] = None
+                self.pending[(customer, key)] = source.entry(customer, key)[:3]
             return
-        source = self.net.replicas[self.spec.from_]
         record = [(key, *source.entry(customer, key)[:3]) for key in keys]
         now = self.net.env.now
         self._transmit(customer, record, now, float(self.spec.latency.sample(self.rng)))
@@ -189,8 +209,7 @@ class Link:
         if outage is not None:
             start, end, action = outage
             if action == "drop":
-                net.lost(self, customer, record, f"dropped in outage of {self.label} "
-                         f"({net.stamp(start)} for {net.span(end - start)})")
+                net.lost(self, customer, record, self._dropped(outage))
                 return
             for key, _v, version, _c in record:
                 net.log.record(sent, "sync-queued", net.customer_id(customer), system=self.spec.to, field=key,
@@ -211,66 +230,114 @@ class Link:
             return
         net.at(sent + latency, lambda: net.apply(self, customer, record))
 
+    def _dropped(self, outage: Outage) -> str:
+        start, end, _action = outage
+        return f"dropped in outage of {self.label} ({self.net.stamp(start)} for {self.net.span(end - start)})"
+
     # ---------------------------------------------------------------- batch
 
     def run_times(self, horizon: float) -> list[float]:
-        """Start times of batch runs within [0, horizon), in simulation seconds."""
+        """Scheduled start times of batch runs within [0, horizon), in simulation seconds, outages ignored.
+
+        A daily ``at`` time is read in the link's zone like :mod:`zoneinfo` reads a wall time with
+        ``fold=0``: a time that does not exist (spring forward) is read with the offset in force
+        before the change, so it runs later by the gap (02:30 -> 03:30 EDT); a repeated time (fall
+        back) runs once, at its first occurrence. Clock times that land on one instant make one run.
+        """
         spec = self.spec
         if spec.every is not None:
             first = spec.offset % spec.every
             return [float(t) for t in np.arange(first, horizon, spec.every)]
         zone = ZoneInfo(spec.timezone)
         day = self.net.start.astimezone(zone).date()
-        times: list[float] = []
+        times: set[float] = set()
         while True:
             for clock in spec.clock_times:
                 hours, rest = divmod(clock, 3600)
                 local = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone)
                 t = self.net.seconds(local)
                 if 0 <= t < horizon:
-                    times.append(t)
+                    times.add(t)
             if self.net.seconds(datetime(day.year, day.month, day.day, tzinfo=zone)) >= horizon:
                 break
             day = day + timedelta(days=1)
         return sorted(times)
 
-    def run_batch(self) -> None:
-        """One batch run: snapshot every pending key at the source, deliver when the run ends."""
+    def run_plan(self, horizon: float) -> list[tuple[float, str, Outage | None]]:
+        """Every batch run of the link within [0, horizon), outages applied, in time order.
+
+        Each item is ``(t, what, outage)``: ``what`` is ``"run"`` (a scheduled run; ``outage`` is the
+        outage that ended exactly at ``t`` when this run is also its catch-up), ``"skipped"`` (a
+        scheduled run inside ``outage``) or ``"catch-up"`` (the extra run at the end of a ``queue`` or
+        ``drop`` outage that made the link miss a run).
+        """
+        plan: dict[float, tuple[str, Outage | None]] = {}
+        for t in self.run_times(horizon):
+            outage = self.outage_at(t)
+            plan[t] = ("run", None) if outage is None else ("skipped", outage)
+        missed = sorted({o for what, o in plan.values() if what == "skipped" and o is not None and o[2] != "skip"})
+        done: set[Outage] = set()
+        while missed:
+            outage = missed.pop(0)
+            end = outage[1]
+            if outage in done or end >= horizon:
+                continue
+            done.add(outage)
+            if end in plan:  # a scheduled run at exactly the end is the catch-up run: one run, not two
+                if plan[end][0] == "run":
+                    plan[end] = ("run", outage)
+                continue  # (or it is inside an adjacent outage, which has its own catch-up rule)
+            after = self.outage_at(end)  # outages may touch: the catch-up is then missed like a run
+            if after is None:
+                plan[end] = ("catch-up", outage)
+            else:
+                plan[end] = ("skipped", after)
+                if after[2] != "skip":
+                    missed.append(after)
+        return [(t, what, outage) for t, (what, outage) in sorted(plan.items())]
+
+    def skip_run(self, outage: Outage, next_run: float | None) -> None:
+        """A scheduled run that does not happen because the link is down; ``next_run``: when the records go."""
+        net = self.net
+        n = len(self.pending)
+        waits = f"{n} record{'' if n == 1 else 's'} wait{'s' if n == 1 else ''}"
+        then = "the catch-up run" if outage[2] != "skip" else "the next scheduled run"
+        when = f"at {net.stamp(next_run)}" if next_run is not None else "(after the end of the simulation)"
+        net.log.record(net.env.now, "batch-skipped", None, system=self.spec.to,
+                       detail=f"link={self.label}; outage until {net.stamp(outage[1])} (on_outage: {outage[2]}); "
+                              f"{waits} for {then} {when}")
+
+    def run_batch(self, catch_up: Outage | None = None) -> None:
+        """One batch run: take every pending key, deliver when the run ends.
+
+        ``catch_up`` is the outage this run catches up after (the detail says so).
+        """
         net = self.net
         now = net.env.now
-        outage = self.outage_at(now)
-        if outage is not None and outage[2] == "queue":
-            net.log.record(now, "batch-skipped", None, system=self.spec.to,
-                           detail=f"link={self.label}; outage until {net.stamp(outage[1])}; "
-                                  f"{len(self.pending)} records wait")
-            return
         pending, self.pending = self.pending, {}
         duration = float(self.spec.duration.sample(self.rng))
-        net.log.record(now, "batch-run", None, system=self.spec.to,
-                       detail=f"link={self.label}; records={len(pending)}; duration={net.span(duration)}")
-        source = net.replicas[self.spec.from_]
+        detail = f"link={self.label}; records={len(pending)}; duration={net.span(duration)}"
+        if catch_up is not None:
+            detail += (f"; catch-up after the outage {net.stamp(catch_up[0])} for "
+                       f"{net.span(catch_up[1] - catch_up[0])} (on_outage: {catch_up[2]})")
+        net.log.record(now, "batch-run", None, system=self.spec.to, detail=detail)
         by_customer: dict[int, list[Record]] = {}
-        for customer, key in pending:
-            by_customer.setdefault(customer, []).append((key, *source.entry(customer, key)[:3]))
+        for (customer, key), snapshot in pending.items():
+            by_customer.setdefault(customer, []).append((key, *snapshot))
         for customer, record in by_customer.items():
-            if outage is not None:  # on_outage: drop
-                net.lost(self, customer, record, f"dropped in outage of {self.label} "
-                         f"({net.stamp(outage[0])} for {net.span(outage[1] - outage[0])})")
-                continue
             if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
                 if self.spec.retry_after is None:
                     net.lost(self, customer, record, f"record lost in the batch run of {self.label} at "
                              f"{net.stamp(now)} (failure_rate {self.spec.failure_rate:g})")
                 else:
-                    keys = [r[0] for r in record]
-                    net.at(now + self.spec.retry_after, lambda c=customer, k=keys: self.send_later(c, k))
+                    net.at(now + self.spec.retry_after, lambda c=customer, r=record: self.send_later(c, r))
                 continue
             net.at(now + duration, lambda c=customer, r=record: net.apply(self, c, r))
 
-    def send_later(self, customer: int, keys: list[str]) -> None:
-        """A failed batch record rejoins the queue for the next run."""
-        for key in keys:
-            self.pending.setdefault((customer, key), None)
+    def send_later(self, customer: int, record: list[Record]) -> None:
+        """A failed batch record rejoins the queue for the next run, unless a newer change of its key is queued."""
+        for key, *snapshot in record:
+            self.pending.setdefault((customer, key), tuple(snapshot))  # type: ignore[arg-type]
 
 
 class SyncNetwork:
@@ -314,8 +381,14 @@ class SyncNetwork:
     def start_batches(self, horizon: float) -> None:
         for link in self.links:
             if link.spec.mode == "batch":
-                for t in link.run_times(horizon):
-                    self.at(t, link.run_batch)
+                plan = link.run_plan(horizon)
+                runs = [t for t, what, _o in plan if what != "skipped"]
+                for t, what, outage in plan:
+                    if what == "skipped":
+                        later = next((r for r in runs if r > t), None)
+                        self.at(t, lambda o=outage, n=later, k=link: k.skip_run(o, n))
+                    else:
+                        self.at(t, lambda o=outage, k=link: k.run_batch(o))
 
     # ---------------------------------------------------------------- changes
 
