@@ -28,7 +28,7 @@ Outages (``[start, end)``, end exclusive; docs/semantics.md has the worked examp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ import numpy as np
 import simpy
 
 from simulator.events import EventLog
+from simulator.policies import LocalClock
 from simulator.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_span, format_stamp
@@ -239,28 +240,25 @@ class Link:
     def run_times(self, horizon: float) -> list[float]:
         """Scheduled start times of batch runs within [0, horizon), in simulation seconds, outages ignored.
 
-        A daily ``at`` time is read in the link's zone like :mod:`zoneinfo` reads a wall time with
-        ``fold=0``: a time that does not exist (spring forward) is read with the offset in force
-        before the change, so it runs later by the gap (02:30 -> 03:30 EDT); a repeated time (fall
-        back) runs once, at its first occurrence. Clock times that land on one instant make one run.
+        A daily ``at`` time is local wall time in the link's zone, read as quiet hours and calendar caps
+        read theirs (:meth:`LocalClock.at_local`): a time that does not exist on a spring-forward day
+        runs at the first instant after the gap (02:30 New York on 8 March 2026 -> 03:00 EDT); a time
+        that happens twice on a fall-back day runs once, at its first occurrence. Clock times that land
+        on one instant make one run.
         """
         spec = self.spec
         if spec.every is not None:
             first = spec.offset % spec.every
             return [float(t) for t in np.arange(first, horizon, spec.every)]
-        zone = ZoneInfo(spec.timezone)
-        day = self.net.start.astimezone(zone).date()
+        clock = LocalClock(self.net.start, [spec.timezone])
+        day = self.net.start.astimezone(ZoneInfo(spec.timezone)).date().toordinal()
         times: set[float] = set()
-        while True:
-            for clock in spec.clock_times:
-                hours, rest = divmod(clock, 3600)
-                local = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone)
-                t = self.net.seconds(local)
+        while clock.at_local(day, 0, 0) < horizon:
+            for seconds in spec.clock_times:
+                t = clock.at_local(day, seconds, 0)
                 if 0 <= t < horizon:
-                    times.add(t)
-            if self.net.seconds(datetime(day.year, day.month, day.day, tzinfo=zone)) >= horizon:
-                break
-            day = day + timedelta(days=1)
+                    times.add(float(t))
+            day += 1
         return sorted(times)
 
     def run_plan(self, horizon: float) -> list[tuple[float, str, Outage | None]]:

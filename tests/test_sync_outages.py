@@ -218,19 +218,19 @@ def test_daily_batch_at_a_repeated_local_time_runs_once_at_its_first_occurrence(
     assert times(ev, "batch-run") == [5.5 * H, 29.5 * H, 54.5 * H]
 
 
-def test_daily_batch_at_a_non_existent_local_time_runs_later_by_the_gap():
+def test_daily_batch_at_a_non_existent_local_time_runs_at_the_first_instant_after_the_gap():
     """at "02:30" New York from 2026-03-07: 02:30 EST = 07:30Z (t 7.5h). On 03-08 clocks jump 02:00 EST ->
-    03:00 EDT, so 02:30 does not exist; it is read with the offset before the jump (EST), 07:30Z = 03:30
-    EDT (t 31.5h). On 03-09 02:30 EDT = 06:30Z (t 54.5h)."""
+    03:00 EDT, so 02:30 does not exist; the run is at the first instant after the gap, 03:00 EDT = 07:00Z
+    (t 31h), as quiet hours end there too. On 03-09 02:30 EDT = 06:30Z (t 54.5h)."""
     _, ev = simulate(scenario(start="2026-03-07T00:00:00Z", sync=[GO, _daily('"02:30"')]))
-    assert times(ev, "batch-run") == [7.5 * H, 31.5 * H, 54.5 * H]
+    assert times(ev, "batch-run") == [7.5 * H, 31 * H, 54.5 * H]
 
 
 def test_two_daily_clock_times_on_one_instant_make_one_run():
-    """at ["02:30", "03:30"] New York from 2026-03-07: 03-07 07:30Z and 08:30Z (EST); on 03-08 the missing
-    02:30 reads as 07:30Z, which is also 03:30 EDT: one run, not two; 03-09 06:30Z and 07:30Z (EDT)."""
-    _, ev = simulate(scenario(start="2026-03-07T00:00:00Z", sync=[GO, _daily('["02:30", "03:30"]')]))
-    assert times(ev, "batch-run") == [7.5 * H, 8.5 * H, 31.5 * H, 54.5 * H, 55.5 * H]
+    """at ["02:00", "02:30"] New York from 2026-03-07: 03-07 07:00Z and 07:30Z (EST); on 03-08 both fall in the
+    gap and map to 03:00 EDT = 07:00Z: one run, not two; 03-09 06:00Z and 06:30Z (EDT)."""
+    _, ev = simulate(scenario(start="2026-03-07T00:00:00Z", sync=[GO, _daily('["02:00", "02:30"]')]))
+    assert times(ev, "batch-run") == [7 * H, 7.5 * H, 31 * H, 54 * H, 54.5 * H]
 
 
 # ------------------------------------------------------------------------------------------ stream links
