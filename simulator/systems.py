@@ -166,6 +166,8 @@ class Link:
         # batch: keys changed since the last run, with the version the link will carry (the latest
         # change the link accepted: equal to the source's copy unless an outage dropped a newer one)
         self.pending: dict[tuple[int, str], Snapshot] = {}
+        # batch: records that failed in a run, with the earliest run time that may retry them
+        self.retrying: dict[tuple[int, str], tuple[float, Snapshot]] = {}
         self.outages: list[Outage] = sorted(
             (self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage) for o in spec.outages)
         self._carry: dict[str, bool] = {}
@@ -198,6 +200,7 @@ class Link:
                 return
             for key in keys:
                 self.pending.pop((customer, key), None)
+                self.retrying.pop((customer, key), None)  # a newer change supersedes a failed older record
                 self.pending[(customer, key)] = source.entry(customer, key)[:3]
             return
         record = [(key, *source.entry(customer, key)[:3]) for key in keys]
@@ -297,7 +300,7 @@ class Link:
     def skip_run(self, outage: Outage, next_run: float | None) -> None:
         """A scheduled run that does not happen because the link is down; ``next_run``: when the records go."""
         net = self.net
-        n = len(self.pending)
+        n = len(self.pending) + len(self.retrying)
         waits = f"{n} record{'' if n == 1 else 's'} wait{'s' if n == 1 else ''}"
         then = "the catch-up run" if outage[2] != "skip" else "the next scheduled run"
         when = f"at {net.stamp(next_run)}" if next_run is not None else "(after the end of the simulation)"
@@ -306,13 +309,16 @@ class Link:
                               f"{waits} for {then} {when}")
 
     def run_batch(self, catch_up: Outage | None = None) -> None:
-        """One batch run: take every pending key, deliver when the run ends.
+        """One batch run: take every pending key (and failed records due for a retry), deliver when the run ends.
 
         ``catch_up`` is the outage this run catches up after (the detail says so).
         """
         net = self.net
         now = net.env.now
-        pending, self.pending = self.pending, {}
+        due = [k for k, (eligible, _s) in self.retrying.items() if eligible <= now]
+        pending = {k: self.retrying.pop(k)[1] for k in due}
+        pending.update(self.pending)
+        self.pending = {}
         duration = float(self.spec.duration.sample(self.rng))
         detail = f"link={self.label}; records={len(pending)}; duration={net.span(duration)}"
         if catch_up is not None:
@@ -328,14 +334,21 @@ class Link:
                     net.lost(self, customer, record, f"record lost in the batch run of {self.label} at "
                              f"{net.stamp(now)} (failure_rate {self.spec.failure_rate:g})")
                 else:
-                    net.at(now + self.spec.retry_after, lambda c=customer, r=record: self.send_later(c, r))
+                    self.retry_later(customer, record, now + self.spec.retry_after)
                 continue
             net.at(now + duration, lambda c=customer, r=record: net.apply(self, c, r))
 
-    def send_later(self, customer: int, record: list[Record]) -> None:
-        """A failed batch record rejoins the queue for the next run, unless a newer change of its key is queued."""
-        for key, *snapshot in record:
-            self.pending.setdefault((customer, key), tuple(snapshot))  # type: ignore[arg-type]
+    def retry_later(self, customer: int, record: list[Record], eligible: float) -> None:
+        """A record that failed in a run is retried by the first run starting at or after ``eligible``
+        (so ``retry_after`` equal to ``every`` means the next run), unless a newer change of its key is
+        queued by then (that change is carried instead)."""
+        net = self.net
+        cid = net.customer_id(customer)
+        for key, value, version, changed in record:
+            self.retrying[(customer, key)] = (eligible, (value, version, changed))
+            net.log.record(net.env.now, "sync-retry", cid, system=self.spec.to, field=key, version=version,
+                           detail=f"link={self.label}; failed in the batch run; retried by the first run from "
+                                  f"{net.stamp(eligible)}")
 
 
 class SyncNetwork:

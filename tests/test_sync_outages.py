@@ -302,6 +302,50 @@ def test_touching_outages_the_catch_up_run_of_the_first_is_missed_in_the_second(
     assert arrivals(ev, "tier") == [(8 * H + 10 * M, 1)]
 
 
+# ------------------------------------------------------------------------------------------ failures and retries
+
+RETRY = ("  - {{from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, offset: 1h, duration: {{fixed: 10m}}, "
+         "failure_rate: 1, retry_after: {retry}}}")
+
+
+@pytest.mark.parametrize("retry, retried_at", [
+    ("4h", [5 * H, 9 * H, 13 * H, 17 * H, 21 * H]),  # due at 09:00: the 09:00 run retries it (and so on)
+    ("5h", [5 * H, 13 * H, 21 * H]),                 # due at 10:00: the first run from then is 13:00
+    ("1h", [5 * H, 9 * H, 13 * H, 17 * H, 21 * H]),  # due at 06:00: the next run, 09:00
+])
+def test_a_failed_batch_record_is_retried_by_the_first_run_from_failure_plus_retry_after(retry, retried_at):
+    """failure_rate 1: the 02:00 change fails in every run it rides. It first rides 05:00; each failure logs
+    sync-retry and the record is retried by the first run starting at or after failure + retry_after. With
+    retry_after equal to the 4h interval that is the very next run (not the one after: a tie goes to the retry)."""
+    _, ev = simulate(scenario(sync=[GO, RETRY.format(retry=retry)], duration="1d"), person((2 * H, "silver")))
+    assert times(ev, "sync-retry") == retried_at
+    assert [int(d.split("records=")[1].split(";")[0]) for d in rows(ev, "batch-run")["detail"]] == [
+        int(t in retried_at) for t in (1 * H, 5 * H, 9 * H, 13 * H, 17 * H, 21 * H)]
+    assert rows(ev, "sync").query("field == 'tier'").empty
+
+
+def test_a_newer_change_supersedes_a_failed_batch_record():
+    """silver at 02:00 (tier v1) fails in the 05:00 run (retry from 09:00); silver at 06:00 (tier v2) is queued:
+    the 09:00 run carries v2 once (records=1), not v1 and v2."""
+    _, ev = simulate(scenario(sync=[GO, RETRY.format(retry="4h")], duration="12h"),
+                     person((2 * H, "silver"), (6 * H, "silver")))
+    retries = rows(ev, "sync-retry")
+    assert retries[["t", "version"]].values.tolist() == [[5 * H, 1], [9 * H, 2]]
+    assert rows(ev, "batch-run")["detail"].tolist()[2].startswith("link=crm->cdp; records=1;")
+
+
+def test_a_stream_retry_inside_a_queue_outage_waits_for_its_end():
+    """Stream, latency 10m, failure_rate 1, retry_after 30m, outage [01:15, 02:45) with queue: the 01:00 change
+    fails (sync-retry 01:00); its retry at 01:30 is inside the outage, so it is queued (sync-queued 01:30) and
+    sent at 02:45, fails again (sync-retry 02:45), and is retried at 03:15, 03:45 ... (every 30m)."""
+    link = ("  - {from: crm, to: cdp, fields: [tier], latency: {fixed: 10m}, failure_rate: 1, retry_after: 30m, "
+            "outages: [{start: 2026-12-01T01:15:00Z, duration: 1h30m}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="4h"), person((1 * H, "silver")))
+    assert times(ev, "sync-queued") == [1.5 * H]
+    assert times(ev, "sync-retry") == [1 * H, 2.75 * H, 3.25 * H, 3.75 * H]
+    assert rows(ev, "sync").query("field == 'tier'").empty
+
+
 # ------------------------------------------------------------------------------------------ properties
 
 RUNS = [1 * H, 5 * H, 9 * H, 13 * H, 17 * H, 21 * H]  # BATCH's scheduled runs on the one simulated day
