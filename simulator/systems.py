@@ -389,6 +389,15 @@ class SyncNetwork:
         event = self.env.timeout(max(0.0, t - self.env.now))
         event.callbacks.append(lambda _e: action())
 
+    def at_start_of_instant(self, t: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``t`` before anything else due at ``t`` (batch runs: a run at ``T`` carries
+        what was pending before ``T``, whatever scheduled the other events at ``T``)."""
+        event = simpy.Event(self.env)
+        event._ok = True
+        event._value = None
+        event.callbacks.append(lambda _e: action())
+        self.env.schedule(event, simpy.core.URGENT, max(0.0, t - self.env.now))
+
     def start_batches(self, horizon: float) -> None:
         for link in self.links:
             if link.spec.mode == "batch":
@@ -397,9 +406,9 @@ class SyncNetwork:
                 for t, what, outage in plan:
                     if what == "skipped":
                         later = next((r for r in runs if r > t), None)
-                        self.at(t, lambda o=outage, n=later, k=link: k.skip_run(o, n))
+                        self.at_start_of_instant(t, lambda o=outage, n=later, k=link: k.skip_run(o, n))
                     else:
-                        self.at(t, lambda o=outage, k=link: k.run_batch(o))
+                        self.at_start_of_instant(t, lambda o=outage, k=link: k.run_batch(o))
 
     # ---------------------------------------------------------------- changes
 

@@ -170,6 +170,15 @@ def test_a_change_at_a_scheduled_run_time_waits_for_the_next_run():
     assert arrivals(ev, "stage") == [(9 * H + 10 * M, 1)]
 
 
+def test_a_scripted_opt_out_at_a_run_time_also_waits_for_the_next_run():
+    """The same-instant rule holds whatever scheduled the change: a scripted email opt-out at the esp at 05:00
+    exactly (scheduled before the batch runs are) misses the 05:00 esp -> cdp run and lands at 09:10."""
+    link = ("  - {from: esp, to: cdp, fields: [consent], mode: batch, every: 4h, offset: 1h, "
+            "duration: {fixed: 10m}}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="12h"), person((5 * H, "opt_out:email")))
+    assert arrivals(ev, "consent.email") == [(9 * H + 10 * M, 1)]
+
+
 @pytest.mark.parametrize("mode", ["queue", "drop", "skip"])
 def test_a_batch_run_started_before_the_outage_completes(mode):
     """Runs last 2h: the 01:00 run carries a 00:30 change and lands at 03:00, inside the outage
@@ -344,6 +353,28 @@ def test_a_stream_retry_inside_a_queue_outage_waits_for_its_end():
     assert times(ev, "sync-queued") == [1.5 * H]
     assert times(ev, "sync-retry") == [1 * H, 2.75 * H, 3.25 * H, 3.75 * H]
     assert rows(ev, "sync").query("field == 'tier'").empty
+
+
+def test_a_stream_retry_that_falls_inside_a_drop_outage_is_lost():
+    """Stream, failure_rate 1, retry_after 30m, outage [01:15, 02:45) with drop: the 01:00 change fails (sync-retry
+    at 01:00); its retry at 01:30 is a send while the link is down, so it is lost then (sync-lost at 01:30)."""
+    link = ("  - {from: crm, to: cdp, fields: [tier], latency: {fixed: 10m}, failure_rate: 1, retry_after: 30m, "
+            "outages: [{start: 2026-12-01T01:15:00Z, duration: 1h30m, on_outage: drop}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="4h"), person((1 * H, "silver")))
+    assert times(ev, "sync-retry") == [1 * H]
+    assert lost(ev, "tier") == [(1.5 * H, 1)]
+
+
+def test_a_failed_batch_record_is_kept_through_a_drop_outage():
+    """Batch every 4h from 01:00, failure_rate 1, retry_after 4h, outage [06:00, 08:00) with drop: the 02:00
+    change fails at 05:00 and waits for its retry (due 09:00); it was not made while the link was down, so the
+    outage does not lose it (no run fell inside the outage, so there is no catch-up run): retried at 09:00."""
+    link = ("  - {from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, offset: 1h, failure_rate: 1, "
+            "retry_after: 4h, outages: [{start: 2026-12-01T06:00:00Z, duration: 2h, on_outage: drop}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="10h"), person((2 * H, "silver")))
+    assert times(ev, "sync-retry") == [5 * H, 9 * H]
+    assert lost(ev, "tier") == []
+    assert times(ev, "batch-run") == [1 * H, 5 * H, 9 * H]
 
 
 # ------------------------------------------------------------------------------------------ properties
