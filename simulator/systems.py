@@ -7,7 +7,7 @@ population's initial values, version 0) and stores only what changed since, so m
 activity, not with population size x systems x fields.
 
 Changes travel over :class:`Link` objects: ``stream`` links deliver each change after a sampled
-latency; ``batch`` links run on a schedule and carry the current value of every key that changed
+latency; ``batch`` links run on a schedule and carry the latest version of every key that changed
 since their last run, arriving when the run finishes. Records can be lost (``failure_rate``) or
 retried (``retry_after``). ``apply: version`` refuses an older version than the one held;
 ``apply: arrival`` lets a late older version overwrite a newer one (logged as ``out-of-order``).
@@ -218,7 +218,9 @@ class Link:
             for key, _v, version, _c in record:
                 net.log.record(sent, "sync-queued", net.customer_id(customer), system=self.spec.to, field=key,
                                version=version, detail=f"link={self.label}; outage until {net.stamp(end)}")
-            sent = end
+            # sent again when the link is back (and checked again: another outage may start right then)
+            net.at(end, lambda: self._transmit(customer, record, end, latency))
+            return
         if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
             if self.spec.retry_after is None:
                 net.lost(self, customer, record, f"record lost by {self.label} (failure_rate "

@@ -277,6 +277,17 @@ def test_stream_drop_outage_loses_changes_made_while_down_only():
     assert engine.replicas["cdp"].version(engine.population.index_of("ana"), "tier") == 1
 
 
+def test_a_stream_record_queued_until_the_start_of_a_drop_outage_is_lost_then():
+    """Touching outages [02:00, 04:00) queue and [04:00, 06:00) drop: the 03:00 change is queued until 04:00,
+    sent again then, inside the drop outage, and lost at 04:00; a change at 05:00 is lost at 05:00."""
+    link = ("  - {from: crm, to: cdp, fields: [tier], latency: {fixed: 10m}, outages: ["
+            "{start: 2026-12-01T02:00:00Z, duration: 2h}, {start: 2026-12-01T04:00:00Z, duration: 2h, on_outage: drop}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="8h"), person((3 * H, "silver"), (5 * H, "silver")))
+    assert times(ev, "sync-queued") == [3 * H]
+    assert lost(ev, "tier") == [(4 * H, 1), (5 * H, 2)]
+    assert arrivals(ev, "tier") == []
+
+
 def test_skip_on_a_stream_link_is_a_validation_error_with_a_fix():
     """A stream link has no scheduled runs to miss: on_outage: skip is refused, naming the key and the fix."""
     with pytest.raises(ScenarioError) as caught:
