@@ -427,3 +427,53 @@ def test_property_a_batch_change_lands_when_the_outage_rules_say(mode, start_min
     was_lost = mode == "drop" and start <= change < end
     assert lost(ev, "tier") == ([(change, 1)] if was_lost else [])
     assert not any(start <= t < end for t in times(ev, "batch-run"))
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+def test_cli_validate_refuses_skip_on_a_stream_link_with_file_line_and_fix(tmp_path):
+    """`journeysim validate` on a stream link with on_outage: skip exits 2 naming file:line:column, the key path
+    and the fix, without a traceback."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    text = scenario(sync=[GO, STREAM.format(mode="skip")])
+    path = tmp_path / "stream_skip.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "on_outage: skip" in row)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"stream_skip.yaml:{line}:" in result.output
+    assert "sync[1].outages[0].on_outage: on_outage: skip means a batch link misses its scheduled runs" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("mode, expected_runs", [
+    # cart_abandonment's cdp-to-esp import runs at 02:00 New York = 07:00Z; down 3 Dec 06:00-12:00Z
+    ("queue", ["2026-12-03 12:00"]),   # the missed 07:00Z run is caught up at 12:00Z
+    ("skip", []),                      # no run on 3 Dec: the records wait for 4 Dec 07:00Z
+])
+def test_cli_run_of_the_cart_scenario_catches_up_its_import_or_skips_it(mode, expected_runs, tmp_path):
+    """`journeysim run scenarios/cart_abandonment.yaml` (100 customers) with the import outage in each mode: the
+    3 Dec 07:00Z run is skipped; queue makes one catch-up run at 12:00Z, skip none (the next run is 4 Dec 07:00Z)."""
+    from click.testing import CliRunner
+    from conftest import ROOT
+
+    from simulator.cli import cli
+    from simulator.events import read_events
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, [
+        "run", str(ROOT / "scenarios" / "cart_abandonment.yaml"), "--customers", "100", "--out", str(out),
+        "--quiet", "--no-report", "--set", f"sync[cdp-to-esp].outages[0].on_outage={mode}"])
+    assert result.exit_code in (0, 1), result.output
+    ev = read_events(out)
+    ev = ev[ev["detail"].fillna("").str.startswith("link=cdp-to-esp;")]
+    skipped = ev[ev["kind"] == "batch-skipped"]
+    assert [str(t)[:16] for t in skipped["ts"]] == ["2026-12-03 07:00"]
+    then = "the catch-up run at 2026-12-03 12:00" if mode == "queue" else "the next scheduled run at 2026-12-04 07:00"
+    assert skipped["detail"].iloc[0].endswith(then)
+    runs = ev[(ev["kind"] == "batch-run")]
+    on_the_3rd = [str(t)[:16] for t in runs["ts"] if str(t).startswith("2026-12-03")]
+    assert on_the_3rd == expected_runs
