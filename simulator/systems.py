@@ -23,6 +23,8 @@ Outages (``[start, end)``, end exclusive; docs/semantics.md has the worked examp
   made while down were lost (``sync-lost`` at the change), so it carries only the earlier ones;
   ``skip``: no catch-up, everything waits for the next scheduled run. A run started before
   ``start`` completes.
+- overlapping outages: down on their union, each part in the most damaging mode covering it
+  (:func:`outage_segments`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,34 @@ TRUTH = "truth"
 Entry = tuple[Any, int, float, float]  # value, version, truth time of the change, arrival time here
 Record = tuple[str, Any, int, float]  # key, value, version, truth time of the change: one key in transit
 Snapshot = tuple[Any, int, float]  # value, version, truth time of the change: a key waiting for a batch run
-Outage = tuple[float, float, str]  # start, end (exclusive), on_outage
+#: start, end (exclusive), on_outage, and the start and end of the declared outage it comes from
+Outage = tuple[float, float, str, float, float]
+
+#: Where declared outages overlap, the more damaging mode applies.
+_SEVERITY = {"drop": 2, "skip": 1, "queue": 0}
+
+
+def outage_segments(declared: Iterable[tuple[float, float, str]]) -> list[Outage]:
+    """Disjoint windows of a link's outages, in time order.
+
+    Outages that do not overlap come back unchanged. Where they overlap, the link is down on their
+    union and each part takes the most damaging mode among the outages covering it (``drop`` over
+    ``skip`` over ``queue``; the earlier-listed one on a tie); the parts keep their outage's declared
+    window for messages. Parts may touch: the link stays down across them.
+    """
+    declared = [(float(s), float(e), a) for s, e, a in declared if e > s]
+    cuts = sorted({t for s, e, _a in declared for t in (s, e)})
+    parts: list[Outage] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        covering = [(s, e, a) for s, e, a in declared if s <= lo and hi <= e]
+        if not covering:
+            continue
+        s, e, a = max(covering, key=lambda o: _SEVERITY[o[2]])  # max keeps the first of equals
+        if parts and parts[-1][1] == lo and parts[-1][2:] == (a, s, e):
+            parts[-1] = (parts[-1][0], hi, a, s, e)
+        else:
+            parts.append((lo, hi, a, s, e))
+    return parts
 
 
 class Replica:
@@ -168,7 +197,7 @@ class Link:
         self.pending: dict[tuple[int, str], Snapshot] = {}
         # batch: records that failed in a run, with the earliest run time that may retry them
         self.retrying: dict[tuple[int, str], tuple[float, Snapshot]] = {}
-        self.outages: list[Outage] = sorted(
+        self.outages: list[Outage] = outage_segments(
             (self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage) for o in spec.outages)
         self._carry: dict[str, bool] = {}
 
@@ -179,9 +208,9 @@ class Link:
         return hit
 
     def outage_at(self, t: float) -> Outage | None:
-        for start, end, action in self.outages:
-            if start <= t < end:
-                return (start, end, action)
+        for outage in self.outages:
+            if outage[0] <= t < outage[1]:
+                return outage
         return None
 
     # ---------------------------------------------------------------- stream
@@ -211,7 +240,7 @@ class Link:
         net = self.net
         outage = self.outage_at(sent)
         if outage is not None:
-            start, end, action = outage
+            end, action = outage[1], outage[2]
             if action == "drop":
                 net.lost(self, customer, record, self._dropped(outage))
                 return
@@ -237,7 +266,7 @@ class Link:
         net.at(sent + latency, lambda: net.apply(self, customer, record))
 
     def _dropped(self, outage: Outage) -> str:
-        start, end, _action = outage
+        start, end = outage[3], outage[4]
         return f"dropped in outage of {self.label} ({self.net.stamp(start)} for {self.net.span(end - start)})"
 
     # ---------------------------------------------------------------- batch
@@ -324,8 +353,8 @@ class Link:
         duration = float(self.spec.duration.sample(self.rng))
         detail = f"link={self.label}; records={len(pending)}; duration={net.span(duration)}"
         if catch_up is not None:
-            detail += (f"; catch-up after the outage {net.stamp(catch_up[0])} for "
-                       f"{net.span(catch_up[1] - catch_up[0])} (on_outage: {catch_up[2]})")
+            detail += (f"; catch-up after the outage {net.stamp(catch_up[3])} for "
+                       f"{net.span(catch_up[4] - catch_up[3])} (on_outage: {catch_up[2]})")
         net.log.record(now, "batch-run", None, system=self.spec.to, detail=detail)
         by_customer: dict[int, list[Record]] = {}
         for (customer, key), snapshot in pending.items():

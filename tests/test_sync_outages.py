@@ -303,12 +303,47 @@ def test_a_misspelt_on_outage_gets_a_did_you_mean():
     assert "invalid value 'skp': expected one of queue, drop, skip; did you mean 'skip'?" in str(caught.value)
 
 
-def test_overlapping_outages_on_one_link_are_a_validation_error():
-    link = ("  - {from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, outages: ["
-            "{start: 2026-12-01T02:00:00Z, duration: 6h}, {start: 2026-12-01T07:00:00Z, duration: 1h, on_outage: drop}]}")
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario_text(scenario(sync=[GO, link]))
-    assert "sync[1].outages[1].start: this outage overlaps outages[0] of the same link" in str(caught.value)
+def test_overlapping_batch_outages_take_the_most_damaging_mode_where_they_overlap():
+    """queue [04:00, 10:00) and drop [06:00, 08:00): down 04:00-10:00, in parts queue [04, 06), drop [06, 08),
+    queue [08, 10). The 05:00 and 09:00 runs are skipped, and so are the catch-up slots at 06:00 and 08:00 (the
+    link is still down then); the catch-up run at 10:00 carries everything kept. tier at 02:00 (v1) and at 09:00
+    (v2) are kept, stage at 07:00 is lost then: tier v2 lands at 10:10, stage never."""
+    link = ("  - {from: crm, to: cdp, fields: [tier, stage], mode: batch, every: 4h, offset: 1h, duration: {fixed: 10m}, "
+            "outages: [{start: 2026-12-01T04:00:00Z, duration: 6h}, "
+            "{start: 2026-12-01T06:00:00Z, duration: 2h, on_outage: drop}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="1d"),
+                     person((2 * H, "silver"), (7 * H, "stage_up"), (9 * H, "silver")))
+    assert times(ev, "batch-skipped") == [5 * H, 6 * H, 8 * H, 9 * H]
+    assert times(ev, "batch-run") == [1 * H, 10 * H, 13 * H, 17 * H, 21 * H]
+    assert lost(ev, "stage") == [(7 * H, 1)]
+    assert rows(ev, "sync-lost")["detail"].tolist() == [
+        "link=crm->cdp; dropped in outage of crm->cdp (2026-12-01 06:00 for 2h)"]
+    assert arrivals(ev, "tier") == [(10 * H + 10 * M, 2)]
+    assert arrivals(ev, "stage") == []
+
+
+def test_a_longer_drop_outage_over_a_queue_outage_drops_throughout():
+    """drop [00:00, 1d) over queue [06:00, 12:00) on a stream link: drop covers the whole queue outage, so a change
+    at 08:00 is lost (naming the day-long outage); one at 1d 01:00 arrives 10m later."""
+    link = ("  - {from: crm, to: cdp, fields: [tier], latency: {fixed: 10m}, outages: ["
+            "{start: 2026-12-01T06:00:00Z, duration: 6h}, {start: 2026-12-01T00:00:00Z, duration: 1d, on_outage: drop}]}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="2d"), person((8 * H, "silver"), (25 * H, "silver")))
+    assert lost(ev, "tier") == [(8 * H, 1)]
+    assert rows(ev, "sync-lost")["detail"].tolist() == [
+        "link=crm->cdp; dropped in outage of crm->cdp (2026-12-01 00:00 for 1d)"]
+    assert arrivals(ev, "tier") == [(25 * H + 10 * M, 2)]
+
+
+def test_outage_segments_split_overlaps_by_severity():
+    """Unit rule of outage_segments: disjoint outages unchanged; overlaps split, drop > skip > queue, ties to the
+    earlier-listed; each part keeps its declared window."""
+    from simulator.systems import outage_segments
+
+    assert outage_segments([(0, 10, "queue"), (20, 30, "drop")]) == [(0, 10, "queue", 0, 10), (20, 30, "drop", 20, 30)]
+    assert outage_segments([(0, 10, "queue"), (4, 6, "skip"), (5, 20, "drop")]) == [
+        (0, 4, "queue", 0, 10), (4, 5, "skip", 4, 6), (5, 20, "drop", 5, 20)]
+    assert outage_segments([(0, 10, "queue"), (0, 10, "queue")]) == [(0, 10, "queue", 0, 10)]
+    assert outage_segments([(0, 0, "drop")]) == []
 
 
 def test_touching_outages_the_catch_up_run_of_the_first_is_missed_in_the_second():
