@@ -512,3 +512,20 @@ def test_cli_run_of_the_cart_scenario_catches_up_its_import_or_skips_it(mode, ex
     runs = ev[(ev["kind"] == "batch-run")]
     on_the_3rd = [str(t)[:16] for t in runs["ts"] if str(t).startswith("2026-12-03")]
     assert on_the_3rd == expected_runs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mode=st.sampled_from(["queue", "drop"]), start_min=st.integers(0, 23 * 60),
+       length_min=st.integers(1, 10 * 60), change_min=st.integers(0, 24 * 60 - 1))
+def test_property_a_stream_change_lands_when_the_outage_rules_say(mode, start_min, length_min, change_min):
+    """Stream link, latency 10m, one outage: a change at c inside [start, end) arrives at end + 10m (queue) or
+    is lost at c (drop); any other change arrives at c + 10m, even when it lands inside the outage."""
+    start, end, change = start_min * M, (start_min + length_min) * M, change_min * M
+    stamp = f"{int(start // H):02d}:{int(start % H // M):02d}"
+    link = (f"  - {{from: crm, to: cdp, fields: [tier], latency: {{fixed: 10m}}, "
+            f"outages: [{{start: 2026-12-01T{stamp}:00Z, duration: {length_min}m, on_outage: {mode}}}]}}")
+    _, ev = simulate(scenario(sync=[GO, link], duration="2d"), person((change, "silver")))
+    inside = start <= change < end
+    expected = [] if inside and mode == "drop" else [(end if inside else change) + 10 * M]
+    assert [t for t, _v in arrivals(ev, "tier")] == expected
+    assert lost(ev, "tier") == ([(change, 1)] if inside and mode == "drop" else [])
