@@ -7,17 +7,30 @@ population's initial values, version 0) and stores only what changed since, so m
 activity, not with population size x systems x fields.
 
 Changes travel over :class:`Link` objects: ``stream`` links deliver each change after a sampled
-latency; ``batch`` links run on a schedule and carry the current value of every key that changed
+latency; ``batch`` links run on a schedule and carry the latest version of every key that changed
 since their last run, arriving when the run finishes. Records can be lost (``failure_rate``) or
-retried (``retry_after``); outages queue or drop. ``apply: version`` refuses an older version than
-the one held; ``apply: arrival`` lets a late older version overwrite a newer one (logged as
-``out-of-order``).
+retried (``retry_after``). ``apply: version`` refuses an older version than the one held;
+``apply: arrival`` lets a late older version overwrite a newer one (logged as ``out-of-order``).
+
+Outages (``[start, end)``, end exclusive; docs/semantics.md has the worked examples):
+
+- stream, ``queue``: a change sent while down waits and is sent at ``end`` (arrives ``end`` +
+  latency); ``drop``: it is lost (``sync-lost`` at the change). A record sent before ``start`` is
+  in flight and lands.
+- batch: a scheduled run inside the outage does not happen (``batch-skipped``). ``queue``: when
+  the link is back, one catch-up run at ``end`` carries every pending change (a scheduled run at
+  exactly ``end`` is that run, not a second one); ``drop``: the same catch-up run, but changes
+  made while down were lost (``sync-lost`` at the change), so it carries only the earlier ones;
+  ``skip``: no catch-up, everything waits for the next scheduled run. A run started before
+  ``start`` completes.
+- overlapping outages: down on their union, each part in the most damaging mode covering it
+  (:func:`outage_segments`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +38,7 @@ import numpy as np
 import simpy
 
 from simulator.events import EventLog
+from simulator.policies import LocalClock
 from simulator.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_span, format_stamp
@@ -36,6 +50,35 @@ TRUTH = "truth"
 
 Entry = tuple[Any, int, float, float]  # value, version, truth time of the change, arrival time here
 Record = tuple[str, Any, int, float]  # key, value, version, truth time of the change: one key in transit
+Snapshot = tuple[Any, int, float]  # value, version, truth time of the change: a key waiting for a batch run
+#: start, end (exclusive), on_outage, and the start and end of the declared outage it comes from
+Outage = tuple[float, float, str, float, float]
+
+#: Where declared outages overlap, the more damaging mode applies.
+_SEVERITY = {"drop": 2, "skip": 1, "queue": 0}
+
+
+def outage_segments(declared: Iterable[tuple[float, float, str]]) -> list[Outage]:
+    """Disjoint windows of a link's outages, in time order.
+
+    Outages that do not overlap come back unchanged. Where they overlap, the link is down on their
+    union and each part takes the most damaging mode among the outages covering it (``drop`` over
+    ``skip`` over ``queue``; the earlier-listed one on a tie); the parts keep their outage's declared
+    window for messages. Parts may touch: the link stays down across them.
+    """
+    declared = [(float(s), float(e), a) for s, e, a in declared if e > s]
+    cuts = sorted({t for s, e, _a in declared for t in (s, e)})
+    parts: list[Outage] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        covering = [(s, e, a) for s, e, a in declared if s <= lo and hi <= e]
+        if not covering:
+            continue
+        s, e, a = max(covering, key=lambda o: _SEVERITY[o[2]])  # max keeps the first of equals
+        if parts and parts[-1][1] == lo and parts[-1][2:] == (a, s, e):
+            parts[-1] = (parts[-1][0], hi, a, s, e)
+        else:
+            parts.append((lo, hi, a, s, e))
+    return parts
 
 
 class Replica:
@@ -149,9 +192,13 @@ class Link:
         self.spec = spec
         self.label = spec.label
         self.rng = rng
-        self.pending: dict[tuple[int, str], None] = {}  # batch: keys changed since the last run
-        self.outages = [(self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage)
-                        for o in spec.outages]
+        # batch: keys changed since the last run, with the version the link will carry (the latest
+        # change the link accepted: equal to the source's copy unless an outage dropped a newer one)
+        self.pending: dict[tuple[int, str], Snapshot] = {}
+        # batch: records that failed in a run, with the earliest run time that may retry them
+        self.retrying: dict[tuple[int, str], tuple[float, Snapshot]] = {}
+        self.outages: list[Outage] = outage_segments(
+            (self.net.seconds(o.start), self.net.seconds(o.start) + o.duration, o.on_outage) for o in spec.outages)
         self._carry: dict[str, bool] = {}
 
     def carries(self, key: str) -> bool:
@@ -160,10 +207,10 @@ class Link:
             hit = self._carry[key] = carries(self.spec, key)
         return hit
 
-    def outage_at(self, t: float) -> tuple[float, float, str] | None:
-        for start, end, action in self.outages:
-            if start <= t < end:
-                return (start, end, action)
+    def outage_at(self, t: float) -> Outage | None:
+        for outage in self.outages:
+            if outage[0] <= t < outage[1]:
+                return outage
         return None
 
     # ---------------------------------------------------------------- stream
@@ -173,12 +220,18 @@ class Link:
         keys = [k for k in keys if self.carries(k)]
         if not keys:
             return
+        source = self.net.replicas[self.spec.from_]
         if self.spec.mode == "batch":
+            outage = self.outage_at(self.net.env.now)
+            if outage is not None and outage[2] == "drop":
+                self.net.lost(self, customer, [(key, *source.entry(customer, key)[:3]) for key in keys],
+                              self._dropped(outage))
+                return
             for key in keys:
                 self.pending.pop((customer, key), None)
-                self.pending[(customer, key)] = None
+                self.retrying.pop((customer, key), None)  # a newer change supersedes a failed older record
+                self.pending[(customer, key)] = source.entry(customer, key)[:3]
             return
-        source = self.net.replicas[self.spec.from_]
         record = [(key, *source.entry(customer, key)[:3]) for key in keys]
         now = self.net.env.now
         self._transmit(customer, record, now, float(self.spec.latency.sample(self.rng)))
@@ -187,15 +240,16 @@ class Link:
         net = self.net
         outage = self.outage_at(sent)
         if outage is not None:
-            start, end, action = outage
+            end, action = outage[1], outage[2]
             if action == "drop":
-                net.lost(self, customer, record, f"dropped in outage of {self.label} "
-                         f"({net.stamp(start)} for {net.span(end - start)})")
+                net.lost(self, customer, record, self._dropped(outage))
                 return
             for key, _v, version, _c in record:
                 net.log.record(sent, "sync-queued", net.customer_id(customer), system=self.spec.to, field=key,
                                version=version, detail=f"link={self.label}; outage until {net.stamp(end)}")
-            sent = end
+            # sent again when the link is back (and checked again: another outage may start right then)
+            net.at(end, lambda: self._transmit(customer, record, end, latency))
+            return
         if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
             if self.spec.retry_after is None:
                 net.lost(self, customer, record, f"record lost by {self.label} (failure_rate "
@@ -211,66 +265,121 @@ class Link:
             return
         net.at(sent + latency, lambda: net.apply(self, customer, record))
 
+    def _dropped(self, outage: Outage) -> str:
+        start, end = outage[3], outage[4]
+        return f"dropped in outage of {self.label} ({self.net.stamp(start)} for {self.net.span(end - start)})"
+
     # ---------------------------------------------------------------- batch
 
     def run_times(self, horizon: float) -> list[float]:
-        """Start times of batch runs within [0, horizon), in simulation seconds."""
+        """Scheduled start times of batch runs within [0, horizon), in simulation seconds, outages ignored.
+
+        A daily ``at`` time is local wall time in the link's zone, read as quiet hours and calendar caps
+        read theirs (:meth:`LocalClock.at_local`): a time that does not exist on a spring-forward day
+        runs at the first instant after the gap (02:30 New York on 8 March 2026 -> 03:00 EDT); a time
+        that happens twice on a fall-back day runs once, at its first occurrence. Clock times that land
+        on one instant make one run.
+        """
         spec = self.spec
         if spec.every is not None:
             first = spec.offset % spec.every
             return [float(t) for t in np.arange(first, horizon, spec.every)]
-        zone = ZoneInfo(spec.timezone)
-        day = self.net.start.astimezone(zone).date()
-        times: list[float] = []
-        while True:
-            for clock in spec.clock_times:
-                hours, rest = divmod(clock, 3600)
-                local = datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone)
-                t = self.net.seconds(local)
+        clock = LocalClock(self.net.start, [spec.timezone])
+        day = self.net.start.astimezone(ZoneInfo(spec.timezone)).date().toordinal()
+        times: set[float] = set()
+        while clock.at_local(day, 0, 0) < horizon:
+            for seconds in spec.clock_times:
+                t = clock.at_local(day, seconds, 0)
                 if 0 <= t < horizon:
-                    times.append(t)
-            if self.net.seconds(datetime(day.year, day.month, day.day, tzinfo=zone)) >= horizon:
-                break
-            day = day + timedelta(days=1)
+                    times.add(float(t))
+            day += 1
         return sorted(times)
 
-    def run_batch(self) -> None:
-        """One batch run: snapshot every pending key at the source, deliver when the run ends."""
+    def run_plan(self, horizon: float) -> list[tuple[float, str, Outage | None]]:
+        """Every batch run of the link within [0, horizon), outages applied, in time order.
+
+        Each item is ``(t, what, outage)``: ``what`` is ``"run"`` (a scheduled run; ``outage`` is the
+        outage that ended exactly at ``t`` when this run is also its catch-up), ``"skipped"`` (a
+        scheduled run inside ``outage``) or ``"catch-up"`` (the extra run at the end of a ``queue`` or
+        ``drop`` outage that made the link miss a run).
+        """
+        plan: dict[float, tuple[str, Outage | None]] = {}
+        for t in self.run_times(horizon):
+            outage = self.outage_at(t)
+            plan[t] = ("run", None) if outage is None else ("skipped", outage)
+        missed = sorted({o for what, o in plan.values() if what == "skipped" and o is not None and o[2] != "skip"})
+        done: set[Outage] = set()
+        while missed:
+            outage = missed.pop(0)
+            end = outage[1]
+            if outage in done or end >= horizon:
+                continue
+            done.add(outage)
+            if end in plan:  # a scheduled run at exactly the end is the catch-up run: one run, not two
+                if plan[end][0] == "run":
+                    plan[end] = ("run", outage)
+                continue  # (or it is inside an adjacent outage, which has its own catch-up rule)
+            after = self.outage_at(end)  # outages may touch: the catch-up is then missed like a run
+            if after is None:
+                plan[end] = ("catch-up", outage)
+            else:
+                plan[end] = ("skipped", after)
+                if after[2] != "skip":
+                    missed.append(after)
+        return [(t, what, outage) for t, (what, outage) in sorted(plan.items())]
+
+    def skip_run(self, outage: Outage, next_run: float | None) -> None:
+        """A scheduled run that does not happen because the link is down; ``next_run``: when the records go."""
+        net = self.net
+        n = len(self.pending) + len(self.retrying)
+        waits = f"{n} record{'' if n == 1 else 's'} wait{'s' if n == 1 else ''}"
+        then = "the catch-up run" if outage[2] != "skip" else "the next scheduled run"
+        when = f"at {net.stamp(next_run)}" if next_run is not None else "(after the end of the simulation)"
+        net.log.record(net.env.now, "batch-skipped", None, system=self.spec.to,
+                       detail=f"link={self.label}; outage until {net.stamp(outage[1])} (on_outage: {outage[2]}); "
+                              f"{waits} for {then} {when}")
+
+    def run_batch(self, catch_up: Outage | None = None) -> None:
+        """One batch run: take every pending key (and failed records due for a retry), deliver when the run ends.
+
+        ``catch_up`` is the outage this run catches up after (the detail says so).
+        """
         net = self.net
         now = net.env.now
-        outage = self.outage_at(now)
-        if outage is not None and outage[2] == "queue":
-            net.log.record(now, "batch-skipped", None, system=self.spec.to,
-                           detail=f"link={self.label}; outage until {net.stamp(outage[1])}; "
-                                  f"{len(self.pending)} records wait")
-            return
-        pending, self.pending = self.pending, {}
+        due = [k for k, (eligible, _s) in self.retrying.items() if eligible <= now]
+        pending = {k: self.retrying.pop(k)[1] for k in due}
+        pending.update(self.pending)
+        self.pending = {}
         duration = float(self.spec.duration.sample(self.rng))
-        net.log.record(now, "batch-run", None, system=self.spec.to,
-                       detail=f"link={self.label}; records={len(pending)}; duration={net.span(duration)}")
-        source = net.replicas[self.spec.from_]
+        detail = f"link={self.label}; records={len(pending)}; duration={net.span(duration)}"
+        if catch_up is not None:
+            detail += (f"; catch-up after the outage {net.stamp(catch_up[3])} for "
+                       f"{net.span(catch_up[4] - catch_up[3])} (on_outage: {catch_up[2]})")
+        net.log.record(now, "batch-run", None, system=self.spec.to, detail=detail)
         by_customer: dict[int, list[Record]] = {}
-        for customer, key in pending:
-            by_customer.setdefault(customer, []).append((key, *source.entry(customer, key)[:3]))
+        for (customer, key), snapshot in pending.items():
+            by_customer.setdefault(customer, []).append((key, *snapshot))
         for customer, record in by_customer.items():
-            if outage is not None:  # on_outage: drop
-                net.lost(self, customer, record, f"dropped in outage of {self.label} "
-                         f"({net.stamp(outage[0])} for {net.span(outage[1] - outage[0])})")
-                continue
             if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
                 if self.spec.retry_after is None:
                     net.lost(self, customer, record, f"record lost in the batch run of {self.label} at "
                              f"{net.stamp(now)} (failure_rate {self.spec.failure_rate:g})")
                 else:
-                    keys = [r[0] for r in record]
-                    net.at(now + self.spec.retry_after, lambda c=customer, k=keys: self.send_later(c, k))
+                    self.retry_later(customer, record, now + self.spec.retry_after)
                 continue
             net.at(now + duration, lambda c=customer, r=record: net.apply(self, c, r))
 
-    def send_later(self, customer: int, keys: list[str]) -> None:
-        """A failed batch record rejoins the queue for the next run."""
-        for key in keys:
-            self.pending.setdefault((customer, key), None)
+    def retry_later(self, customer: int, record: list[Record], eligible: float) -> None:
+        """A record that failed in a run is retried by the first run starting at or after ``eligible``
+        (so ``retry_after`` equal to ``every`` means the next run), unless a newer change of its key is
+        queued by then (that change is carried instead)."""
+        net = self.net
+        cid = net.customer_id(customer)
+        for key, value, version, changed in record:
+            self.retrying[(customer, key)] = (eligible, (value, version, changed))
+            net.log.record(net.env.now, "sync-retry", cid, system=self.spec.to, field=key, version=version,
+                           detail=f"link={self.label}; failed in the batch run; retried by the first run from "
+                                  f"{net.stamp(eligible)}")
 
 
 class SyncNetwork:
@@ -311,11 +420,26 @@ class SyncNetwork:
         event = self.env.timeout(max(0.0, t - self.env.now))
         event.callbacks.append(lambda _e: action())
 
+    def at_start_of_instant(self, t: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``t`` before anything else due at ``t`` (batch runs: a run at ``T`` carries
+        what was pending before ``T``, whatever scheduled the other events at ``T``)."""
+        event = simpy.Event(self.env)
+        event._ok = True
+        event._value = None
+        event.callbacks.append(lambda _e: action())
+        self.env.schedule(event, simpy.core.URGENT, max(0.0, t - self.env.now))
+
     def start_batches(self, horizon: float) -> None:
         for link in self.links:
             if link.spec.mode == "batch":
-                for t in link.run_times(horizon):
-                    self.at(t, link.run_batch)
+                plan = link.run_plan(horizon)
+                runs = [t for t, what, _o in plan if what != "skipped"]
+                for t, what, outage in plan:
+                    if what == "skipped":
+                        later = next((r for r in runs if r > t), None)
+                        self.at_start_of_instant(t, lambda o=outage, n=later, k=link: k.skip_run(o, n))
+                    else:
+                        self.at_start_of_instant(t, lambda o=outage, k=link: k.run_batch(o))
 
     # ---------------------------------------------------------------- changes
 

@@ -214,31 +214,31 @@ def test_stream_outage_only_affects_changes_sent_during_it():
     assert rows(ev, "sync-lost").empty
 
 
-def test_batch_outage_queue_skips_the_run_inside_it_and_the_next_run_carries_the_change():
-    """A batch outage with queue skips the run inside it; the next run after it carries the change."""
-    # 4-hourly batch (01:00, 05:00, 09:00; 10m runs) down 04:00-08:00, queue: a change at 02:00 waits, the 05:00
+def test_batch_outage_skip_misses_the_run_inside_it_and_the_next_run_carries_the_change():
+    """A batch outage with skip misses the run inside it; the next scheduled run carries the change."""
+    # 4-hourly batch (01:00, 05:00, 09:00; 10m runs) down 04:00-08:00, skip: a change at 02:00 waits, the 05:00
     # run is skipped (batch-skipped, 1 record waiting) and the 09:00 run lands it at 09:10.
+    # (queue and drop make a catch-up run at 08:00 instead: tests/test_sync_outages.py)
     link = ("  - {from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, offset: 1h, duration: {fixed: 10m}, "
-            "outages: [{start: 2026-12-01T04:00:00Z, duration: 4h, on_outage: queue}]}")
+            "outages: [{start: 2026-12-01T04:00:00Z, duration: 4h, on_outage: skip}]}")
     _, ev = simulate(scenario(sync=[GO, link]), person((2 * H, "silver")))
     skipped = rows(ev, "batch-skipped")
     assert skipped["t"].tolist() == [5 * H]
-    assert skipped["detail"].iloc[0] == "link=crm->cdp; outage until 2026-12-01 08:00; 1 records wait"
+    assert skipped["detail"].iloc[0] == ("link=crm->cdp; outage until 2026-12-01 08:00 (on_outage: skip); "
+                                         "1 record waits for the next scheduled run at 2026-12-01 09:00")
     assert times(ev, "sync", system="cdp", field="tier") == [9 * H + 10 * M]
 
 
-def test_batch_outage_drop_loses_the_records_of_the_run_inside_it():
-    """A batch outage with drop loses the records of the run inside it, for good."""
-    # Same batch, on_outage: drop: the 05:00 run inside the outage drops the 02:00 change (sync-lost at 05:00
-    # naming the outage); later runs have nothing to carry, so the cdp never sees it.
+def test_batch_outage_drop_keeps_earlier_changes_for_the_catch_up_run():
+    """A batch outage with drop loses only changes made while down; an earlier one rides the catch-up run."""
+    # Same batch, on_outage: drop: the 02:00 change was queued before the outage, the 05:00 run is missed and
+    # the catch-up run at the outage end (08:00) carries it: lands 08:10. Nothing is lost.
     link = ("  - {from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, offset: 1h, duration: {fixed: 10m}, "
             "outages: [{start: 2026-12-01T04:00:00Z, duration: 4h, on_outage: drop}]}")
     engine, ev = simulate(scenario(sync=[GO, link]), person((2 * H, "silver")))
-    lost = rows(ev, "sync-lost", field="tier")
-    assert lost["t"].tolist() == [5 * H]
-    assert lost["detail"].iloc[0] == "link=crm->cdp; dropped in outage of crm->cdp (2026-12-01 04:00 for 4h)"
-    assert rows(ev, "sync", field="tier").empty
-    assert replica(engine, "cdp", "ana", "tier") == "bronze"
+    assert rows(ev, "sync-lost").empty
+    assert times(ev, "sync", system="cdp", field="tier") == [8 * H + 10 * M]
+    assert replica(engine, "cdp", "ana", "tier") == "silver"
 
 
 def test_failure_rate_one_without_retry_loses_every_record():

@@ -111,14 +111,15 @@ def test_stream_outage_queues_or_drops(action, expected):
         assert len(lost) == 1 and "dropped in outage of crm->cdp" in lost["detail"].iloc[0]
 
 
-def test_batch_outage_skips_runs_and_the_next_run_carries_the_change():
-    """A 4-hourly batch (01:00, 05:00, 09:00) down 04:00-08:00: the 05:00 run is skipped, 09:00 carries it."""
+def test_batch_outage_queue_catches_up_when_the_link_is_back():
+    """A 4-hourly batch (01:00, 05:00, 09:00) down 04:00-08:00 (queue, the default): the 05:00 run is missed
+    and a catch-up run at 08:00 (run duration 0) carries the 02:00 change: it lands at 08:00."""
     text = scenario(sync="  - {from: crm, to: cdp, fields: [tier], mode: batch, every: 4h, offset: 1h, "
                          "outages: [{start: 2026-12-01T04:00:00Z, duration: 4h}]}\n" + WEB,
                     steps="      - {id: w, wait: 1h}")
     ev = run(text, person((2 * H, "silver")))
     assert rows(ev, "batch-skipped")["t"].tolist() == [5 * H]
-    assert rows(ev, "sync", system="cdp", field="tier")["t"].tolist() == [9 * H]
+    assert rows(ev, "sync", system="cdp", field="tier")["t"].tolist() == [8 * H]
 
 
 @pytest.mark.parametrize("apply, final, kind", [("arrival", "silver", "out-of-order"), ("version", "gold", "sync-skip")])

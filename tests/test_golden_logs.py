@@ -15,9 +15,9 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("3343014cf2c9b74ac8cc9b16811840b8956c5ca04716aaaafff15d97438d48a7", 3521),
-    "welcome_series": ("ac6141665c1afb74979ed4ab2b6a8f4e8d0d2516c4379884a15bb5396d879270", 7162),
-    "stage_nurture": ("aa28c929356b9b51252678373ba3449e3c656007941b88f418a4796ee7817604", 3700),
+    "cart_abandonment": ("d20c57a2d5802d3b56c6a70d3329926b61391393a8518ea9c0f15f0655044c46", 3522),
+    "welcome_series": ("b79eccddcf1116f700b9e2250867f7f05f3b321f4b2c2da998cecebfa172e15a", 7163),
+    "stage_nurture": ("ba2db1fa331e029565a6b24e0e2028366e3ae58542ab2cf0e414a0b2310d035b", 3702),
     "promo_calendar": ("d7abcb2b0637bf0dcf57e5e7a2795bb79cdfd7368f231611813ab7badf627887", 14760),
 }
 

@@ -241,13 +241,20 @@ class System(Strict):
 
 
 class Outage(Strict):
+    """A window ``[start, start + duration)`` when a link is down (docs/semantics.md, "Outages").
+
+    ``queue``: changes made while down are kept; a batch link makes a catch-up run at the end.
+    ``drop``: changes made while down are lost; a batch link still makes the catch-up run.
+    ``skip`` (batch only): changes are kept, missed runs are not caught up (the next scheduled run).
+    """
+
     start: Time
     duration: Duration
-    on_outage: Literal["queue", "drop"] = "queue"
+    on_outage: Literal["queue", "drop", "skip"] = "queue"
 
 
 class SyncLink(Strict):
-    """One direction of data flow between two systems (see DESIGN.md "Sync link")."""
+    """One direction of data flow between two systems (timing: docs/semantics.md)."""
 
     name: Name | None = None
     from_: Name = Field(alias="from")

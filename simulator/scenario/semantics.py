@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from simulator.errors import ScenarioIssue
 from simulator.scenario.conditions import Condition
 from simulator.scenario.model import Journey, Scenario, Step
+from simulator.scenario.model import SyncLink
 from simulator.scenario.units import did_you_mean
 from simulator.scenario.validate import issue_at
 from simulator.scenario.vocabulary import (
@@ -196,6 +197,16 @@ class _Checker:
             if link.retry_after is not None and link.failure_rate == 0:
                 self.add(path + ("retry_after",), "retry_after has no effect with failure_rate 0",
                          "set failure_rate or remove retry_after")
+            self.check_outages(path, link)
+
+    def check_outages(self, path: PathKey, link: SyncLink) -> None:
+        """``skip`` means missing scheduled runs: only batch links have them."""
+        for oi, outage in enumerate(link.outages):
+            if outage.on_outage == "skip" and link.mode == "stream":
+                self.add(path + ("outages", oi, "on_outage"),
+                         "on_outage: skip means a batch link misses its scheduled runs; a stream link has no runs "
+                         "to miss",
+                         "use queue (changes made while down are sent when it is back) or drop (they are lost)")
 
     def check_messages(self) -> None:
         served = self.sc.channel_systems
