@@ -15,10 +15,10 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("3343014cf2c9b74ac8cc9b16811840b8956c5ca04716aaaafff15d97438d48a7", 3521),
-    "welcome_series": ("ac6141665c1afb74979ed4ab2b6a8f4e8d0d2516c4379884a15bb5396d879270", 7162),
-    "stage_nurture": ("aa28c929356b9b51252678373ba3449e3c656007941b88f418a4796ee7817604", 3700),
-    "promo_calendar": ("d7abcb2b0637bf0dcf57e5e7a2795bb79cdfd7368f231611813ab7badf627887", 14760),
+    "cart_abandonment": ("56482f944a391bf383790b92f7ee2bca1521902d1afc18387e550c0d1cf00d48", 3523),
+    "welcome_series": ("d5be03f460f1cf2c7b16d8dbbef3025bf22d5dba0ea92ad68ed0c28498fe24d6", 7175),
+    "stage_nurture": ("27817453d066300cf54eece7cee82aebcf5bc0b49be4da5a85a1a2d010ba30d7", 3701),
+    "promo_calendar": ("6bdb632ca769fc5420a3d4705e5275da92d0a0ae56a94f7078279429ce5ffcf0", 14792),
 }
 
 
