@@ -120,6 +120,10 @@ class FindingContext:
             return Cause(f"{key} v{missed_version} is not in the log", None, float("nan"), float("nan"))
         changed_at, origin = change
         prefix = f"{key} changed at {origin} {self.stamp(changed_at)} (v{missed_version})"
+        if system == origin:  # made at the deciding system itself, after the decision: no link involved
+            when = (f"{self.span(changed_at - decided)} after this decision" if changed_at > decided
+                    else f"{self.span(decided - changed_at)} before this decision")
+            return Cause(f"{prefix}, at {system} itself, {when}", None, 0.0, changed_at, changed_at - decided)
         if system in arrivals:
             t_arrive, label = arrivals[system]
             overwrite = self._overwrite(customer, key, system, missed_version, t_arrive, decided)

@@ -27,6 +27,10 @@ def _by_req(ctx: FindingContext, *kinds: str, only: set[str] | None = None) -> d
     return out
 
 
+def _version(value: Any) -> str:
+    return "?" if value is None or value != value else str(int(value))
+
+
 def _reqs(ctx: FindingContext, kind: str) -> set[str]:
     """Request ids of every record of one kind (vectorised)."""
     return set(ctx.of(kind)["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
@@ -56,6 +60,13 @@ class MissedSend(Detector):
                 cause = ctx.cause(check.customer, check.field, int(check.version) + 1, check.system, check.t)
                 yield finding(ctx, "missed-send", row, f"{what} was suppressed by {check.system}'s stale opt-out: "
                               f"the customer was opted in", cause.text, cause=cause)
+            elif stop is not None and str(stop.detail).startswith("exit_when met at release"):
+                if stop.truth_value == "true":
+                    continue  # the customer had truly met exit_when: dropping it was right
+                yield finding(ctx, "missed-send", row, f"{what} was dropped at its release {ctx.stamp(stop.t)}",
+                              f"the re-check at release read exit_when as met on {stop.system} while truth had "
+                              f"not met it ({stop.field} v{_version(stop.version)} at {stop.system} vs "
+                              f"v{_version(stop.truth_version)} in truth)")
             elif stop is not None:
                 reason = str(stop.detail).split("; req=")[0]
                 yield finding(ctx, "missed-send", row, f"{what} was dropped at {ctx.stamp(stop.t)}",
