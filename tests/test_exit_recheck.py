@@ -117,9 +117,14 @@ def test_a_stale_recheck_on_two_hops_names_the_hop_at_release_and_the_slowest_ho
     """web->crm 8h, crm->cdp 2h: the buy (28h) is at crm from 36h and at the cdp from 38h. At the re-check
     (37h) it is on crm->cdp (hop_at_decision) while the slowest hop is web->crm (link); lag 10h (36000 s),
     1h (3600 s) after the re-check."""
-    [race] = of_kind(play(held("at_release", TWO_HOPS)), "exit-race").to_dict("records")
+    result = play(held("at_release", TWO_HOPS))
+    [race] = of_kind(result, "exit-race").to_dict("records")
     assert columns(race) == ["held", "web->crm", "crm->cdp", 36000.0, 3600.0, "2026-12-02 04:00"]
     assert "at the decision it was on crm->cdp; slowest hop web->crm took 8h" in race["root_cause"]
+    [advice] = [r["text"] for r in result.analysis.recommendations if r["kind"] == "exit-race"]
+    assert ("the re-check at release read a stale cdp, caused by web->crm; at the release the change was still "
+            "on crm->cdp (the slowest hop was web->crm)") in advice
+    assert "the exit arrived up to 1h after the release" in advice
 
 
 # ------------------------------------------------------------------------------------- deferred by a cap

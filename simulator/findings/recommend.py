@@ -62,6 +62,10 @@ def _row(kind: str, journey: Any, step: Any, link: Any, n: int, parts: list[str]
             "text": "; ".join(parts)}
 
 
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
@@ -170,15 +174,20 @@ def _later_phase(scenario: Scenario, lags: pd.DataFrame, journey: str, step: str
     unsynced = group[group["link"].isna()]
     if len(unsynced):
         out.append(_row("exit-race", journey, step, None, len(unsynced), [
-            f"{journey}/{step}: {_plural(len(unsynced), 'message')} {reason} were delivered after the customer "
+            f"{journey}/{step}: {_plural(len(unsynced), 'message')} {reason} {_were(len(unsynced))} delivered after "
+            "the customer "
             f"exited although {unsynced['system'].iloc[0]} had the exit at the release",
             f"set exit_when.recheck: at_release on {journey} (it is {recheck})" if recheck != "at_release"
             else "re-check exit_when at release"]))
     for link, part in synced.groupby("link", sort=True):
         late = part["late_by_seconds"].astype(float).dropna().to_numpy()
-        parts = [f"{journey}/{step}: {_plural(len(part), 'message')} {reason} were delivered after the customer "
-                 f"exited: " + ("the re-check at release read" if recheck == "at_release" else "a re-check at "
-                                "release would have read") + f" a stale {part['system'].iloc[0]}, caused by {link}"]
+        parts = [f"{journey}/{step}: {_plural(len(part), 'message')} {reason} {_were(len(part))} delivered after "
+                 "the customer exited: " + ("the re-check at release read" if recheck == "at_release" else
+                                            "a re-check at release would have read")
+                 + f" a stale {part['system'].iloc[0]}, caused by {link}"]
+        hops = sorted(set(part["hop_at_decision"].dropna()) - {link})
+        if hops:
+            parts.append(f"at the release the change was still on {', '.join(hops)} (the slowest hop was {link})")
         lag = _lag_text(lags, link, part["field"].iloc[0])
         if lag:
             parts.append(lag)
