@@ -271,3 +271,53 @@ def test_recheck_defaults_to_at_release():
     """Without recheck the journey re-checks at release (Customer.io and Braze check at send time)."""
     sc = load_scenario_text(scenario(sync=FAST, journeys=journey("{id: s, send: t}", exit_when="{event: buy}")))
     assert sc.journeys[0].exit_when.recheck == "at_release"
+
+
+# ------------------------------------------------------------------------------------- property
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(go_minutes=st.integers(0, 40 * 60), buy_offset=st.one_of(st.integers(-30, 60), st.integers(60, 20 * 60)),
+       latency=st.sampled_from(["0s", "2m", "3h", "12h"]), recheck=st.sampled_from(["never", "at_release"]),
+       check=st.sampled_from(["continuous", "at_steps", "after_waits"]))
+def test_every_delivery_after_the_true_exit_is_one_finding(go_minutes, buy_offset, latency, recheck, check):
+    """Oracle from first principles: ana (New York) enters at go, waits 30m, is sent an SMS (held in quiet
+    hours), buys at buy (7 s past a whole minute, so never at the same instant as a decision or a release).
+    There is one exit-race finding per delivery that came after a purchase made after entry, and none
+    otherwise. Its phase is decided if she bought before the decision, held if during the hold; with
+    recheck at_release a held one was delivered only because the purchase reached the cdp after the
+    release (late_by > 0)."""
+    go = go_minutes * M
+    buy = go + buy_offset * M + 7
+    if buy < 0:
+        buy = 7.0
+    text = scenario(sync=f"  - {{from: web, to: cdp, fields: [buy], latency: {{fixed: {latency}}}}}",
+                    policies=QUIET_SMS, duration="4d",
+                    journeys=journey("{id: w, wait: 30m}", "{id: s, send: t}", "{id: w2, wait: 1d}",
+                                     exit_when=f"{{event: buy, check: {check}, recheck: {recheck}}}"))
+    result = run(text, person((go, "go"), (buy, "buy"), zone=NY))
+    ev = result.events()
+    deliveries = ev[ev["kind"] == "delivered"]["t"].tolist()
+    expected = [d for d in deliveries if go < buy < d]
+    races = of_kind(result, "exit-race")
+    assert len(races) == len(expected)
+    later = races[races["phase"] != "decided"] if not races.empty else races
+    assert set(later["t"]) <= set(expected)  # held ones are reported at their delivery
+    sends = ev[ev["kind"] == "send"]["t"].tolist()
+    holds = ev[ev["kind"] == "held"]["detail"].tolist()
+    lag = {"0s": 0.0, "2m": 120.0, "3h": 3 * H, "12h": 12 * H}[latency]
+    for race in races.to_dict("records"):
+        decided = sends[0]
+        if buy < decided:
+            assert race["phase"] == "decided"
+        else:
+            assert race["phase"] == "held" and holds
+            release = race["t"]  # no throughput limit or delay: delivered at the release
+            if recheck == "at_release":
+                assert race["late_by_seconds"] == pytest.approx(buy + lag - release) and race["late_by_seconds"] > 0
+            elif buy + lag <= release:
+                assert race["link"] is None
