@@ -321,3 +321,59 @@ def test_every_delivery_after_the_true_exit_is_one_finding(go_minutes, buy_offse
                 assert race["late_by_seconds"] == pytest.approx(buy + lag - release) and race["late_by_seconds"] > 0
             elif buy + lag <= release:
                 assert race["link"] is None
+
+
+# ------------------------------------------------------------------------------------- command line
+
+
+def _held_file(tmp_path) -> str:
+    """The stale-replica case as a file: one generated New York customer who enters at 27h (22:00 EST) and
+    buys at 28h; web->cdp takes 12h."""
+    from test_findings_kinds import EVENTS
+
+    events = EVENTS.replace("name: go, origin: app, once: {probability: 1, at: {fixed: 0s}}",
+                            "name: go, origin: app, once: {probability: 1, at: {fixed: 27h}}").replace(
+        "name: buy, origin: web, once: {probability: 1, at: {fixed: 0s}}",
+        "name: buy, origin: web, once: {probability: 1, at: {fixed: 28h}}")
+    text = scenario(sync=SLOW, policies=QUIET_SMS, size=1, events=events,
+                    journeys=journey("{id: s, send: t}", "{id: w, wait: 1d}",
+                                     exit_when="{event: buy, check: continuous}"))
+    path = tmp_path / "held.yaml"
+    path.write_text(text.replace("default_timezone: UTC", "default_timezone: America/New_York"))
+    return str(path)
+
+
+def test_cli_run_and_trace_show_the_recheck_and_the_override(tmp_path):
+    """journeysim run prints the held exit-race and its recommendation; trace shows the re-check; with
+    --set ...recheck=never the root cause says nothing re-checked and that a re-check would have raced too
+    (the purchase reached the cdp at 16:00, after the 13:00 release)."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    path = _held_file(tmp_path)
+    out = CliRunner().invoke(cli, ["run", path, "--out", str(tmp_path / "r"), "--no-report"])
+    assert out.exit_code == 0, out.output
+    assert "exit-race                     1" in out.output
+    assert "1 message held by quiet hours was delivered after the customer exited: the re-check at release " \
+           "read a stale cdp, caused by web->cdp" in out.output
+    trace = CliRunner().invoke(cli, ["trace", str(tmp_path / "r"), "--customer", "c000001"])
+    assert "re-checked t at release (held): exit met? cdp says false, truth says true  << RACE" in trace.output
+    never = CliRunner().invoke(cli, ["run", path, "--out", str(tmp_path / "n"), "--no-report",
+                                     "--set", "journeys[j].exit_when.recheck=never"])
+    assert never.exit_code == 0, never.output
+    row = __import__("pandas").read_csv(tmp_path / "n" / "findings.csv").iloc[0]
+    assert (row["phase"], row["link"], row["late_by_seconds"]) == ("held", "web->cdp", 10800.0)
+    assert "exit_when.recheck is never, so the release at 2026-12-02 13:00 did not re-check exit_when; " \
+           "a re-check would have raced too" in row["root_cause"]
+
+
+def test_cli_rejects_a_misspelt_recheck_with_exit_2(tmp_path):
+    """A misspelt value given with --set is a usage error (exit 2) naming the key and the nearest value."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    out = CliRunner().invoke(cli, ["validate", _held_file(tmp_path), "--set", "journeys[j].exit_when.recheck=at-release"])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert "exit_when.recheck" in out.output and "did you mean 'at_release'?" in out.output
