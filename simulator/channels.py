@@ -7,8 +7,8 @@ for one customer by journey priority. The channel system then checks consent **o
 its throughput (a FIFO virtual clock: start = max(now, next free slot)), and delivers after the
 delivery delay. A held or deferred send is re-checked against its journey's ``exit_when`` when it
 is released (``exit_when.recheck: at_release``); a message in the channel's queue is not (the
-channel system knows nothing of journeys). Delivered messages draw engagement (opens, clicks, unsubscribes) that happen at the
-channel system and sync back like any other event.
+channel system knows nothing of journeys). Delivered messages draw engagement (opens, clicks,
+unsubscribes) that happen at the channel system and sync back like any other event.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ class ExitRace(Detector):
             send = send_of.get(req)
             if send is None or send.truth_value == "true":
                 continue  # phase decided: reported from the send record above
-            yield self._after_decision(ctx, row, send, sorted(records.get(req, []), key=lambda r: r.seq), journeys)  # type: ignore[arg-type]
+            pipeline = sorted(records.get(req, []), key=lambda r: r.seq)  # type: ignore[arg-type]
+            yield self._after_decision(ctx, row, send, pipeline, journeys)
 
     # ------------------------------------------------------------------ decided
 
