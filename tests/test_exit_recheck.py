@@ -186,10 +186,20 @@ def test_throughput_queued_send_after_a_purchase_is_flagged_in_phase_queued():
     [race] = of_kind(result, "exit-race").to_dict("records")
     assert (race["customer"], race["time"]) == ("bob", "2026-12-01 01:00")
     assert columns(race) == ["queued", None, None, None, None, "2026-12-01 00:30"]
-    assert race["root_cause"].startswith("queued at esp at 2026-12-01 00:00 (queue wait 1h); the channel system "
-                                         "does not re-check exit_when")
+    assert race["root_cause"].startswith("queued at esp at 2026-12-01 00:00 (queue wait 1h) and delivered 1h later; "
+                                         "the channel system does not re-check exit_when")
     [advice] = [r["text"] for r in result.analysis.recommendations if r["kind"] == "exit-race"]
     assert "while queued at the email channel system" in advice and "raise the channel's throughput" in advice
+
+
+def test_a_purchase_during_the_delivery_delay_is_phase_queued_too():
+    """esp delivery_delay fixed 1h, no throughput limit: ana is emailed at 0 (queue wait 0s), buys at 30m,
+    the email lands at 01:00: phase queued, truth changed 00:30, root cause says it was delivered 1h later."""
+    text = scenario(sync=FAST, esp=", delivery_delay: {fixed: 1h}",
+                    journeys=journey("{id: a, send: m}", "{id: w, wait: 1d}", exit_when="{event: buy}"))
+    [race] = of_kind(run(text, person((0, "go"), (30 * M, "buy"))), "exit-race").to_dict("records")
+    assert (race["time"], race["phase"], race["truth_changed_at"]) == ("2026-12-01 01:00", "queued", "2026-12-01 00:30")
+    assert race["root_cause"].startswith("queued at esp at 2026-12-01 00:00 (queue wait 0s) and delivered 1h later")
 
 
 # ------------------------------------------------------------------------------------- update steps, field exits

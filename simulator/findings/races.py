@@ -136,7 +136,7 @@ class ExitRace(Detector):
         pending = [r for r in records if r.kind in _PIPELINE]
         before = [r for r in pending if r.seq < change_seq]
         phase = before[-1].kind if before else "decided"
-        where = self._where(ctx, before[-1], pending) if before else "after the decision, in the same instant"
+        where = self._where(ctx, before[-1], float(row.t)) if before else "after the decision, in the same instant"
         rechecks = [r for r in records if r.kind == "exit-recheck" and r.seq > change_seq]
         stamp_changed = ctx.stamp(changed_at)
         if rechecks and not _nan(rechecks[0].version):
@@ -170,11 +170,13 @@ class ExitRace(Detector):
                        phase=phase, truth_changed_at=stamp_changed)
 
     @staticmethod
-    def _where(ctx: FindingContext, record: Any, pending: list[Any]) -> str:
-        """Where the message was when truth changed: held/deferred (why, until when) or queued."""
+    def _where(ctx: FindingContext, record: Any, delivered: float) -> str:
+        """Where the message was when truth changed: held/deferred (why, until when) or queued at the
+        channel (its queue wait, then the delivery delay up to ``delivered``)."""
         reason = str(record.detail).split("; req=")[0]
         if record.kind == "queued":
-            return f"queued at {record.system} at {ctx.stamp(record.t)} ({reason.split(';')[0]})"
+            return (f"queued at {record.system} at {ctx.stamp(record.t)} ({reason.split(';')[0]}) and delivered "
+                    f"{ctx.span(delivered - float(record.t))} later")
         return f"{record.kind} at {ctx.stamp(record.t)} ({reason})"
 
 
