@@ -305,8 +305,9 @@ class JourneyRunner:
         return replica_met, truth_met
 
     def _cause_key(self, customer: int) -> str | None:
-        """The key of the exit condition that makes truth meet it: the first (by name) that
-        ``reads_from`` holds an older version of, else the one truth changed last; None if none changed."""
+        """The key of the exit condition behind a verdict: the first (by name) that ``reads_from`` holds an
+        older version of (the sync cause of a disagreement), else the one truth changed last; None if none
+        changed."""
         keys = sorted(self.exit_keys)
         stale = [k for k in keys if self.reads.version(customer, k) < self.truth.version(customer, k)]
         if stale:
@@ -329,7 +330,7 @@ class JourneyRunner:
             # an event exit met in truth names the event
             event_met = key is not None and truth_met and self._event_met(inst, self.truth)
             if not event_met:
-                key = self._cause_key(inst.customer) if truth_met else None
+                key = self._cause_key(inst.customer) if truth_met or replica_met else None
         if key is None:
             return {"field": "exit_when", "value": replica_met, "truth_value": truth_met}
         return {"field": key, "value": replica_met, "truth_value": truth_met,

@@ -254,6 +254,34 @@ def test_a_decided_race_on_a_message_the_recheck_stopped_is_not_a_finding():
     assert of_kind(result, "exit-race").empty
 
 
+def test_a_recheck_on_a_replica_that_wrongly_says_exit_is_a_missed_send():
+    """exit_when: tier == 'silver', check: after_waits. ana (New York) enters at 27h (22:00 EST); the SMS is
+    held until 37h. tier -> silver at crm at 28h (crm->cdp 1m: at the cdp 28h01m), then -> gold at pos at 29h
+    (pos->cdp 12h: at the cdp 41h). At the 37h re-check the cdp says silver (exit met) while truth has gold
+    (not met): the SMS is dropped and the instance exits at 37h; that drop is one missed-send caused by
+    pos->cdp (lag 12h, 4h after the re-check), and no exit-race."""
+    text = scenario(sync="  - {from: crm, to: cdp, fields: [tier], latency: {fixed: 1m}}\n"
+                         "  - {from: pos, to: cdp, fields: [tier], latency: {fixed: 12h}}",
+                    policies=QUIET_SMS,
+                    journeys=journey("{id: s, send: t}", "{id: w, wait: 1d}",
+                                     exit_when="{when: \"tier == 'silver'\", check: after_waits}"))
+    result = run(text, person((27 * H, "go"), (28 * H, "silver"), (29 * H, "gold"), zone=NY))
+    ev = result.events()
+    assert ev[ev["kind"] == "exit-recheck"][["t", "value", "truth_value"]].values.tolist() == [[37 * H, "true", "false"]]
+    assert ev[ev["kind"] == "exit"][["t", "detail"]].values.tolist() == [
+        [37 * H, "exit_when met at release re-check (tier == 'silver')"]]
+    assert of_kind(result, "exit-race").empty
+    [missed] = of_kind(result, "missed-send").to_dict("records")
+    assert missed["message"].endswith("was dropped at its release 2026-12-02 13:00")
+    assert missed["root_cause"].startswith("the re-check at release read exit_when as met on cdp while truth had not "
+                                           "met it: tier changed at pos 2026-12-02 05:00 (v2); reached cdp "
+                                           "2026-12-02 17:00, 12h later and 4h after this decision")
+    # the gold change made at 29h took 12h over pos->cdp and arrived 4h after the 37h re-check
+    assert [missed[c] for c in ("field", "link", "hop_at_decision", "lag_seconds", "late_by_seconds",
+                                "truth_changed_at")] == ["tier", "pos->cdp", "pos->cdp", 43200.0, 14400.0,
+                                                         "2026-12-02 05:00"]
+
+
 # ------------------------------------------------------------------------------------- trace, validation
 
 
