@@ -132,6 +132,16 @@ def exit_race_seen(check: str):
     return text, [person((0, "go"), (10 * M, "buy"))]
 
 
+def exit_race_held(recheck: str):
+    # ana (New York) enters at 27h (22:00 EST); the SMS t is held by quiet hours until 37h (08:00 EST). She buys
+    # at 28h; web->cdp takes 2m, so the instance exits at 28h02m. recheck never: t is released blindly and
+    # delivered at 37h -> 1 exit-race (phase held). at_release: the re-check at 37h sees the buy -> 0.
+    text = scenario(sync="  - {from: web, to: cdp, fields: [buy], latency: {fixed: 2m}}", policies=QUIET_SMS,
+                    journeys=journey("{id: s, send: t}", "{id: w, wait: 1d}",
+                                     exit_when=f"{{event: buy, recheck: {recheck}}}"))
+    return text, [person((27 * H, "go"), (28 * H, "buy"), zone="America/New_York")]
+
+
 BRANCH = ("{id: br, branch: [{when: \"tier == 'silver'\", goto: a}, {else: end}]}", "{id: a, send: m}")
 
 
@@ -344,6 +354,7 @@ CASES = [
     # kind, builder, setting that fires, expected count, twin setting
     ("exit-race", exit_race, "2h", 3, "10m"),
     ("exit-race", exit_race_seen, "after_waits", 1, "continuous"),
+    ("exit-race", exit_race_held, "never", 1, "at_release"),
     ("stale-branch", stale_branch, "2h", 1, "30m"),
     ("stale-branch", stale_entry, "2h", 1, "30m"),
     ("stale-branch", repeated_value, "gold", 1, "silver"),
