@@ -39,14 +39,9 @@ _WHEN = {"after_waits": "only when a wait ends", "at_steps": "only before each s
 _PIPELINE = ("held", "deferred", "queued")
 
 
-def _req(detail: Any) -> str | None:
-    if not isinstance(detail, str):
-        return None
-    for part in detail.split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep and key == "req":
-            return value
-    return None
+def _reqs(frame: Any) -> Any:
+    """The request id of each record (``req=N`` in its detail), as a Series aligned on ``frame``."""
+    return frame["detail"].str.extract(r"req=(\d+)", expand=False)
 
 
 def _what_changed(key: str, origin: str, t: str, version: int) -> str:
@@ -62,12 +57,13 @@ class ExitRace(Detector):
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
         journeys = ctx.scenario.journey_by_name
         sends = ctx.of("send")
-        send_req = [_req(d) for d in sends["detail"]]
-        delivered = {_req(d) for d in ctx.of("delivered")["detail"]}
-        for req, row in zip(send_req, sends.itertuples(index=False)):
-            if row.truth_value == "true" and req in delivered:
-                what = f"{row.message} sent to {row.customer} at {ctx.stamp(row.t)} by {row.journey}/{row.step}"
-                yield self._decided(ctx, row, journeys, what)
+        late = sends[sends["truth_value"] == "true"]
+        if not late.empty:
+            delivered = set(_reqs(ctx.of("delivered")).dropna())
+            for req, row in zip(_reqs(late), late.itertuples(index=False)):
+                if req in delivered:
+                    what = f"{row.message} sent to {row.customer} at {ctx.stamp(row.t)} by {row.journey}/{row.step}"
+                    yield self._decided(ctx, row, journeys, what)
         steps = ctx.of("step")
         updates = steps[(steps["detail"] == "update") & (steps["truth_value"] == "true")]
         for row in updates.itertuples(index=False):
@@ -76,20 +72,22 @@ class ExitRace(Detector):
         status = ctx.of("exit-status")
         if status.empty:
             return
-        status_req = [_req(d) for d in status["detail"]]
-        wanted = set(status_req)
-        send_of = {req: row for req, row in zip(send_req, sends.itertuples(index=False)) if req in wanted}
+        status_req = _reqs(status)
+        wanted = set(status_req.dropna())
+        send_req = _reqs(sends)
+        keep = send_req.isin(wanted)
+        send_of = dict(zip(send_req[keep], sends[keep].itertuples(index=False)))
         pipe = ctx.of(*_PIPELINE, "exit-recheck")
+        pipe_req = _reqs(pipe)
+        keep = pipe_req.isin(wanted)
         records: dict[str, list[Any]] = {}
-        for row in pipe.itertuples(index=False):
-            req = _req(row.detail)
-            if req in wanted:
-                records.setdefault(req, []).append(row)  # type: ignore[arg-type]
+        for req, row in zip(pipe_req[keep], pipe[keep].itertuples(index=False)):
+            records.setdefault(req, []).append(row)
         for req, row in zip(status_req, status.itertuples(index=False)):
             send = send_of.get(req)
             if send is None or send.truth_value == "true":
                 continue  # phase decided: reported from the send record above
-            pipeline = sorted(records.get(req, []), key=lambda r: r.seq)  # type: ignore[arg-type]
+            pipeline = sorted(records.get(req, []), key=lambda r: r.seq)
             yield self._after_decision(ctx, row, send, pipeline, journeys)
 
     # ------------------------------------------------------------------ decided
