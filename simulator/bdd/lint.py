@@ -56,7 +56,7 @@ def check_scenario(steps: list[Any], feature_file: str, defined: Callable[[Any],
     """
     base_dir = Path(feature_file).parent
     where = Path(feature_file).name
-    problems: list[str] = []
+    problems: list[tuple[str, list[str]]] = []  # (the step, what is wrong with it)
     book: NameBook | None = None
     customers: list[str] = []
     for step in steps:
@@ -65,34 +65,36 @@ def check_scenario(steps: list[Any], feature_file: str, defined: Callable[[Any],
         if found is None:
             if defined is not None and defined(step):
                 continue
-            problems.append(f"{where}:{step.line_number}: " + unknown_step_message(step.type, step.name))
+            problems.append((f"{where}:{step.line_number}: " + unknown_step_message(step.type, step.name), []))
             continue
         entry, groups = found
-        if entry is SCENARIO_PHRASE:  # the scenario "<path>"
+        if entry is SCENARIO_PHRASE:
             try:
                 path = find_scenario_file(groups["path"], base_dir)
                 book = NameBook(load_scenario(path), customers)
             except JourneySimError as exc:
-                problems.append(f"{here}\n  " + str(exc).replace("\n", "\n  "))
+                problems.append((here, [str(exc).replace("\n", "\n  ")]))
                 return _raise(problems, stop=True)
             continue
-        if entry.names or entry.template.startswith('a customer "'):
+        declares = entry.template.startswith('a customer "')
+        if entry.names or declares:
             if book is None:
-                problems.append(f'{here}\n  no scenario yet: start with  Given the scenario "path/to/scenario.yaml"')
+                problems.append((here, ['no scenario yet: start with  Given the scenario "path/to/scenario.yaml"']))
                 return _raise(problems, stop=True)
             book.customers = customers
-            for problem in name_problems(book, entry, groups):
-                problems.append(f"{here}\n  {problem}")
-        if entry.template.startswith('a customer "'):
-            if groups["name"] in customers:
-                problems.append(f'{here}\n  customer "{groups["name"]}" is declared twice in this scenario')
+            found_here = name_problems(book, entry, groups)
+            if declares and groups["name"] in customers:
+                found_here.append(f'customer "{groups["name"]}" is declared twice in this scenario')
+            if found_here:
+                problems.append((here, found_here))
+        if declares:
             customers.append(groups["name"])
     _raise(problems)
 
 
-def _raise(problems: list[str], stop: bool = False) -> None:
+def _raise(problems: list[tuple[str, list[str]]], stop: bool = False) -> None:
     if not problems:
         return
-    n = len(problems)
+    n = sum(max(1, len(found)) for _, found in problems)
     head = f"{n} problem{'s' if n != 1 else ''} in this scenario's steps" + (" (checking stopped there)" if stop else "")
-    raise StepsError(head + ":\n" + "\n".join(problems))
+    raise StepsError(head + ":\n" + "\n".join(here + "".join(f"\n  {p}" for p in found) for here, found in problems))

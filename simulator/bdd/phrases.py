@@ -21,11 +21,11 @@ from pytest_bdd import steps as bdd_steps
 
 from simulator.bdd.names import NameBook
 
-__all__ = ["Phrase", "PHRASES", "phrase", "match_phrase", "name_problems", "nearest_phrase", "split_channels",
+__all__ = ["Phrase", "PHRASES", "FUNCTIONS", "phrase", "match_phrase", "name_problems", "nearest_phrase", "split_channels",
            "field_pairs"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Phrase:
     """One documented step phrase."""
 
@@ -41,6 +41,8 @@ class Phrase:
 
 
 PHRASES: list[Phrase] = []
+#: The (name-checking) step function of each phrase.
+FUNCTIONS: dict[Phrase, Callable[..., Any]] = {}
 
 
 def phrase(type_: str, template: str, pattern: str, names: dict[str, str] | None = None,
@@ -61,6 +63,7 @@ def phrase(type_: str, template: str, pattern: str, names: dict[str, str] | None
             return func(journeysim_world, **kwargs)
 
         checked.__journeysim_phrase__ = entry  # type: ignore[attr-defined]
+        FUNCTIONS[entry] = checked
         # stacklevel 2: pytest-bdd puts its step fixture into the module that called phrase()
         bdd_steps.step(parsers.re(pattern), type_, stacklevel=2)(checked)
         return checked
