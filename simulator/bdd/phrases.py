@@ -71,9 +71,16 @@ def phrase(type_: str, template: str, pattern: str, names: dict[str, str] | None
     return decorator
 
 
+def _library() -> list[Phrase]:
+    """Every phrase (importing the step library registers them)."""
+    import simulator.bdd.steps  # noqa: F401
+
+    return PHRASES
+
+
 def match_phrase(type_: str, text: str) -> tuple[Phrase, dict[str, Any]] | None:
     """The library phrase a step of this type and text is, with its groups (None if none)."""
-    for entry in PHRASES:
+    for entry in _library():
         if entry.type == type_:
             m = entry.regex.fullmatch(text)
             if m:
@@ -157,7 +164,7 @@ def nearest_phrase(type_: str | None, text: str) -> Phrase | None:
     """The documented phrase closest in wording to ``text`` (any type if none of ``type_`` is close)."""
     shape = _shape(text)
     best: tuple[float, int, float, Phrase] | None = None
-    for entry in PHRASES:
+    for entry in _library():
         for variant in map(_shape, _variants(entry.template)):
             words = difflib.SequenceMatcher(None, shape.split(), variant.split()).ratio()
             chars = difflib.SequenceMatcher(None, shape, variant).ratio()
