@@ -150,6 +150,9 @@ class NameBook:
         if any(link.from_ == source and link.to == target for link in self.scenario.sync):
             return None
         links = [f'"{link.from_}" to "{link.to}"' for link in self.scenario.sync]
+        if any(link.from_ == target and link.to == source for link in self.scenario.sync):
+            return (f'the scenario has no sync link from "{source}" to "{target}"; did you mean "{target}" to '
+                    f'"{source}"? (the link runs that way)')
         guess = did_you_mean(f"{source} {target}", [f"{link.from_} {link.to}" for link in self.scenario.sync])
         hint = f'; did you mean "{guess.split()[0]}" to "{guess.split()[1]}"?' if guess else ""
         return f'the scenario has no sync link from "{source}" to "{target}"{hint} (its links: {", ".join(links) or "none"})'
