@@ -53,6 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "known-defect: a journeysim UAT scenario that demonstrates a known defect "
                                        "(a strict expected failure)")
+    config.addinivalue_line("markers", "journeysim: (feature tag) this .feature file is journeysim UAT")
     config.stash[_REASONS] = {}
     config.stash[_SKIPPED] = []
 
