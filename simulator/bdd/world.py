@@ -196,8 +196,9 @@ class UATWorld:
                 raise UATUsageError(f'"{local}" is not a local time ({exc}); write e.g. "2026-12-01 10:00"') from None
         else:
             if person.last is None:
+                day = self.base.start.strftime("%Y-%m-%d")
                 raise UATUsageError(f'"{name}" has no earlier event to count "later" from; give a time first: '
-                                    f'When "{name}" triggers "{event}" at "2026-12-01 10:00" local time')
+                                    f'When "{name}" triggers "{event}" at "{day} 10:00" local time')
             t = person.last + (later or 0.0)
         if t < 0:
             raise UATUsageError(f"{event} for {name} would happen before the scenario starts ({self.base.start})")
