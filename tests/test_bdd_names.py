@@ -198,3 +198,10 @@ def test_feature_with_misspelt_names_fails_naming_each_one(tmp_path):
     assert "9 problems in this scenario's steps" in out and "2 problems in this scenario's steps" in out
     assert "Traceback" not in out and "ENTERS" not in out  # nothing ran
     assert "typos.feature: 2 usage errors" in out
+
+
+def test_every_phrase_is_documented():
+    """docs/uat.md, the phrase contract, shows every phrase exactly as the library registers it."""
+    doc = (ROOT / "docs" / "uat.md").read_text().replace("\\|", "|")
+    missing = [p.template for p in PHRASES if f"`{p.template}`" not in doc]
+    assert not missing, missing

@@ -78,7 +78,7 @@ def _every(journeysim_world: UATWorld, a: str, b: str, dur: str) -> None:
 
 @phrase("given", 'the "<A>" to "<B>" sync is down from "<time>" for <duration>',
         rf'{LINK} is down from "(?P<start>[^"]+)" for {DURATION}', {"a": "link"},
-        'time in UTC, e.g. "2026-12-03 08:00"; the link\'s outage mode applies (queue unless the scenario says)')
+        'time in UTC, e.g. "2026-12-03 08:00"; changes wait and flow when it is back (on_outage: queue)')
 def _outage(journeysim_world: UATWorld, a: str, b: str, start: str, dur: str) -> None:
     try:
         when_ = parse_time(start)
