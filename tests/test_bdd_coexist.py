@@ -203,7 +203,7 @@ Feature: Onboarding
   Scenario: Typo
     Then "ana" receives no "welcme"
 """)
-    pytester.makepyfile(test_uat='from pytest_bdd import scenarios\n\nscenarios("onboarding.feature")\n')
+    pytester.makepyfile(test_team_onboarding_binding='from pytest_bdd import scenarios\n\nscenarios("onboarding.feature")\n')
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, xfailed=1, failed=1)
     result.stdout.fnmatch_lines(['*unknown message "welcme"; did you mean "welcome"?*'])
