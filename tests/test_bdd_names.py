@@ -8,6 +8,7 @@ itself (the phrase's function checks its names before it runs). Both name the mi
 from __future__ import annotations
 
 import inspect
+import json
 import shutil
 import subprocess
 import sys
@@ -179,8 +180,8 @@ def test_feature_with_misspelt_names_fails_naming_each_one(tmp_path):
     named with its did-you-mean, no traceback, nothing simulated for a scenario with a typo."""
     shutil.copy(ROOT / "scenarios" / "cart_abandonment.yaml", tmp_path / "cart.yaml")
     (tmp_path / "typos.feature").write_text(MISSPELT)
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "uat", "typos.feature", "--quiet"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "simulator.cli", "uat", "typos.feature", "--quiet",
+                             "--cucumber-json", "c.json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     out = result.stdout
     assert result.returncode == 2, out[-3000:]
     for expected in ['unknown system "cpd"; did you mean "cdp"?',
@@ -198,6 +199,11 @@ def test_feature_with_misspelt_names_fails_naming_each_one(tmp_path):
     assert "9 problems in this scenario's steps" in out and "2 problems in this scenario's steps" in out
     assert "Traceback" not in out and "ENTERS" not in out  # nothing ran
     assert "typos.feature: 2 usage errors" in out
+    scenarios = json.loads((tmp_path / "c.json").read_text())[0]["elements"]
+    assert len(scenarios) == 2  # both reported to Cucumber as failed, with the usage error
+    for element in scenarios:
+        assert {s["result"]["status"] for s in element["steps"]} == {"failed"}
+        assert element["steps"][0]["result"]["error_message"].startswith("usage error: ")
 
 
 def test_every_phrase_is_documented():

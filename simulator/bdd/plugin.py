@@ -180,15 +180,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # ---------------------------------------------------------------------- running
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-bdd's own (it opens the scenario's Cucumber report)
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:  # noqa: ANN001
     """Check every step of a journeysim scenario before the first one runs."""
     if journeysim_reason(Path(feature.filename), request.config) is None:
         return
     from pytest_bdd.scenario import get_step_function
 
-    from simulator.bdd.lint import check_scenario
+    from simulator.bdd.lint import StepsError, check_scenario
 
-    check_scenario(scenario.steps, feature.filename, defined=lambda step: get_step_function(request, step) is not None)
+    try:
+        check_scenario(scenario.steps, feature.filename,
+                       defined=lambda step: get_step_function(request, step) is not None)
+    except StepsError:
+        _fail_cucumber_steps(request, scenario)
+        raise
+
+
+def _fail_cucumber_steps(request: pytest.FixtureRequest, scenario) -> None:  # noqa: ANN001
+    """Mark every step of the scenario failed in pytest-bdd's Cucumber report (none of them could run)."""
+    with contextlib.suppress(Exception):  # pytest-bdd's reporting internals; the test fails regardless
+        from pytest_bdd.reporting import StepReport, scenario_reports_registry
+
+        report = scenario_reports_registry[request.node]
+        for step in scenario.steps:
+            step_report = StepReport(step=step)
+            step_report.finalize(failed=True)
+            report.add_step_report(step_report)
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, step) -> None:  # noqa: ANN001
