@@ -104,3 +104,18 @@ def test_invalid_scenario_file_is_reported_plainly(pytester: pytest.Pytester):
     assert lines[0] == "usage error: 1 problem in this scenario's steps (checking stopped there):"
     assert lines[1] == 'onboarding.feature:3: Given the scenario "bad.yaml"'
     assert "reads_from" in "\n".join(lines[2:5]) and "did you mean 'cdp'?" in "\n".join(lines[2:5])
+
+
+def test_invalid_gherkin_is_reported_plainly(pytester: pytest.Pytester):
+    """A journeysim feature (tagged) that is not valid Gherkin: the parser's message with the line, no traceback;
+    an unparsable feature that is not journeysim's is left alone."""
+    (pytester.path / "tiny.yaml").write_text(TINY)
+    (pytester.path / "broken.feature").write_text(
+        '@journeysim\nFeature: Broken\n  Scenario: S\n    Given the scenario "tiny.yaml"\n  Then\n  Examples x\n')
+    (pytester.path / "theirs.feature").write_text("Feature: Theirs\n  Then\n  Examples x\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert f"usage error: {pytester.path / 'broken.feature'} is not valid Gherkin:" in out
+    assert "Line number: 5" in out and "Traceback" not in out and "site-packages" not in out
+    assert "theirs.feature" not in out

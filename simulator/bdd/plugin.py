@@ -34,7 +34,7 @@ _REASONS = pytest.StashKey[dict]()
 _SKIPPED = pytest.StashKey[list]()
 _STEP = pytest.StashKey[object]()
 USAGE = ("journeysim", "usage-error")  # user_properties entry of a report whose failure is a usage error
-_TAG_LINE = re.compile(r"^\s*@.*(?<![\w-])@journeysim(?![\w-])", re.M)
+_TAG_LINE = re.compile(r"^\s*(?:@\S+\s+)*@journeysim(?![\w-])", re.M)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,6 +119,15 @@ class FeatureModule(pytest.Module):
         module = types.ModuleType(namespace["__name__"])
         module.__dict__.update({k: v for k, v in namespace.items() if k != "__builtins__"})
         return module
+
+    def repr_failure(self, excinfo, style=None):  # noqa: ANN001, ANN201 - pytest API
+        """A feature that does not parse: the Gherkin parser's message, not a traceback."""
+        from gherkin.errors import ParserError
+        from pytest_bdd.exceptions import GherkinParseError
+
+        if excinfo.errisinstance((ParserError, GherkinParseError)):
+            return f"usage error: {self.path} is not valid Gherkin:\n{excinfo.value}"
+        return super().repr_failure(excinfo, style)
 
 
 class NotJourneysimFeature(pytest.File):
