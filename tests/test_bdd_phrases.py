@@ -260,3 +260,22 @@ def test_one_replication_is_a_usage_error(world):
 def test_rate_with_nobody_entered_fails_instead_of_passing(world):
     play(world, ANA, "When the simulation runs for 1 day")
     fails(world, 'Then the "exit-race" rate is below 5%', r"undefined: no customer entered")
+
+
+def test_population_checks_with_nothing_to_judge_fail(world):
+    """ana never triggers signup: nobody enters, nothing is delivered. 'No customer receives more than 3 a day'
+    and 'no quiet-hours findings' would be true of an empty run; they fail instead."""
+    play(world, ANA, "When the simulation runs for 1 day")
+    fails(world, "Then no customer receives more than 3 messages per day", r"no message was delivered in this run")
+    fails(world, 'Then there are no "consent-violation" findings', r"no customer entered a journey in this run")
+    fails(world, "Then no message is delivered in quiet hours", r"no customer entered a journey")
+
+
+def test_daily_limit_per_channel(world):
+    """welcome (email) and nudge (sms) on 2 March, followup (email) on 3 March (UTC days): at most 2 a day in
+    all (passes with 2, fails with 1), 1 a day on each channel."""
+    play(world, ANA, SIGNUP, "And the simulation runs for 3 days", "Then no customer receives more than 2 messages per day",
+         'And no customer receives more than 1 message per day on "sms"',
+         'And no customer receives more than 1 message per day on "email"')
+    fails(world, "Then no customer receives more than 1 message per day",
+          r"1 customer-days exceed it, worst: ana \(2 on local day 2026-03-02\)")

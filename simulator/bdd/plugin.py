@@ -222,10 +222,6 @@ def pytest_bdd_step_error(request: pytest.FixtureRequest, step) -> None:  # noqa
     request.node.stash[_STEP] = step
 
 
-def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step) -> None:  # noqa: ANN001
-    request.node.stash[_STEP] = step
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 - pytest API
     report = yield
@@ -234,19 +230,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     feature = _feature_file(item)
     if feature is None:
         return report
-    from pytest_bdd.exceptions import StepDefinitionNotFoundError
-
-    from simulator.bdd.lint import StepsError, unknown_step_message
+    from simulator.bdd.lint import StepsError
     from simulator.errors import JourneySimError
 
     step = item.stash.get(_STEP, None)
     where = f"{Path(feature).name}:{step.line_number}: {step.keyword.strip()} {step.name}\n  " if step is not None else ""
     excinfo = call.excinfo
-    if excinfo is not None and excinfo.errisinstance(StepDefinitionNotFoundError) and step is not None:
-        report.longrepr = f"usage error: {Path(feature).name}:{step.line_number}: " \
-                          + unknown_step_message(step.type, step.name)
-        report.user_properties.append(USAGE)
-    elif excinfo is not None and excinfo.errisinstance(JourneySimError):
+    # (An unknown phrase never gets here: the pre-flight check reports it, with the nearest phrase.)
+    if excinfo is not None and excinfo.errisinstance(JourneySimError):
         text = str(excinfo.value)
         if excinfo.errisinstance(StepsError):  # the pre-flight check names its lines itself
             where = ""

@@ -341,14 +341,15 @@ def _has_finding(journeysim_world: UATWorld, name: str, article: str, kind: str)
 
 @phrase("then", 'no customer receives more than <N> messages per day [on "<channel>"]',
         r'no customer receives more than (?P<n>\d+) messages? per day(?: on "(?P<channel>[^"]+)")?',
-        {"channel": "channel"}, "per customer's local calendar day")
+        {"channel": "channel"}, "per customer's local calendar day; fails when nothing was delivered (on that channel)")
 def _per_day(journeysim_world: UATWorld, n: str, channel: str | None) -> None:
     w = journeysim_world
     d = w.deliveries()
     if channel is not None:
         d = d[d["channel"] == channel]
     if d.empty:
-        return
+        _fail(w, f"no message was delivered{' on ' + channel if channel else ''} in this run, so a daily limit "
+                 "cannot be judged (add customers or a longer run)")
     table = w.ran.customer_table().set_index("customer")
     zones = sorted(set(table["timezone"]))
     clock = LocalClock(w.ran.scenario.start, zones)
@@ -414,9 +415,12 @@ def _rate_replicated(journeysim_world: UATWorld, kind: str, p: str, n: str, uppe
                  f"{each}")
 
 
-@phrase("then", 'there are no "<kind>" findings', r'there are no "(?P<kind>[^"]+)" findings', {"kind": "kind"})
+@phrase("then", 'there are no "<kind>" findings', r'there are no "(?P<kind>[^"]+)" findings', {"kind": "kind"},
+        "no finding of that kind for anyone; fails when no customer entered a journey (nothing to judge)")
 def _none(journeysim_world: UATWorld, kind: str) -> None:
     w = journeysim_world
+    if not _rate_of(w.ran, kind)[2]:
+        _fail(w, f'no customer entered a journey in this run, so "no {kind} findings" cannot be judged')
     findings = w.ran.findings
     mine = findings[findings["kind"] == kind] if not findings.empty else findings
     if not mine.empty:
