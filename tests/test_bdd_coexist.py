@@ -167,7 +167,9 @@ Feature: F
   Scenario: Runs
     Given the scenario "../tiny.yaml"
     And 0 customers
-    When the simulation runs for 1 day
+    And a customer "ana" opted in to "email"
+    When "ana" triggers "signup" at "2026-03-02 10:00" local time
+    And the simulation runs for 1 day
     Then there are no "overlap" findings
 """
     (pytester.path / "tiny.yaml").write_text(TINY)
