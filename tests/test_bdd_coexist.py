@@ -8,9 +8,6 @@ loaded from its entry point, as in any project where journeysim is installed).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 
 import pytest
 from conftest import ROOT
@@ -126,15 +123,14 @@ Feature: Onboarding
     result.stdout.fnmatch_lines(["*uat.feature::test_welcome_first PASSED*"])
 
 
-def test_bundled_features_are_collected():
+def test_bundled_features_are_collected(pytester: pytest.Pytester):
     """Every Gherkin scenario of features/ is collected (20: 9 + 3 + 4 + 4)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "features"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    ids = [line for line in result.stdout.splitlines() if ".feature::" in line]
+    result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider", f"--rootdir={ROOT}", str(ROOT / "features"))
+    ids = [line for line in result.stdout.lines if ".feature::" in line]
     counts = {name: sum(1 for i in ids if i.startswith(f"features/{name}.feature::"))
               for name in ("cart_abandonment", "promo_calendar", "stage_nurture", "welcome_series")}
     assert counts == {"cart_abandonment": 9, "promo_calendar": 3, "stage_nurture": 4, "welcome_series": 4}, \
-        result.stdout[-2000:]
+        result.stdout.str()[-2000:]
 
 
 def test_tag_makes_a_feature_journeysims(pytester: pytest.Pytester):
@@ -211,16 +207,18 @@ Feature: Onboarding
     result.stdout.fnmatch_lines(['*unknown message "welcme"; did you mean "welcome"?*'])
 
 
-def test_named_foreign_feature_is_refused_by_journeysim_uat(tmp_path):
+def test_named_foreign_feature_is_refused_by_journeysim_uat(tmp_path, monkeypatch):
     """`journeysim uat` on a feature that is not journeysim's: exit 2 with the recognition rule, not 'no tests'."""
-    shutil.copy(ROOT / "scenarios" / "cart_abandonment.yaml", tmp_path / "cart.yaml")
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
     (tmp_path / "other.feature").write_text(FOREIGN_FEATURE)
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "uat", "other.feature", "--quiet"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert "other.feature is not a journeysim feature: no step names a scenario" in result.stdout
-    folder = subprocess.run([sys.executable, "-m", "simulator.cli", "uat", ".", "--quiet"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert folder.returncode == 2
-    assert "not journeysim features" in folder.stdout and "other.feature" in folder.stdout
-    assert "no journeysim features found in ." in folder.stdout
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["uat", "other.feature", "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "other.feature is not a journeysim feature: no step names a scenario" in result.output
+    folder = CliRunner().invoke(cli, ["uat", ".", "--quiet"])
+    assert folder.exit_code == 2, folder.output
+    assert "not journeysim features" in folder.output and "other.feature" in folder.output
+    assert "no journeysim features found in ." in folder.output

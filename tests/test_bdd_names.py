@@ -10,8 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import shutil
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -175,15 +173,19 @@ Feature: Cart reminders, written with typos
 """
 
 
-def test_feature_with_misspelt_names_fails_naming_each_one(tmp_path):
+def test_feature_with_misspelt_names_fails_naming_each_one(tmp_path, monkeypatch):
     """End to end with `journeysim uat`: exit 2 (usage error, not a failed gate), every misspelt name
     named with its did-you-mean, no traceback, nothing simulated for a scenario with a typo."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
     shutil.copy(ROOT / "scenarios" / "cart_abandonment.yaml", tmp_path / "cart.yaml")
     (tmp_path / "typos.feature").write_text(MISSPELT)
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "uat", "typos.feature", "--quiet",
-                             "--cucumber-json", "c.json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    out = result.stdout
-    assert result.returncode == 2, out[-3000:]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["uat", "typos.feature", "--quiet", "--cucumber-json", "c.json"])
+    out = result.output
+    assert result.exit_code == 2, out[-3000:]
     for expected in ['unknown system "cpd"; did you mean "cdp"?',
                      'unknown time zone "Europe/Londn"', 'did you mean "Europe/London"?',
                      'unknown channel "emial" (no system of the scenario sends on it); did you mean "email"?',
