@@ -173,8 +173,10 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
         quiet: bool) -> None:
     """Run Gherkin UAT features (default: ./features) on the simulated clock.
 
-    Uses pytest with the journeysim step library; exit code is pytest's (0 all passed, 1 some
-    failed, 2+ usage/collection problems). Scenarios tagged @known-defect must fail.
+    Uses pytest with the journeysim step library; only journeysim features are run (a step names a
+    scenario, or the @journeysim tag: docs/uat.md). Exit code: 0 all passed, 1 some scenario failed,
+    2 usage errors (misspelt names, unknown phrases, missing files) or nothing to run. Scenarios
+    tagged @known-defect must fail.
     """
     import pytest
 
@@ -182,7 +184,8 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise click.UsageError(f"not found: {', '.join(missing)} (give .feature files or folders)")
-    args = [*targets, "-p", "no:cacheprovider", "-o", "python_files=__no_python_tests__", "-rfE"]
+    args = [*targets, "-p", "no:cacheprovider", "-o", "python_files=__no_python_tests__", "-rfE",
+            "--journeysim-uat", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-q"] if quiet else ["-v"]
     if junit_xml:
         args.append(f"--junitxml={junit_xml}")
@@ -196,6 +199,12 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
     code = int(pytest.main(args, plugins=[summary]))
     for line in summary.lines():
         click.echo(line)
+    if code == int(pytest.ExitCode.NO_TESTS_COLLECTED) and not keyword:
+        click.echo(f"no journeysim features found in {', '.join(targets)}: a feature is journeysim's when a step "
+                   'reads  Given the scenario "path/to/scenario.yaml"  or it is tagged @journeysim (docs/uat.md)')
+        code = 2
+    if code == int(pytest.ExitCode.TESTS_FAILED) and summary.usage_errors:
+        code = 2
     sys.exit(code)
 
 
