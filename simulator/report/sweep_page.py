@@ -115,8 +115,12 @@ def curves_png(summary: pd.DataFrame, plan: SweepPlan, vary_key: str, gates: Seq
                 x = x_of.get(rec["threshold"])
                 if x is not None:
                     ax.axvline(x, color="#2ca02c", ls=":", lw=1.2)
-                    ax.annotate(f"{rec['holds']} {rec['threshold']}", (x, ax.get_ylim()[1] * 0.92), color="#2ca02c",
-                                fontsize=7, ha="left")
+                    label = (f"only at {rec['threshold']} (grid edge)" if rec.get("at_edge")
+                             else f"{rec['holds']} {rec['threshold']}")
+                    if rec.get("unresolved"):
+                        label += " (not resolved)"
+                    ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), color="#2ca02c", fontsize=7,
+                                ha="right" if x == max(xs_sorted) else "left")
         ax.set_title(f"{kind} (% of entered customers)", fontsize=9)
         ax.set_ylim(bottom=0)
         _ticks(ax, xs_sorted, labels)
