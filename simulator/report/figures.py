@@ -51,37 +51,38 @@ def frequency(run: RunData) -> bytes | None:
         ax.bar(day["messages_per_day"], 100 * day["share"], color=colour, alpha=0.85)
         busy = day[day["messages_per_day"] > 0]
         p95 = _weighted_quantile(busy["messages_per_day"].to_numpy(), busy["customer_days"].to_numpy(), 0.95)
-        ax.set_title(f"{title}: per local day\n(p95 of days with any: {p95:g})", fontsize=9)
+        caps = _caps(ax, run, channel, 86400, int(day["messages_per_day"].max()) if len(day) else 0)
+        ax.set_title(f"{title}: per local day\n(p95 of days with any: {p95:g})", fontsize=9, pad=10)
+        ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
         ax.set_xlabel("messages per customer per day")
         ax.set_ylabel("% of customer-days")
-        _caps(ax, run, channel, 86400, int(day["messages_per_day"].max()) if len(day) else 0)
         counts = weekly[weekly["channel"] == channel]["messages"].to_numpy()
         ax = axes[1, col]
         ax.hist(counts, bins=np.arange(0.5, max(counts.max(), 3) + 1.5), color=colour, alpha=0.85)
         p = percentiles(counts)
-        ax.set_title(f"{title}: per week\n(p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g})", fontsize=9)
+        caps = _caps(ax, run, channel, 7 * 86400, int(counts.max()))
+        ax.set_title(f"{title}: per week\n(p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g})", fontsize=9, pad=10)
+        ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
         ax.set_xlabel("messages per customer per week")
         ax.set_ylabel("customer-weeks")
-        _caps(ax, run, channel, 7 * 86400, int(counts.max()))
     return _png(fig)
 
 
-def _caps(ax: plt.Axes, run: RunData, channel: str, per: float, highest: int) -> None:
-    """A dashed line just past each cap of this length that applies to the channel (its own caps and the
-    all-channel ones; for 'any', only the all-channel ones), named in a legend so labels never overlap."""
-    styles = ["--", ":", "-."]
-    drawn = 0
+def _caps(ax: plt.Axes, run: RunData, channel: str, per: float, highest: int) -> str:
+    """A line just past each cap of this length that applies to the channel (its own caps and the
+    all-channel ones; for 'any', only the all-channel ones). Returns their key for the panel's title
+    (e.g. 'dashed: cap 2 (any, sliding)'), so no label is drawn over the bars or another label."""
+    styles = [("--", "dashed"), (":", "dotted"), ("-.", "dash-dot")]
+    names = []
     for cap in run.scenario.policies.frequency_caps:
         applies = cap.channel == "any" if channel == "any" else cap.channel in (channel, "any")
         if applies and abs(cap.per - per) < 1:
-            ax.axvline(cap.max + 0.5, color="#d62728", ls=styles[drawn % len(styles)], lw=1.2,
-                       label=f"cap {cap.max} ({cap.channel}, {cap.window})")
-            drawn += 1
+            style, word = styles[len(names) % len(styles)]
+            ax.axvline(cap.max + 0.5, color="#d62728", ls=style, lw=1.2)
+            names.append(f"{word}: cap {cap.max} ({cap.channel}, {cap.window})")
             highest = max(highest, cap.max + 1)
     ax.set_xticks(range(0, highest + 1) if highest <= 12 else ax.get_xticks())
-    if drawn:  # headroom above the bars so the legend never covers them
-        ax.set_ylim(top=ax.get_ylim()[1] * (1.2 + 0.12 * drawn))
-        ax.legend(frameon=False, fontsize=7, loc="upper right", handlelength=1.6)
+    return "; ".join(names)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -54,23 +54,26 @@ def build_table(plan: SweepPlan, results: dict[str, TaskResult]) -> pd.DataFrame
 
 def summarise(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Per variant x kind: mean rate with a 95% interval across replications (normal approximation, as
-    ``run --replications``), mean count and customers, replications; and the run-level means."""
+    ``run --replications``), mean count with its interval (count_low, count_high), mean customers,
+    replications; and the run-level means."""
     if table.empty:
         return pd.DataFrame(columns=["variant", *columns, "kind", "mean_rate", "low", "high", "replications"])
     keys = ["variant", *columns, "kind"]
     groups = table.groupby(keys, sort=False, dropna=False)
     out = groups.agg(mean_rate=("rate", "mean"), sd=("rate", "std"), replications=("rate", "size"),
-                     mean_count=("count", "mean"), mean_customers=("customers", "mean"),
+                     mean_count=("count", "mean"), sd_count=("count", "std"), mean_customers=("customers", "mean"),
                      mean_entered=("entered", "mean")).reset_index()
-    half = _Z95 * out["sd"].fillna(0.0) / np.sqrt(out["replications"])
-    half[out["replications"] < 2] = np.nan
-    out["low"] = (out["mean_rate"] - half).clip(lower=0.0)
-    out["high"] = out["mean_rate"] + half
+    for mean, sd, low, high in (("mean_rate", "sd", "low", "high"), ("mean_count", "sd_count", "count_low",
+                                                                      "count_high")):
+        half = _Z95 * out[sd].fillna(0.0) / np.sqrt(out["replications"])
+        half[out["replications"] < 2] = np.nan
+        out[low] = (out[mean] - half).clip(lower=0.0)
+        out[high] = out[mean] + half
     extra = [c for c in table.columns if c.startswith(("sends_", "p95_week_"))]
     if extra:
         means = table.groupby(["variant", "kind"], sort=False)[extra].mean().reset_index()
         out = out.merge(means, on=["variant", "kind"], how="left")
-    return out.drop(columns="sd")
+    return out.drop(columns=["sd", "sd_count"])
 
 
 def numeric_value(text: str) -> float | None:
@@ -88,7 +91,10 @@ def _gate_value(gate: Gate, row: pd.Series, edge: str) -> float:
     """The gate's quantity for one variant: % of entered customers or a mean count; ``edge`` 'mean' or the
     pessimistic end of the 95% band ('band')."""
     if not gate.percent:
-        return float(row["mean_count"])
+        count = float(row["mean_count"])
+        if edge == "band" and "count_high" in row and not math.isnan(float(row["count_high"])):
+            count = float(row["count_high"]) if gate.op in ("<", "<=", "==") else float(row["count_low"])
+        return count
     rate = float(row["mean_rate"])
     if edge == "band" and not math.isnan(float(row["high"])):
         rate = float(row["high"]) if gate.op in ("<", "<=", "==") else float(row["low"])
@@ -144,8 +150,10 @@ def _points(gate: Gate, rows: pd.DataFrame, present: list[str], by_value: dict[s
         mean = _gate_value(gate, row, "mean")
         if gate.percent:
             low, high = 100.0 * float(row["low"]), 100.0 * float(row["high"])
+        elif "count_low" in row:
+            low, high = float(row["count_low"]), float(row["count_high"])
         else:
-            low = high = float("nan")  # the summary has bands on rates only
+            low = high = float("nan")
         out.append(_Point(v, mean, low, high, gate_holds(gate, mean),
                           gate_holds(gate, _gate_value(gate, row, "band"))))
     return out
