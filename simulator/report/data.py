@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulator.errors import UsageError
 from simulator.events import read_events
+from simulator.findings.aggregate import wilson
 from simulator.scenario.model import Scenario
 
 __all__ = ["RunData", "load_run", "with_local_time", "weekly_counts", "wilson_interval", "hop_lags"]
@@ -39,14 +40,11 @@ def weekly_counts(deliveries: pd.DataFrame) -> pd.DataFrame:
     return d.assign(week=week).groupby(["channel", "customer", "week"]).size().rename("messages").reset_index()
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a proportion (95% by default); (0, 0) for n == 0."""
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (the findings table's interval); (0, 0) for n == 0."""
     if n <= 0:
         return 0.0, 0.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    return wilson(successes, n)
 
 
 def hop_lags(events: pd.DataFrame, link_source: dict[str, str]) -> pd.DataFrame:

@@ -275,7 +275,7 @@ def optout_vs_frequency(run: RunData) -> bytes | None:
         return None
     fig, ax = plt.subplots(figsize=(7, 3.2))
     rate = 100 * table["rate"]
-    err = np.vstack([rate - 100 * table["low"], 100 * table["high"] - rate])
+    err = np.clip(np.vstack([rate - 100 * table["low"], 100 * table["high"] - rate]), 0, None)  # rounding
     ax.bar(table["per_week"], rate, color="#8c564b", alpha=0.85)
     ax.errorbar(table["per_week"], rate, yerr=err, fmt="none", ecolor="#333", capsize=3, lw=1)
     for x, n, hi in zip(table["per_week"], table["customers"], table["high"]):
@@ -285,7 +285,7 @@ def optout_vs_frequency(run: RunData) -> bytes | None:
     ax.set_xlabel("messages received per week, all channels (rounded; 8 = 8 or more)")
     ax.set_ylabel("% who unsubscribed")
     ax.set_ylim(0, max(1.0, 100 * float(table["high"].max())) * 1.15)
-    ax.set_title("Frequency vs opt-out (bars: 95% Wilson intervals)")
+    ax.set_title("Frequency vs opt-out: a correlation (whiskers: 95% Wilson intervals)")
     return _png(fig)
 
 
@@ -303,6 +303,6 @@ FIGURES: dict[str, Any] = {
     "funnel": (funnel, "Journey funnels, counted in entries (a re-entering customer counts each time)"),
     "optout": (optout_vs_frequency, "Frequency vs opt-out. Correlation, not causation: customers who receive "
                "more messages also differ in other ways (more journeys, more activity), so a higher opt-out "
-               "rate among them does not show that the extra messages caused it. Bars: 95% Wilson intervals; "
+               "rate among them does not show that the extra messages caused it. Whiskers: 95% Wilson intervals; "
                "n = customers in the group"),
 }
