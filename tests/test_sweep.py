@@ -385,3 +385,17 @@ def test_recommendation_values_without_order_list_settings():
     text, rec = sentence([("never", 0.9, 0.8, 1.0), ("at_release", 0.2, 0.1, 0.3)], key=key)
     assert text == (f"exit-race < 0.5% holds at {key} = at_release; the values of {key} "
                     "have no order, so no threshold: only these tested settings meet it")
+
+
+def test_recommendation_flat_failing_curve_does_not_ask_to_extend():
+    """0.4, 0.3, 0.35 consent violations per run [0-1] at 1d, 2d, 3d against == 0: fails everywhere, but the
+    ends' bands overlap (no trend), so the closest point being at an edge is chance: no 'extend the grid'."""
+    gate = Gate(kind="consent-violation", op="==", value=0, percent=False)
+    summary, plan = hand_sweep([("1d", 0.4, 0, 1), ("2d", 0.3, 0, 1), ("3d", 0.35, 0, 1)])
+    summary = summary.assign(kind="consent-violation", mean_count=[0.4, 0.3, 0.35], count_low=0.0, count_high=1.0)
+    [rec] = recommend(summary, plan, [gate])
+    assert rec["sentence"] == ("consent-violation == 0 fails at every tested wait_1h.wait; closest: 0.3 findings "
+                               "per run at wait_1h.wait = 2d")
+    summary = summary.assign(mean_count=[0.6, 0.4, 0.0], count_low=[0.0, 0.0, 0.0], count_high=[1.2, 0.8, 0.0])
+    [rec] = recommend(summary, plan, [gate])  # 0 in every replication at 3d: holds there, at the edge
+    assert rec["sentence"].startswith("consent-violation == 0 holds only at the largest value tested")

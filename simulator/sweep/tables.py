@@ -218,7 +218,8 @@ def recommendation_text(gate: Gate, name: str, points: Sequence[_Point], *, orde
         text = (f"{gate.text} fails at every tested {name}; closest: "
                 + (f"{best.mean:.3g}%" if gate.percent else f"{best.mean:.3g} findings per run")
                 + f" at {name} = {best.value}")
-        if ordered and monotone and len(points) > 1 and best.value in (points[0].value, points[-1].value):
+        trend = len(points) > 1 and points[0].mean != points[-1].mean and not _bands_overlap(points[0], points[-1])
+        if ordered and monotone and trend and best.value in (points[0].value, points[-1].value):
             text += "; extend the grid " + ("beyond" if best is points[-1] else "below") + f" {best.value}"
     elif ordered and monotone:
         text = (f"{gate.text} holds at {name} = {where}; the tested points alternate between meeting and "
