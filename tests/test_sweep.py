@@ -155,6 +155,21 @@ def test_exit_race_curve_is_monotone_with_a_recommended_wait(tmp_path):
     assert "data:image/png;base64," in html and "needs wait_1h.wait &gt;= 3h" in html
 
 
+def test_threshold_at_the_grid_edge_is_not_a_recommendation(tmp_path):
+    """The same sweep as above without 6h: the same seeds give the same rates at 30m, 1h30m and 3h (common
+    random numbers), and < 0.5% now holds only at 3h, the largest value tested. That used to print 'needs
+    wait_1h.wait >= 3h'; it must say the answer is at the edge of the grid."""
+    out = tmp_path / "s"
+    result = sweep("--vary", f"{WAIT}=30m,1h30m,3h", "--replications", "5", "--customers", "1000",
+                   "--workers", "2", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h; extend the grid beyond 3h "
+            "to find where it starts to hold") in result.output
+    assert "needs wait_1h.wait >= 3h" not in result.output
+    rec = next(r for r in json.loads((out / "summary.json").read_text())["recommendations"] if r["kind"] == "exit-race")
+    assert rec["at_edge"] and rec["meets"] == ["3h"] and rec["monotone"]
+
+
 # The exit race needs purchase < send < purchase + lag, so for one customer it is not monotone in the
 # wait (a later send can race a later purchase). The *rate* falls with the wait past the mode of the
 # purchase delay: about P(buy) * E[lag] / mean_delay * exp(-wait / mean_delay). With the bundled 35%
