@@ -136,3 +136,22 @@ def test_run_gate_on_upper_and_bad_value(tmp_path):
     assert bad.exit_code == 2 and "did you mean 'upper'?" in bad.output and "Traceback" not in bad.output
     single = CliRunner().invoke(cli, ["run", CART, "--gate-on", "upper"])
     assert single.exit_code == 2 and "give --replications 2 or more" in single.output
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(min_value=0, max_value=60), min_size=2, max_size=8),
+       limit=st.floats(min_value=0.0, max_value=6.0, allow_nan=False))
+def test_upper_gate_is_never_more_lenient_than_the_mean(counts, limit):
+    """For '<' gates on any replications: the mean gate holds exactly when the mean of the rates is below the
+    limit, and whenever the upper-bound gate passes the mean gate passes too (upper >= mean)."""
+    t = table({"exit-race": counts})
+    gate = Gate(kind="exit-race", op="<", value=limit, percent=True)
+    [on_mean] = evaluate_replicated_gates([gate], t, severities=SEVERITY, statistic="mean")
+    [on_upper] = evaluate_replicated_gates([gate], t, severities=SEVERITY, statistic="upper")
+    mean = sum(100 * c / 1000 for c in counts) / len(counts)
+    assert on_mean.passed == (mean < limit) or math.isclose(mean, limit)
+    assert not on_upper.passed or on_mean.passed

@@ -14,8 +14,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from simulator.findings.context import FindingContext  # noqa: E402
-from simulator.findings.totals import link_lags  # noqa: E402
 from simulator.report.data import RunData, percentiles  # noqa: E402
 
 __all__ = ["frequency", "volume", "send_hours", "findings_by_step", "findings_over_time", "sync_lags", "funnel",
