@@ -240,12 +240,17 @@ def test_wilson_interval_by_hand():
 
 
 def test_optout_groups_have_wilson_intervals(promo_run):
-    """Every messaged customer is in exactly one group; each group's interval is its Wilson interval."""
+    """Every messaged customer is in exactly one group; each group's interval is its Wilson interval; the
+    last group ('N+') holds everyone at N or more per week and at least 30 customers."""
     run = load_run(promo_run)
     table = run.optout_table()
     assert int(table["customers"].sum()) == run.deliveries["customer"].nunique()
     for row in table.to_dict("records"):
         assert (row["low"], row["high"]) == wilson_interval(row["unsubscribed"], row["customers"])
+    per_week = (run.deliveries.groupby("customer").size() / (10 / 7)).round()  # the promo run is 10 days
+    last = table.iloc[-1]
+    assert last["customers"] >= 30 and last["customers"] == int((per_week >= last["per_week"]).sum())
+    assert last["label"] == (f"{last['per_week']}+" if per_week.max() > last["per_week"] else str(last["per_week"]))
     html = (promo_run / "report.html").read_text()
     assert "Correlation, not causation" in html
 

@@ -212,17 +212,22 @@ class RunData:
         start, end = quiet.from_ / 3600, quiet.to / 3600
         return [(start, 24.0), (0.0, end)] if start > end else [(start, end)]
 
-    def optout_table(self, top: int = 8) -> pd.DataFrame:
+    def optout_table(self, top: int = 8, min_group: int = 30) -> pd.DataFrame:
         """Customers with at least one delivered message, by messages received per week over the run (all
-        channels: delivered messages / (simulated days / 7), rounded; ``top`` = that or more): customers,
-        how many unsubscribed from any channel during the run, the rate and its 95% Wilson interval."""
-        columns = ["per_week", "customers", "unsubscribed", "rate", "low", "high"]
+        channels: delivered messages / (simulated days / 7), rounded): customers, how many unsubscribed
+        from any channel during the run, the rate and its 95% Wilson interval. The last group is "``top``
+        or more"; while it has fewer than ``min_group`` customers it is merged into the one before (a
+        group of 2 says nothing and would dwarf the rest of the chart). ``label``: '3' or '6+'."""
+        columns = ["per_week", "label", "customers", "unsubscribed", "rate", "low", "high"]
         d = self.deliveries
         if d.empty:
             return pd.DataFrame(columns=columns)
         weeks = self.scenario.duration / (7 * 86400)
-        per_week = d.groupby("customer").size() / weeks
-        bucket = per_week.round().clip(upper=top).astype(int)
+        per_week = (d.groupby("customer").size() / weeks).round().astype(int)
+        cut = min(top, int(per_week.max()))
+        while cut > int(per_week.min()) and int((per_week >= cut).sum()) < min_group:
+            cut -= 1
+        bucket = per_week.clip(upper=cut)
         unsub = self.log(["event"], ["customer", "field"])
         unsubscribed = set(unsub.loc[unsub["field"].str.endswith("_unsubscribed", na=False), "customer"])
         rows = []
@@ -230,8 +235,9 @@ class RunData:
             n = len(members)
             hits = sum(1 for c in members.index if c in unsubscribed)
             low, high = wilson_interval(hits, n)
-            rows.append({"per_week": int(k), "customers": n, "unsubscribed": hits, "rate": hits / n,
-                         "low": low, "high": high})
+            label = f"{k}+" if k == cut and int(per_week.max()) > cut else str(k)
+            rows.append({"per_week": int(k), "label": label, "customers": n, "unsubscribed": hits,
+                         "rate": hits / n, "low": low, "high": high})
         return pd.DataFrame(rows, columns=columns)
 
     def export(self) -> list[Path]:

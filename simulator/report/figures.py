@@ -173,15 +173,15 @@ def findings_over_time(run: RunData) -> bytes | None:
     if run.findings.empty:
         return None
     table = run.findings_per_day()
-    fig, ax = plt.subplots(figsize=(10, 2.9))
+    fig, ax = plt.subplots(figsize=(11, 2.9))
     table.plot.bar(stacked=True, ax=ax, width=0.85)
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # never over the bars
     empty = int((table.sum(axis=1) == 0).sum())
     step = max(1, int(np.ceil(len(table) / 30)))
     ax.set_xticks(range(0, len(table), step), [str(d) for d in table.index[::step]], rotation=0)
     ax.set_xlabel("simulated day")
     ax.set_ylabel("findings")
     ax.set_title(f"Findings per simulated day ({len(table)} days, {empty} without findings)")
-    ax.legend(frameon=False, fontsize=7, ncol=4)
     return _png(fig)
 
 
@@ -278,9 +278,8 @@ def optout_vs_frequency(run: RunData) -> bytes | None:
     ax.errorbar(table["per_week"], rate, yerr=err, fmt="none", ecolor="#333", capsize=3, lw=1)
     for x, n, hi in zip(table["per_week"], table["customers"], table["high"]):
         ax.annotate(f"n={n}", (x, 100 * hi), ha="center", va="bottom", fontsize=7)
-    top = int(table["per_week"].max())
-    ax.set_xticks(range(int(table["per_week"].min()), top + 1))
-    ax.set_xlabel("messages received per week, all channels (rounded; 8 = 8 or more)")
+    ax.set_xticks(table["per_week"], table["label"])
+    ax.set_xlabel("messages received per week, all channels (rounded; N+ = N or more)")
     ax.set_ylabel("% who unsubscribed")
     ax.set_ylim(0, max(1.0, 100 * float(table["high"].max())) * 1.15)
     ax.set_title("Frequency vs opt-out: a correlation (whiskers: 95% Wilson intervals)")
