@@ -91,22 +91,29 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
               help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
 @click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval.")
+              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval; "
+                   "gates then judge the replications (see --gate-on).")
+@click.option("--gate-on", "gate_on", default=None, metavar="mean|upper",
+              help="With --replications N: gate on the mean of the N replications (default) or on the upper "
+                   "end of its 95% interval (conservative for '<' gates).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, no_report: bool,
-        quiet: bool) -> None:
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, gate_on: str | None,
+        no_report: bool, quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
     only when the run is complete; a failed run leaves '<folder>.failed' with a summary.json saying
     why, and Ctrl-C leaves nothing. Exit code 1 when a gate fails (the scenario's gates: plus
-    --fail-on; with none, any error-severity finding fails).
+    --fail-on; with none, any error-severity finding fails). With --replications N the gates judge
+    the mean of the N replications (or, with --gate-on upper, the upper end of its 95% interval).
     """
     from simulator.findings.gates import parse_fail_on
+    from simulator.replications import check_gate_on
 
     extra_gates = [parse_fail_on(text) for text in fail_on]
+    gate_on = check_gate_on(gate_on, replications)
     from simulator.engine import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
@@ -121,7 +128,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
     if replications > 1:
         from simulator.replications import replication_hook
 
-        hook = replication_hook(sc, seed, replications, customers=customers,
+        hook = replication_hook(sc, seed, replications, customers=customers, gates=extra_gates, gate_on=gate_on,
                                 announce=None if quiet else (lambda text: click.echo(text, err=True)))
     try:
         if show:
