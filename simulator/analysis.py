@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +21,7 @@ from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
-from simulator.parallel import process_context, usable_cores
+from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
@@ -100,7 +101,7 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
                     progress(i + 1, shards)
         finally:
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                close_pool(pool, abort=sys.exc_info()[0] is not None)  # interrupted: kill, do not wait
                 gc.unfreeze()
     found = [f for f in found if not f.empty]
     findings = ordered(pd.concat(found, ignore_index=True)) if found else pd.DataFrame(columns=list(FINDING_COLUMNS))

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from simulator import __version__
-from simulator.errors import JourneySimError, ScenarioError
+from simulator.errors import JourneySimError, ScenarioError, UsageError
 
 __all__ = ["cli", "main"]
 
@@ -22,12 +22,30 @@ class _Group(click.Group):
     """Maps journeysim's own errors to exit code 2 with a clean message."""
 
     def invoke(self, ctx: click.Context):
+        from simulator.interrupts import handle_signals
+
         try:
-            return super().invoke(ctx)
+            with handle_signals():  # SIGTERM/SIGHUP stop a command like Ctrl-C (see simulator.interrupts)
+                return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            from simulator.interrupts import describe, exit_code
+
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"interrupted ({describe(exc)})", err=True)
+            ctx.exit(exit_code(exc))
         except JourneySimError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(str(exc) if isinstance(exc, ScenarioError) else f"error: {exc}", err=True)
+            ctx.exit(2)
+        except Exception as exc:
+            from simulator.clifailures import clean_failure
+
+            message = clean_failure(exc)
+            if message is None or (ctx.obj and ctx.obj.get("debug")):
+                raise
+            click.echo(f"error: {message}", err=True)
             ctx.exit(2)
 
 
@@ -113,6 +131,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
     sc = load_scenario(scenario, list(overrides))
     seed = sc.seed if seed is None else seed
+    unique = out is None  # a default name never collides: a second run in the same second gets '-2'
     if out is None:
         out = default_run_dir(Path("reports"), sc.scenario, new_run_id(seed))
     days = sc.duration / 86400
@@ -146,13 +165,16 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                       csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook,
-                                      report=not no_report, status=status)
+                                      report=not no_report, status=status, unique=unique)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no output folder was written", err=True)
-        sys.exit(130)
+                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report,
+                                  unique=unique)
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        click.echo(f"\ninterrupted ({describe(exc)}): no output folder was written", err=True)
+        sys.exit(exit_code(exc))
     from simulator.summary import run_summary_lines
 
     lines = run_summary_lines(result)
@@ -207,8 +229,15 @@ def report(run_dir: Path) -> None:
     The report is one self-contained file (figures embedded) that opens offline and prints.
     """
     from simulator.report.html import build_report
+    from simulator.runfolder import check_run_folder, reading_errors
 
-    click.echo(f"wrote {build_report(run_dir)}")
+    check_run_folder(run_dir)
+    try:
+        written = build_report(run_dir)
+    except reading_errors() as exc:
+        raise UsageError(f"{run_dir} could not be read ({exc}); a file in it is damaged: run the scenario again") \
+            from None
+    click.echo(f"wrote {written}")
 
 
 @cli.command()
@@ -223,8 +252,14 @@ def trace(run_dir: Path, customer: str, png: Path | None) -> None:
     deliveries and findings with their root cause.
     """
     from simulator.report.trace import format_trace, load_trace, swimlane_png
+    from simulator.runfolder import check_run_folder, reading_errors
 
-    data = load_trace(run_dir, customer)
+    check_run_folder(run_dir)
+    try:
+        data = load_trace(run_dir, customer)
+    except reading_errors() as exc:
+        raise UsageError(f"{run_dir} could not be read ({exc}); a file in it is damaged: run the scenario again") \
+            from None
     click.echo(format_trace(data))
     if png is not None:
         click.echo(f"wrote {swimlane_png(data, png)}")
@@ -316,8 +351,11 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
     gates = [parse_fail_on(text) for text in fail_on]
     plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
                       overrides=overrides)
+    reserved = out is None
     if out is None:
-        out = default_run_dir(Path("reports"), f"{plan.base.scenario}-sweep", new_run_id(plan.seed))
+        from simulator.sweep.runner import reserve_folder
+
+        out = reserve_folder(default_run_dir(Path("reports"), f"{plan.base.scenario}-sweep", new_run_id(plan.seed)))
     show = not quiet and sys.stderr.isatty()
     bar = None
 
@@ -334,12 +372,17 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
         outcome = run_sweep(plan, out, workers=workers, dask=dask_address, resume=resume, gates=gates,
                             report=not no_report, on_start=on_start,
                             on_task=lambda _r: bar.update(1) if bar is not None else None)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished runs are kept in {out}; continue with --resume --out {out}", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        click.echo(f"\ninterrupted ({describe(exc)}): finished runs are kept in {out}; continue with --resume "
+                   f"--out {out}", err=True)
+        sys.exit(exit_code(exc))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+        if reserved and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a sweep that stopped before writing anything leaves no empty folder
     lines = [f"{outcome.ran} runs on {outcome.backend} in {outcome.wall_seconds:.1f} s"
              + (f", {outcome.resumed} resumed" if outcome.resumed else "")] if not quiet else []
     lines += [rec["sentence"] for rec in outcome.recommendations]

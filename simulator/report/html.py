@@ -64,8 +64,11 @@ def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str]]:
     return out
 
 
-def build_report(folder: str | Path, summary: dict | None = None) -> Path:
-    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder."""
+def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: str | Path | None = None) -> Path:
+    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder.
+
+    ``shown_as`` is the folder named in the report's ``journeysim trace`` commands (default ``folder``):
+    a run builds its report in its temporary folder and passes the final one."""
     run = load_run(folder, summary)
     run.export()
     images: dict[str, tuple[str | None, str]] = {}
@@ -94,7 +97,7 @@ def build_report(folder: str | Path, summary: dict | None = None) -> Path:
                 f"{len(gates)} gate(s) checked",
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
-        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run), folder=str(run.folder),
+        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run), folder=str(run.folder if shown_as is None else shown_as),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
     out = run.folder / "report.html"
     atomic_write_text(out, html)

@@ -1,0 +1,77 @@
+"""Ctrl-C, SIGTERM and SIGHUP all stop a command the same way: cleanly, with nothing partial left.
+
+CI systems cancel a job with SIGTERM and a closed terminal sends SIGHUP; by default Python dies on
+those at once, leaving a run's temporary folder and its worker processes behind. Inside
+:func:`handle_signals` each of the three stops this process's worker processes and raises
+:class:`Interrupted` (a ``KeyboardInterrupt``), so the code that already cleans up after Ctrl-C (the run
+folder is removed, a sweep keeps its finished tasks) runs for all three. The command then exits
+128 + the signal number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP), as shells report them.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from simulator.parallel import stop_workers
+
+__all__ = ["Interrupted", "handle_signals", "exit_code", "describe"]
+
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread when SIGINT, SIGTERM or SIGHUP arrives inside :func:`handle_signals`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for an interruption: 128 + signal (130 for a plain KeyboardInterrupt)."""
+    return exc.exit_code if isinstance(exc, Interrupted) else 128 + int(signal.SIGINT)
+
+
+def describe(exc: BaseException) -> str:
+    """``'Ctrl-C'``, ``'SIGTERM'`` or ``'SIGHUP'``."""
+    if isinstance(exc, Interrupted) and exc.signum != signal.SIGINT:
+        return signal.Signals(exc.signum).name
+    return "Ctrl-C"
+
+
+@contextmanager
+def handle_signals() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM/SIGHUP into :class:`Interrupted` for the duration (main thread only; elsewhere
+    a no-op). The first signal stops the workers and raises; later ones are ignored while the command
+    cleans up, so the cleanup itself is never cut short. Handlers are restored on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        stop_workers()
+        raise Interrupted(signum)
+
+    previous = {}
+    for sig in _SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (OSError, ValueError):
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
