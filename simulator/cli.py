@@ -19,34 +19,54 @@ __all__ = ["cli", "main"]
 
 
 class _Group(click.Group):
-    """Maps journeysim's own errors to exit code 2 with a clean message."""
+    """Maps journeysim's own errors to exit code 2 with a clean message, and interruptions (Ctrl-C,
+    SIGTERM, SIGHUP; see :mod:`simulator.interrupts`) to 130, 143 and 129."""
 
     def invoke(self, ctx: click.Context):
-        from simulator.interrupts import handle_signals
+        from simulator.interrupts import describe, exit_code, handle_signals, pending
 
         try:
-            with handle_signals():  # SIGTERM/SIGHUP stop a command like Ctrl-C (see simulator.interrupts)
-                return super().invoke(ctx)
+            with handle_signals():
+                value = self._invoke_clean(ctx)
         except KeyboardInterrupt as exc:
-            from simulator.interrupts import describe, exit_code
-
-            if ctx.obj and ctx.obj.get("debug"):
+            if _debug(ctx):
                 raise
             click.echo(f"interrupted ({describe(exc)})", err=True)
             ctx.exit(exit_code(exc))
+        except (SystemExit, click.exceptions.Exit):
+            if pending() is not None:  # the command ended on its own after a signal: still say so
+                ctx.exit(exit_code(None))
+            raise
+        if pending() is not None:
+            ctx.exit(exit_code(None))
+        return value
+
+    def _invoke_clean(self, ctx: click.Context):
+        from simulator.interrupts import Interrupted, pending
+
+        try:
+            return super().invoke(ctx)
         except JourneySimError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if pending() is not None:
+                raise Interrupted(pending()) from None
+            if _debug(ctx):
                 raise
             click.echo(str(exc) if isinstance(exc, ScenarioError) else f"error: {exc}", err=True)
             ctx.exit(2)
         except Exception as exc:
             from simulator.clifailures import clean_failure
 
+            if pending() is not None:  # e.g. a worker pool broken by the interruption
+                raise Interrupted(pending()) from None
             message = clean_failure(exc)
-            if message is None or (ctx.obj and ctx.obj.get("debug")):
+            if message is None or _debug(ctx):
                 raise
             click.echo(f"error: {message}", err=True)
             ctx.exit(2)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.obj and ctx.obj.get("debug"))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

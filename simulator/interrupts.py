@@ -11,6 +11,7 @@ folder is removed, a sweep keeps its finished tasks) runs for all three. The com
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,12 @@ from typing import Any
 
 from simulator.parallel import stop_workers
 
-__all__ = ["Interrupted", "handle_signals", "exit_code", "describe"]
+__all__ = ["Interrupted", "handle_signals", "exit_code", "describe", "pending", "raise_if_pending"]
+
+#: The signal received inside :func:`handle_signals`, if any. Python drops an exception raised by a
+#: signal handler when the signal lands in code that swallows exceptions (an at-fork callback, a
+#: ``__del__``); this record lets the rest of journeysim still stop (see :func:`raise_if_pending`).
+_received: list[int] = []
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -35,15 +41,30 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
-def exit_code(exc: BaseException) -> int:
-    """The exit code for an interruption: 128 + signal (130 for a plain KeyboardInterrupt)."""
+def exit_code(exc: BaseException | None) -> int:
+    """The exit code for an interruption: 128 + signal (130 for a plain KeyboardInterrupt); ``exc`` None:
+    that of the signal received (see :func:`pending`)."""
+    if exc is None and _received:
+        return 128 + _received[0]
     return exc.exit_code if isinstance(exc, Interrupted) else 128 + int(signal.SIGINT)
 
 
-def describe(exc: BaseException) -> str:
-    """``'Ctrl-C'``, ``'SIGTERM'`` or ``'SIGHUP'``."""
-    if isinstance(exc, Interrupted) and exc.signum != signal.SIGINT:
-        return signal.Signals(exc.signum).name
+def pending() -> int | None:
+    """The signal number received in the current :func:`handle_signals` block, or None."""
+    return _received[0] if _received else None
+
+
+def raise_if_pending() -> None:
+    """Raise :class:`Interrupted` if a signal was received (called before a run folder is committed)."""
+    if _received:
+        raise Interrupted(_received[0])
+
+
+def describe(exc: BaseException | None) -> str:
+    """``'Ctrl-C'``, ``'SIGTERM'`` or ``'SIGHUP'`` (``exc`` None: the signal received)."""
+    signum = exc.signum if isinstance(exc, Interrupted) else _received[0] if exc is None and _received else None
+    if signum is not None and signum != signal.SIGINT:
+        return signal.Signals(signum).name
     return "Ctrl-C"
 
 
@@ -55,15 +76,22 @@ def handle_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired: list[int] = []
+    _received.clear()
 
     def handler(signum: int, _frame: Any) -> None:
-        if fired:
+        if _received:
             return
-        fired.append(signum)
+        _received.append(signum)
         stop_workers()
         raise Interrupted(signum)
 
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:  # our signal landed where Python drops exceptions: pending() has it
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
     previous = {}
     for sig in _SIGNALS:
         try:
@@ -73,5 +101,6 @@ def handle_signals() -> Iterator[None]:
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)

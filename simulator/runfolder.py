@@ -30,6 +30,7 @@ from typing import Any
 
 from simulator.errors import JourneySimError, UsageError
 from simulator.fileio import atomic_write_text, describe_os_error, os_error_in
+from simulator.interrupts import pending, raise_if_pending
 from simulator.parallel import pid_alive, process_start_time
 
 __all__ = ["RunFolder", "OutputError", "default_run_dir", "new_run_id", "SUMMARY_NAME", "PARTIAL_SUFFIX",
@@ -297,6 +298,7 @@ class RunFolder:
     def commit(self, manifest: dict[str, Any] | None = None) -> Path:
         """Write ``summary.json`` (status ``complete`` + manifest) and rename the folder into place."""
         self._check_running()
+        raise_if_pending()  # a signal whose KeyboardInterrupt Python dropped still stops the run here
         if self.final_path.exists() or self.final_path.is_symlink():
             if not self.overwrite:
                 raise UsageError(f"{self.final_path} appeared while the run was writing; not replacing "
@@ -356,8 +358,8 @@ class RunFolder:
     ) -> None:
         if self.status != "running":
             return
-        if exc is None or isinstance(exc, KeyboardInterrupt):
-            self.abandon()
+        if exc is None or isinstance(exc, KeyboardInterrupt) or pending() is not None:
+            self.abandon()  # interrupted (also: a worker pool broken by the interruption): leave nothing
             return
         disk = _disk_problem(exc)
         where = self.fail({}, exc)
@@ -444,8 +446,9 @@ def check_run_folder(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"{shown} is a file, not a run folder; give the folder a `journeysim run` wrote")
     summary_file = folder / SUMMARY_NAME
     if not summary_file.is_file() and not (folder / "events.parquet").is_file():
-        raise UsageError(f"{shown} is not a run folder (it has no summary.json and no events.parquet); give the "
-                         "folder a `journeysim run` wrote (it prints '-> reports/...' on its first line)")
+        raise UsageError(f"{shown} is not a run folder: it has no summary.json and no events.parquet, so it is not "
+                         "a complete run folder written by `journeysim run`; give the folder a run wrote (`run` "
+                         "prints '-> reports/...' on its first line)")
     if not summary_file.is_file():
         raise UsageError(f"{shown} is not a complete run folder: summary.json is missing (a run writes it "
                          f"last, so the folder is incomplete or was changed); {_rerun_hint(folder, None)}")
