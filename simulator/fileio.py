@@ -76,7 +76,11 @@ def os_error_in(exc: BaseException | None) -> OSError | None:
 
 def describe_os_error(exc: OSError) -> str:
     """One line for a user: what failed, on which path, and what to do (no traceback, no errno jargon)."""
-    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno:
+        what = os.strerror(exc.errno)  # pyarrow and others wrap the errno in their own wording
+        what = what[:1].lower() + what[1:]
+    else:
+        what = str(exc) or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename else ""
     fix = _FIXES.get(exc.errno or -1)
-    return f"{what.lower() if what[:1].isupper() and what[1:2].islower() else what}{where}" + (f"; {fix}" if fix else "")
+    return f"{what}{where}" + (f"; {fix}" if fix else "")

@@ -170,6 +170,21 @@ _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.E
                   errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG}
 
 
+def _empty(folder: Path) -> None:
+    """Remove everything in ``folder`` but the marker. Files are truncated first: a writer that failed may
+    still hold one open, and an unlinked open file keeps its blocks until it is closed."""
+    for entry in list(folder.iterdir()):
+        if entry.name == MARKER_NAME:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            _empty(entry)
+            entry.rmdir()
+            continue
+        if entry.is_file() and not entry.is_symlink():
+            os.truncate(entry, 0)
+        entry.unlink()
+
+
 class RunFolder:
     """Output folder of one run: files are written into the hidden sibling ``.<name>.partial-run`` and
     renamed into place only by :meth:`commit`; :meth:`fail` still renames it (to ``<final>.failed``) with a
@@ -325,9 +340,7 @@ class RunFolder:
                    "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}", "traceback": "".join(tb)}
         try:
             if disk is not None:
-                for entry in list(self.path.iterdir()):
-                    if entry.name != MARKER_NAME:
-                        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+                _empty(self.path)
                 summary["error"] = describe_os_error(disk)
                 summary["partial_data_removed"] = True
             self._write_summary(summary)

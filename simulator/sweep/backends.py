@@ -78,6 +78,37 @@ def _probe(address: str) -> None:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}; {_FIX}") from None
 
 
+async def _identity(address: str) -> Any:
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=CONNECT_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def _handshake(address: str) -> None:
+    """Ask ``address`` who it is (Dask's ``identity`` call), within 2 x :data:`CONNECT_SECONDS`: something
+    that accepts connections but is not a scheduler must not leave Dask's client retrying or hanging."""
+    import asyncio
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(address), 2 * CONNECT_SECONDS))
+    except asyncio.TimeoutError:
+        reply = "no answer within {:g} s".format(2 * CONNECT_SECONDS)
+    except OSError as exc:  # refused, reset or closed (CommClosedError is an OSError too)
+        reply = f"the connection failed: {exc}"
+    except Exception:  # garbage on the wire: a decoder error, or a MemoryError for an absurd length
+        reply = "it answered, but not in Dask's protocol"
+    if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+        return
+    what = reply if isinstance(reply, str) else f"it answered {str(reply)[:80]!r}"
+    raise UsageError(f"{address} is not a Dask scheduler ({what}); check the address and port (a scheduler "
+                     f"listens on 8786 unless told otherwise), or {_FIX}")
+
+
 def dask_client(address: Any) -> Any:
     """A ``distributed.Client`` for ``address`` (``tcp://host:8786``, or a cluster object); UsageError when
     Dask is not installed, the address is malformed or the scheduler does not answer (a TCP connect
@@ -89,6 +120,7 @@ def dask_client(address: Any) -> Any:
                          "and on every worker)") from None
     if isinstance(address, str):
         _probe(address)
+        _handshake(address)
     try:
         return Client(address, timeout="10s", set_as_default=False)
     except Exception as exc:
