@@ -1,7 +1,8 @@
 """The ``journeysim`` command line: thin wrappers that parse, call the library, print, exit.
 
-Exit codes everywhere: 0 clean, 1 findings broke a gate, 2 usage or scenario error. Errors print
-without a Python traceback unless ``--debug`` is given.
+Exit codes everywhere: 0 clean, 1 findings broke a gate, 2 usage or scenario error (or output that
+cannot be written), 130/143/129 interrupted by Ctrl-C/SIGTERM/SIGHUP (docs/run-folders.md). Errors
+print without a Python traceback unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     latency, batches, failures and outages, and flags race conditions, stage-change propagation
     misses, overlaps, broken caps, quiet hours and consent violations with their root cause.
 
-    Exit codes: 0 clean, 1 a gate failed, 2 usage or scenario error.
+    Exit codes: 0 clean, 1 a gate failed, 2 usage or scenario error, 130/143/129 interrupted
+    (Ctrl-C, SIGTERM, SIGHUP).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -139,7 +141,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
     only when the run is complete; a failed run leaves '<folder>.failed' with a summary.json saying
-    why, and Ctrl-C leaves nothing. Exit code 1 when a gate fails (the scenario's gates: plus
+    why, and Ctrl-C, SIGTERM or SIGHUP leave nothing (exit 130, 143, 129). Exit code 1 when a gate fails (the scenario's gates: plus
     --fail-on; with none, any error-severity finding fails).
     """
     from simulator.findings.gates import parse_fail_on

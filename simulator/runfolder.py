@@ -44,7 +44,7 @@ PARTIAL_SUFFIX = ".partial-run"
 MARKER_NAME = ".journeysim-partial.json"
 #: Files whose byte sizes summary.json records (``files``), so a truncated or replaced file is noticed.
 DATA_FILES = ("events.parquet", "customers.parquet", "findings.csv", "scenario.json", "sync_lags.parquet",
-              "events.csv")
+              "events.csv", "replications.csv")
 
 
 class OutputError(JourneySimError):

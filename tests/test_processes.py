@@ -113,7 +113,7 @@ def test_kill9_during_findings_leaves_no_worker_and_the_partial_is_recognised(tm
     out = tmp_path / "run"
     proc = journeysim("run", CART, "--customers", "3000", "--out", str(out), "--quiet", "--no-report",
                       env={"JOURNEYSIM_SHARD_CUSTOMERS": "200"})
-    kids = wait_for_workers(proc, 1)
+    kids = wait_for_workers(proc, 2)  # both workers of the pool
     took = kill9_and_check(proc, kids)
     assert took < 5
     partial = tmp_path / f".run{PARTIAL_SUFFIX}"
