@@ -21,6 +21,7 @@ from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
+from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
@@ -92,7 +93,8 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
         else:
             pool = ProcessPoolExecutor(workers, mp_context=process_context(["simulator.analysis"], fork=True))
             gc.freeze()  # forked workers share the parent's heap without copying it for the collector
-            results = pool.map(_shard_findings, jobs)
+            with signals_deferred():  # map submits every shard at once, which starts the workers
+                results = pool.map(_shard_findings, jobs)
         try:
             for i, (shard_findings, shard_totals) in enumerate(results):
                 found.append(shard_findings)

@@ -19,7 +19,8 @@ from typing import Any
 
 from simulator.parallel import stop_workers
 
-__all__ = ["Interrupted", "handle_signals", "exit_code", "describe", "pending", "raise_if_pending"]
+__all__ = ["Interrupted", "handle_signals", "exit_code", "describe", "pending", "raise_if_pending",
+           "signals_deferred"]
 
 #: The signal received inside :func:`handle_signals`, if any. Python drops an exception raised by a
 #: signal handler when the signal lands in code that swallows exceptions (an at-fork callback, a
@@ -47,6 +48,24 @@ def exit_code(exc: BaseException | None) -> int:
     if exc is None and _received:
         return 128 + _received[0]
     return exc.exit_code if isinstance(exc, Interrupted) else 128 + int(signal.SIGINT)
+
+
+_deferring = [0]
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold a stop back while worker processes are being started: a stop that lands half-way through
+    starting one would leave a child the parent does not know yet, which then fails noisily reading its
+    start-up data. A signal that arrives meanwhile is acted on when the block ends (without an error)."""
+    _deferring[0] += 1
+    try:
+        yield
+    finally:
+        _deferring[0] -= 1
+    if not _deferring[0] and _received:
+        stop_workers()
+        raise Interrupted(_received[0])
 
 
 def pending() -> int | None:
@@ -82,6 +101,8 @@ def handle_signals() -> Iterator[None]:
         if _received:
             return
         _received.append(signum)
+        if _deferring[0]:
+            return  # acted on at the end of signals_deferred()
         stop_workers()
         raise Interrupted(signum)
 

@@ -107,8 +107,13 @@ def _watch(parent: int, start_time: str | None) -> None:
     os._exit(1)
 
 
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
 def _guard(parent: int, start_time: str | None) -> None:
     """Run first in every worker: signals as described in the module docstring, then the parent watch."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # whatever mask the forking thread had
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):

@@ -177,3 +177,24 @@ def test_sigterm_during_simulation_exits_143_and_leaves_nothing(tmp_path):
     assert proc.returncode == 143, err.decode()
     assert "Traceback" not in err.decode()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_sweep_keeps_finished_runs_and_exits_143(tmp_path):
+    """SIGTERM to `journeysim sweep --workers 2` while its workers run: exit 143, the workers stopped,
+    summary.json says 'interrupted', and the message says how to resume; no traceback."""
+    out = tmp_path / "sweep"
+    proc = journeysim("sweep", CART, "--customers", "400", "--replications", "2", "--vary", WAIT, "--workers", "2",
+                      "--out", str(out), "--quiet", "--no-report")
+    kids = wait_for_workers(proc, 3)
+    starts = {pid: process_start_time(pid) for pid in kids}
+    os.kill(proc.pid, signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    text = err.decode()
+    assert proc.returncode == 143, text
+    assert "interrupted (SIGTERM)" in text and f"--resume --out {out}" in text
+    assert "Traceback" not in text and "BrokenProcessPool" not in text
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    deadline = time.monotonic() + 5
+    while any(alive(p, starts[p]) for p in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p, starts[p]) for p in kids)

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.errors import UsageError
+from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context
 
 __all__ = ["partition_log", "read_shard", "SHARD_CUSTOMERS"]
@@ -70,9 +71,11 @@ def partition_log(path: str | Path, folder: str | Path, customers: Sequence[str]
         pool = ProcessPoolExecutor(workers, mp_context=process_context(fork=True))
         finished = False
         try:
-            parts = list(pool.map(_partition_part, [path] * workers, [folder] * workers, range(workers), ranges,
-                                  [customers] * workers, [shards] * workers, [list(kinds)] * workers,
-                                  [columns] * workers, [batch_rows] * workers))
+            with signals_deferred():  # map submits every part at once, which starts the workers
+                results = pool.map(_partition_part, [path] * workers, [folder] * workers, range(workers), ranges,
+                                   [customers] * workers, [shards] * workers, [list(kinds)] * workers,
+                                   [columns] * workers, [batch_rows] * workers)
+            parts = list(results)
             finished = True
         finally:
             close_pool(pool, abort=not finished)  # interrupted or failed: kill the workers, do not wait

@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from simulator.errors import UsageError
+from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.sweep.plan import SweepTask
 from simulator.sweep.task import TaskResult, failed_result, run_task
@@ -28,7 +29,8 @@ def run_local(tasks: Sequence[SweepTask], workers: int) -> Iterator[tuple[SweepT
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=process_context(["simulator.sweep.task", "simulator.engine"]))
     finished = False
     try:
-        futures = {pool.submit(run_task, task): task for task in tasks}
+        with signals_deferred():  # submit starts the worker processes
+            futures = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
