@@ -324,6 +324,8 @@ class RunFolder:
         (self.path / MARKER_NAME).unlink(missing_ok=True)
         _replace_dir(self.path, self.final_path)
         self.status = "complete"
+        if is_run_folder(self.failed_path):  # the record of an earlier failed attempt is now out of date
+            shutil.rmtree(self.failed_path, ignore_errors=True)
         return self.final_path
 
     def fail(self, manifest: dict[str, Any] | None, exc: BaseException) -> Path | None:

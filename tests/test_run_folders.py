@@ -154,6 +154,10 @@ def test_failed_folder_is_refused_with_its_error(tmp_path, monkeypatch):
     msg = clean(invoke("trace", str(out), "--customer", "c000001"))
     assert "that run failed" in msg and "engine exploded" in msg and "run.failed/summary.json" in msg
     assert "record of a failed run" in clean(invoke("report", str(tmp_path / "run.failed")))
+    monkeypatch.undo()
+    again = invoke("run", CART, "--customers", "5", "--out", str(out), "--quiet", "--no-report", "--set", LENIENT)
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # the out-of-date run.failed is gone
 
 
 # --- leftovers of killed runs -------------------------------------------------------------------------------
@@ -413,3 +417,49 @@ def test_read_only_disk_simulated(tmp_path, monkeypatch):
     msg = clean(invoke("run", CART, "--customers", "5", "--out", str(tmp_path / "run"), "--quiet"))
     assert "read-only file system" in msg and "writable disk" in msg
     assert list(tmp_path.iterdir()) == []
+
+
+def test_out_into_a_folder_without_write_permission(tmp_path):
+    """--out inside a folder the user may not write: exit 2 'permission denied' and the fix, nothing written.
+    Root may write anywhere, so as root the command runs as user 'nobody' (65534)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="journeysim-perm-"))
+    try:
+        base.chmod(0o755)
+        locked = base / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        args = [sys.executable, "-m", "simulator.cli", "run", CART, "--customers", "5", "--out", str(locked / "run"),
+                "--quiet"]
+        as_nobody = {"user": 65534, "group": 65534} if os.geteuid() == 0 else {}
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, cwd=base, timeout=120,
+                                  env={**os.environ, "HOME": str(base), "MPLCONFIGDIR": str(base)}, **as_nobody)
+        except PermissionError:
+            pytest.skip("cannot run as another user here")
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "permission denied" in done.stderr and "a folder you can write to" in done.stderr
+        assert list(locked.iterdir()) == []
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_out_without_write_permission_simulated(tmp_path, monkeypatch):
+    """The same in-process (runs everywhere, also as root): creating the run's folder fails with EACCES."""
+    real = os.mkdir
+
+    def refuse(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    msg = clean(invoke("run", CART, "--customers", "5", "--out", str(tmp_path / "run"), "--quiet"))
+    assert "permission denied" in msg and "a folder you can write to" in msg
+    assert list(tmp_path.iterdir()) == []
+    sweep = clean(invoke("sweep", CART, "--customers", "5", "--replications", "1", "--vary",
+                         "journeys[cart-abandonment].steps[wait_1h].wait=1h", "--out", str(tmp_path / "sweep")))
+    assert "permission denied" in sweep
