@@ -340,7 +340,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         analysis = analyse(scenario, log.to_pandas(), customers_frame(engine.population), list(gates))
         return _result(engine, started, None, manifest, analysis)
     folder = RunFolder(Path(out), overwrite=overwrite, unique=unique, record_sizes=True)
-    out = Path(out).with_name(folder.final_path.name) if folder.final_path.name != Path(out).name else Path(out)
+    out = Path(out).with_name(folder.final_path.name) if unique else Path(out)  # as given, or the name taken
     folder.manifest.update(manifest)
     with folder:
         with EventLog(folder.file("events.parquet"), scenario.start) as log:

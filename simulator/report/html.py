@@ -97,7 +97,8 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
                 f"{len(gates)} gate(s) checked",
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
-        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run), folder=str(run.folder if shown_as is None else shown_as),
+        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run),
+        folder=str(run.folder if shown_as is None else shown_as),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
     out = run.folder / "report.html"
     atomic_write_text(out, html)
