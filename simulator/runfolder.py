@@ -265,7 +265,11 @@ class RunFolder:
 
     def _busy_message(self, final: Path) -> str:
         owner = partial_owner(partial_path(final)) or {}
-        who = f" (pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')})" if owner else ""
+        if not owner:
+            return (f"{partial_path(final)} exists without a record of the run writing it (a run that was "
+                    f"killed as it started, or one starting right now); if no run is writing {final}, remove "
+                    "it and try again")
+        who = f" (pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')})"
         return (f"another journeysim run{who} is writing {final} right now (its temporary folder "
                 f"{partial_path(final)} exists); wait for it to finish or pass --out with another folder")
 
