@@ -417,9 +417,12 @@ def _rerun_hint(path: Path, summary: dict[str, Any] | None) -> str:
 def _partial_message(partial: Path, final: Path) -> str:
     owner = partial_owner(partial) or {}
     who = f"pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')}"
-    if owner.get("alive"):
+    if not owner:
+        state = (f"it has no record of the run writing it (killed as it started, or starting right now); if no "
+                 f"run is writing {display_path(final)}, remove it and run the scenario again")
+    elif owner.get("alive"):
         state = f"a run ({who}) is still writing it; wait until it finishes, then use {display_path(final)}"
-    elif owner.get("alive") is None and owner:
+    elif owner.get("alive") is None:
         state = (f"it was written by a run on another host ({who}); if that run is over, remove it and run "
                  f"the scenario again")
     else:

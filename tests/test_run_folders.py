@@ -463,3 +463,15 @@ def test_out_without_write_permission_simulated(tmp_path, monkeypatch):
     sweep = clean(invoke("sweep", CART, "--customers", "5", "--replications", "1", "--vary",
                          "journeys[cart-abandonment].steps[wait_1h].wait=1h", "--out", str(tmp_path / "sweep")))
     assert "permission denied" in sweep
+
+
+def test_partial_without_owner_record(tmp_path):
+    """A .partial-run folder without its marker (a run killed as it started): `trace` says so, a run into the
+    same --out refuses to touch it, both with how to clear it; nothing is deleted."""
+    out = tmp_path / "run"
+    partial_path(out).mkdir()
+    msg = clean(invoke("trace", str(out), "--customer", "c1"))
+    assert "no record of the run writing it" in msg and "remove it" in msg
+    msg = clean(invoke("run", CART, "--customers", "5", "--out", str(out), "--quiet"))
+    assert "without a record of the run writing it" in msg and "remove it" in msg
+    assert partial_path(out).is_dir()
