@@ -6,7 +6,6 @@ import base64
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
