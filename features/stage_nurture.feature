@@ -12,26 +12,29 @@ Feature: Stage changes reach touchpoint two
     When "liam" triggers "content_downloaded" at "2026-03-02 09:00" local time
     And the simulation runs for 2 days
     Then "liam" receives "nurture_asset" within 1 hour
+    And "liam" receives "nurture_asset" before "nurture_followup"
     And "liam" receives "nurture_followup" at most 1 time
+    And "liam" receives "nurture_followup" containing "usually start with these three chapters"
     And "liam" has no "stage-propagation-miss" finding
 
   @known-defect
   Scenario: A lead qualified an hour after touchpoint one gets the stage B touchpoint two
-    Given a customer "lea" in stage "A" in time zone "America/New_York" opted in to "email"
+    Given a customer "lea" in stage "A" in time zone "America/New_York" opted in to "email" with "first_name" = "Lea" and "company" = "Acme"
     When "lea" triggers "content_downloaded" at "2026-03-02 09:00" local time
     And "lea" triggers "stage_a_to_b" 1 hour later
     And the simulation runs for 2 days
-    Then "lea" has no "stage-propagation-miss" finding
+    Then "lea" receives "nurture_followup" containing "Pick a time for a 20-minute walkthrough for Acme"
+    And "lea" has no "stage-propagation-miss" finding
 
   Scenario: With CRM -> CDP -> ESP syncing within minutes, touchpoint two reflects stage B
     Given the "crm" to "cdp" sync latency is 10 minutes
     And the "cdp" to "esp" sync latency is 10 minutes
-    And a customer "lea" in stage "A" in time zone "America/New_York" opted in to "email"
+    And a customer "lea" in stage "A" in time zone "America/New_York" opted in to "email" with "first_name" = "Lea" and "company" = "Acme"
     When "lea" triggers "content_downloaded" at "2026-03-02 09:00" local time
     And "lea" triggers "stage_a_to_b" 1 hour later
     And the simulation runs for 2 days
     Then "lea" has no "stage-propagation-miss" finding
-    And "lea" receives "nurture_followup"
+    And "lea" receives "nurture_followup" containing "Pick a time for a 20-minute walkthrough for Acme"
 
   Scenario: A lead who opens an opportunity leaves the nurture
     Given the "crm" to "cdp" sync latency is 10 minutes

@@ -5,8 +5,10 @@ own counters, optionally lagging; drop as Braze does, or defer), arbitrating sam
 for one customer by journey priority. The channel system then checks consent **on its own replica**
 (as real ESP suppression lists do), renders from the replica of the message's system, queues under
 its throughput (a FIFO virtual clock: start = max(now, next free slot)), and delivers after the
-delivery delay. Delivered messages draw engagement (opens, clicks, unsubscribes) that happen at the
-channel system and sync back like any other event.
+delivery delay. A held or deferred send is re-checked against its journey's ``exit_when`` when it
+is released (``exit_when.recheck: at_release``); a message in the channel's queue is not (the
+channel system knows nothing of journeys). Delivered messages draw engagement (opens, clicks,
+unsubscribes) that happen at the channel system and sync back like any other event.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ class SendRequest:
     decided: float
     seq: int
     instance: int
+    inst: Instance | None = None
     holds: int = 0
+    released_from: str | None = None  # 'held' or 'deferred' while coming back from a hold/deferral
 
     @property
     def tag(self) -> str:
@@ -118,6 +122,8 @@ class Channel:
                        channel=self.channel, message=req.message_name,
                        detail=f"decided {eng.stamp(req.decided)}; after {eng.span(now - req.decided)}"
                               + ("; later than valid_for" if late else "") + f"; {req.tag}")
+        if req.inst is not None:
+            req.runner.status_at_delivery(req.inst, req.step, self.channel, req.message_name, req.tag)
         eng.occur(req.customer, f"{self.channel}_delivered", self.system)
         self._engage(req.customer)
 
@@ -161,10 +167,16 @@ class Orchestrator:
         eng = self.engine
         message = eng.scenario.messages[step.send]  # type: ignore[index]
         self.seq += 1
-        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq, inst.number)  # type: ignore[arg-type]
+        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq, inst.number,  # type: ignore[arg-type]
+                          inst)
         eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
                        system=runner.j.reads_from, **exit_evidence, channel=message.channel, message=step.send,
                        detail=req.tag)
+        self._enqueue(req)
+
+    def _release(self, req: SendRequest, phase: str) -> None:
+        """A held or deferred send comes back: decide again (re-checking exit_when first if asked)."""
+        req.released_from = phase
         self._enqueue(req)
 
     def _enqueue(self, req: SendRequest) -> None:
@@ -185,6 +197,12 @@ class Orchestrator:
         zone = int(eng.population.zone[req.customer])
         ch = req.message.channel
         common = dict(journey=req.runner.name, step=req.step.id, channel=ch, message=req.message_name)
+        if req.released_from is not None:
+            phase, req.released_from = req.released_from, None
+            runner = req.runner
+            if runner.recheck == "at_release" and req.inst is not None and runner.recheck_at_release(
+                    req.inst, req.step, ch, req.message_name, phase, req.tag):
+                return
         end = self.quiet.window_end(now, zone, ch)
         if end is not None:
             local = eng.clock.local(now, zone).strftime("%H:%M %Z")
@@ -195,7 +213,7 @@ class Orchestrator:
             eng.log.record(now, "held", cid, **common,
                            detail=f"quiet-hours: {local} local; held until {eng.stamp(end)} UTC; {req.tag}")
             req.holds += 1
-            eng.at(end, lambda: self._enqueue(req))
+            eng.at(end, lambda: self._release(req, "held"))
             return
         blocked = self.caps.blocking(req.customer, ch, now, zone)
         if blocked is not None:
@@ -204,7 +222,7 @@ class Orchestrator:
             text = f"frequency-cap: {cap.channel} max {cap.max} per {eng.span(cap.per)} ({cap.window})"
             if self.on_cap == "defer" and math.isfinite(release):
                 eng.log.record(now, "deferred", cid, **common, detail=f"{text}; until {eng.stamp(release)}; {req.tag}")
-                eng.at(release, lambda: self._enqueue(req))
+                eng.at(release, lambda: self._release(req, "deferred"))
             else:
                 eng.log.record(now, "suppressed", cid, **common, detail=f"{text}; dropped; {req.tag}")
             return

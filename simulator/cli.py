@@ -91,22 +91,29 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
               help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
 @click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval.")
+              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval; "
+                   "gates then judge the replications (see --gate-on).")
+@click.option("--gate-on", "gate_on", default=None, metavar="mean|upper",
+              help="With --replications N: gate on the mean of the N replications (default) or on the upper "
+                   "end of its 95% interval (conservative for '<' gates).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, no_report: bool,
-        quiet: bool) -> None:
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, gate_on: str | None,
+        no_report: bool, quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
     only when the run is complete; a failed run leaves '<folder>.failed' with a summary.json saying
     why, and Ctrl-C leaves nothing. Exit code 1 when a gate fails (the scenario's gates: plus
-    --fail-on; with none, any error-severity finding fails).
+    --fail-on; with none, any error-severity finding fails). With --replications N the gates judge
+    the mean of the N replications (or, with --gate-on upper, the upper end of its 95% interval).
     """
     from simulator.findings.gates import parse_fail_on
+    from simulator.replications import check_gate_on
 
     extra_gates = [parse_fail_on(text) for text in fail_on]
+    gate_on = check_gate_on(gate_on, replications)
     from simulator.engine import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
@@ -121,7 +128,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
     if replications > 1:
         from simulator.replications import replication_hook
 
-        hook = replication_hook(sc, seed, replications, customers=customers,
+        hook = replication_hook(sc, seed, replications, customers=customers, gates=extra_gates, gate_on=gate_on,
                                 announce=None if quiet else (lambda text: click.echo(text, err=True)))
     try:
         if show:
@@ -173,8 +180,10 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
         quiet: bool) -> None:
     """Run Gherkin UAT features (default: ./features) on the simulated clock.
 
-    Uses pytest with the journeysim step library; exit code is pytest's (0 all passed, 1 some
-    failed, 2+ usage/collection problems). Scenarios tagged @known-defect must fail.
+    Uses pytest with the journeysim step library; only journeysim features are run (a step names a
+    scenario, or the @journeysim tag: docs/uat.md). Exit code: 0 all passed, 1 some scenario failed,
+    2 usage errors (misspelt names, unknown phrases, missing files) or nothing to run. Scenarios
+    tagged @known-defect must fail.
     """
     import pytest
 
@@ -182,7 +191,8 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise click.UsageError(f"not found: {', '.join(missing)} (give .feature files or folders)")
-    args = [*targets, "-p", "no:cacheprovider", "-o", "python_files=__no_python_tests__", "-rfE"]
+    args = [*targets, "-p", "no:cacheprovider", "-o", "python_files=__no_python_tests__", "-rfE",
+            "--journeysim-uat", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-q"] if quiet else ["-v"]
     if junit_xml:
         args.append(f"--junitxml={junit_xml}")
@@ -196,6 +206,12 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
     code = int(pytest.main(args, plugins=[summary]))
     for line in summary.lines():
         click.echo(line)
+    if code == int(pytest.ExitCode.NO_TESTS_COLLECTED) and not keyword:
+        click.echo(f"no journeysim features found in {', '.join(targets)}: a feature is journeysim's when a step "
+                   'reads  Given the scenario "path/to/scenario.yaml"  or it is tagged @journeysim (docs/uat.md)')
+        code = 2
+    if code == int(pytest.ExitCode.TESTS_FAILED) and summary.usage_errors:
+        code = 2
     sys.exit(code)
 
 

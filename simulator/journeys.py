@@ -13,6 +13,11 @@ Exit checks (``exit_when.check``) reproduce vendor behaviour:
   before each action; Customer.io checks when it is time to send).
 - ``after_waits``: checked only when a wait or wait_until ends (SFMC Journey Builder checks exit
   criteria when a contact leaves a wait; Braze keeps a user inside a Delay until it ends).
+
+``exit_when.recheck`` says what happens to a message the orchestrator held (quiet hours) or
+deferred (a cap): ``at_release`` (default) re-reads ``reads_from`` when it is released and drops it
+(and exits the instance) if the replica says the exit is met; ``never`` sends it regardless. The
+re-check is logged as ``exit-recheck`` with the replica's and truth's verdicts (docs/exits.md).
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class JourneyRunner:
         self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
         ex = journey.exit_when
         self.check = ex.check if ex else None
+        self.recheck = ex.recheck if ex else "never"
         self.exit_event = f"@{ex.event}" if ex and ex.event else None
         self.exit_cond: Condition | None = ex.when if ex else None
         self.exit_label = " or ".join(x for x in (ex.event, ex.when.source if ex.when else None) if x) if ex else None
@@ -298,6 +304,17 @@ class JourneyRunner:
             truth_met = truth_met or bool(self.exit_cond(self.truth.view(inst.customer), now))
         return replica_met, truth_met
 
+    def _cause_key(self, customer: int) -> str | None:
+        """The key of the exit condition behind a verdict: the first (by name) that ``reads_from`` holds an
+        older version of (the sync cause of a disagreement), else the one truth changed last; None if none
+        changed."""
+        keys = sorted(self.exit_keys)
+        stale = [k for k in keys if self.reads.version(customer, k) < self.truth.version(customer, k)]
+        if stale:
+            return stale[0]
+        changed = [(self.truth.entry(customer, k)[2], k) for k in keys if self.truth.version(customer, k) > 0]
+        return max(changed)[1] if changed else None
+
     def exit_evidence(self, inst: Instance) -> dict[str, object]:
         """Log columns saying whether exit_when is met on the replica vs truth (empty without exit_when).
 
@@ -307,11 +324,54 @@ class JourneyRunner:
         if self.exit_label is None:
             return {}
         replica_met, truth_met = self._exit_status(inst)
-        if self.exit_event is None:
+        key = self.exit_event
+        if self.exit_cond is not None:
+            # a condition names the key that made truth meet it (its sync path is the root cause);
+            # an event exit met in truth names the event
+            event_met = key is not None and truth_met and self._event_met(inst, self.truth)
+            if not event_met:
+                key = self._cause_key(inst.customer) if truth_met or replica_met else None
+        if key is None:
             return {"field": "exit_when", "value": replica_met, "truth_value": truth_met}
-        return {"field": self.exit_event, "value": replica_met, "truth_value": truth_met,
-                "version": self.reads.version(inst.customer, self.exit_event),
-                "truth_version": self.truth.version(inst.customer, self.exit_event)}
+        return {"field": key, "value": replica_met, "truth_value": truth_met,
+                "version": self.reads.version(inst.customer, key),
+                "truth_version": self.truth.version(inst.customer, key)}
+
+    def _event_met(self, inst: Instance, replica: Replica) -> bool:
+        seen = replica.get_value(inst.customer, self.exit_event)  # type: ignore[arg-type]
+        return seen is not None and seen > inst.trigger
+
+    def recheck_at_release(self, inst: Instance, step: Step, channel: str, message: str, phase: str,
+                           tag: str) -> bool:
+        """A held or deferred send is released: re-read exit_when on ``reads_from`` (logged as
+        ``exit-recheck``). True if the exit is met there: the send is dropped and the instance exits."""
+        eng = self.engine
+        now = eng.now
+        cid = self.cid(inst.customer)
+        evidence = self.exit_evidence(inst)
+        eng.log.record(now, "exit-recheck", cid, journey=self.name, step=step.id, system=self.j.reads_from,
+                       **evidence, channel=channel, message=message,
+                       detail=f"re-checked at release ({phase}); exit_when: {self.exit_label}; {tag}")
+        if not evidence["value"]:
+            return False
+        eng.log.record(now, "suppressed", cid, journey=self.name, step=step.id, system=self.j.reads_from,
+                       **evidence, channel=channel, message=message,
+                       detail=f"exit_when met at release ({self.exit_label}); {tag}")
+        self.finish(inst, f"exit_when met at release re-check ({self.exit_label})")
+        return True
+
+    def status_at_delivery(self, inst: Instance, step: Step, channel: str, message: str, tag: str) -> None:
+        """At a delivery: if truth meets exit_when, log ``exit-status`` (replica vs truth verdict and the
+        key) so the detector can tell in which phase the exit slipped past; nothing otherwise."""
+        if self.exit_label is None:
+            return
+        evidence = self.exit_evidence(inst)
+        if not evidence["truth_value"]:
+            return
+        eng = self.engine
+        eng.log.record(eng.now, "exit-status", self.cid(inst.customer), journey=self.name, step=step.id,
+                       system=self.j.reads_from, **evidence, channel=channel, message=message,
+                       detail=f"at delivery; exit_when: {self.exit_label}; {tag}")
 
     def _exit_check(self, inst: Instance, when: str) -> bool:
         """Check exit_when on the replica; log the check; exit if met. Returns True when the customer left."""

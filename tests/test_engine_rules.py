@@ -666,18 +666,17 @@ def test_late_delivery_is_marked_when_a_hold_outlasts_valid_for():
     assert delivered["detail"].iloc[0].startswith("decided 2026-12-02 03:00; after 10h; later than valid_for; ")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "design question: a send held by quiet hours (or deferred by a cap) is re-decided at release without "
-    "asking whether its journey instance is still inside, so a customer who bought at 23:00 and exited at once "
-    "still gets the 22:00 cart SMS at 08:00; no detector flags it either (exit-race looks at the decision "
-    "time, when neither replica nor truth had the purchase)"))
 def test_a_held_send_is_not_delivered_after_its_instance_exited():
     """A send held by quiet hours is not delivered after its journey instance exited on exit_when."""
     # Continuous exit on purchase (instant link). SMS decided at 22:00 New York, held to 08:00; purchase at
-    # 23:00 exits the instance at 23:00. Expected: the held SMS is dropped, not delivered at 08:00.
+    # 23:00 exits the instance at 23:00. With the default recheck: at_release the release at 08:00 (13:00 UTC,
+    # 37h) re-reads the cdp, which has the purchase: the held SMS is suppressed there, not delivered.
     text = scenario(sync=[GO, "  - {from: web, to: cdp, fields: [purchase]}"],
                     policies="  " + QUIET.format(action="hold"),
                     journeys=journey("{id: s, send: t}\n{id: w, wait: 1d}", exit_when="{event: purchase}"))
     _, ev = simulate(text, person((27 * H, "go"), (28 * H, "purchase"), zone=NY))
     assert rows(ev, "exit")[["t", "detail"]].values.tolist() == [[28 * H, "exit_when met (purchase)"]]
+    assert rows(ev, "exit-recheck")[["t", "value", "truth_value"]].values.tolist() == [[37 * H, "true", "true"]]
+    assert rows(ev, "suppressed")[["t", "detail"]].values.tolist() == [
+        [37 * H, "exit_when met at release (purchase); req=1; inst=1"]]
     assert rows(ev, "delivered").empty

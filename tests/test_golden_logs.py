@@ -15,10 +15,10 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("d20c57a2d5802d3b56c6a70d3329926b61391393a8518ea9c0f15f0655044c46", 3522),
-    "welcome_series": ("b79eccddcf1116f700b9e2250867f7f05f3b321f4b2c2da998cecebfa172e15a", 7163),
-    "stage_nurture": ("ba2db1fa331e029565a6b24e0e2028366e3ae58542ab2cf0e414a0b2310d035b", 3702),
-    "promo_calendar": ("d7abcb2b0637bf0dcf57e5e7a2795bb79cdfd7368f231611813ab7badf627887", 14760),
+    "cart_abandonment": ("c05b131275b5a7742746e5d9cf787b05e93dde3695bfd8e509b5395b5617db9e", 3524),
+    "welcome_series": ("aee6466ceafbbd35d0bf54b48fc8f2f76e945968f22fe0a9b3a30e8db91756c7", 7176),
+    "stage_nurture": ("c6dd5fd975045dd8068443322d75ff3071c7d2c084a888498f13aea51309d76c", 3703),
+    "promo_calendar": ("6bdb632ca769fc5420a3d4705e5275da92d0a0ae56a94f7078279429ce5ffcf0", 14792),
 }
 
 

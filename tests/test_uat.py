@@ -83,13 +83,21 @@ def test_feature_outside_the_repo_runs_with_uat_and_plain_pytest(tmp_path):
     assert "1 passed" in via_pytest.stdout
 
 
-def test_unknown_step_names_the_feature_line(tmp_path):
-    """A phrase the library does not know fails with pytest-bdd's message naming the step and feature."""
+def test_unknown_step_names_the_feature_line_and_the_nearest_phrase(tmp_path):
+    """A phrase the library does not know is a usage error (exit 2): the feature line, the step as written and
+    the nearest documented phrase, as the first lines of the failure, with no traceback."""
     shutil.copy(ROOT / "scenarios" / "cart_abandonment.yaml", tmp_path / "cart.yaml")
     (tmp_path / "typo.feature").write_text(RIGHT.replace("receives no", "gets no"))
     result = run([*JOURNEYSIM, "uat", "typo.feature", "--quiet"], tmp_path)
-    assert result.returncode == 1
-    assert "Step definition is not found" in result.stdout and 'gets no "cart_email_1"' in result.stdout
+    assert result.returncode == 2, result.stdout[-2000:]
+    out = result.stdout
+    failure = out[out.index("_ test_a_buyer_gets_no_reminder _"):]
+    first = failure.splitlines()[1:4]
+    assert first == ["usage error: 1 problem in this scenario's steps:",
+                     'typo.feature:9: unknown step phrase: Then "ana" gets no "cart_email_1"',
+                     '  nearest documented phrase: Then "<name>" receives no "<message>"'], failure[:800]
+    assert "Traceback" not in out and "site-packages" not in out
+    assert "1 usage errors" in out
 
 
 def test_starter_project_runs(tmp_path):

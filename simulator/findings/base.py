@@ -21,6 +21,7 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "kind", "severity", "customer", "journey", "step", "time", "message", "root_cause",
     "t", "system", "field", "replica_value", "replica_version", "truth_value", "truth_version",
     "truth_changed_at", "link", "lag_seconds", "late_by_seconds", "message_name", "channel",
+    "phase", "hop_at_decision",
 )
 
 
@@ -51,6 +52,7 @@ def finding(ctx: FindingContext, kind: str, row: Any, message: str, root_cause: 
         "lag_seconds": None if cause is None or math.isnan(cause.lag) else round(cause.lag, 3),
         "late_by_seconds": None if cause is None or math.isnan(cause.late_by) else round(cause.late_by, 3),
         "message_name": _clean(getattr(row, "message", None)), "channel": _clean(getattr(row, "channel", None)),
+        "phase": None, "hop_at_decision": cause.hop_at_decision if cause else None,
     }
     out.update(extra)
     return out

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.findings.base import Detector, finding
+from simulator.findings.base import Detector, finding, tag_values
 from simulator.findings.context import FindingContext
 from simulator.policies import LocalClock, QuietHoursRule
 
@@ -104,16 +104,28 @@ class FrequencyCapBreach(Detector):
 
 class ConsentViolation(Detector):
     kinds = ("consent-violation",)
-    reads = ("delivered",)
+    reads = ("delivered", "consent-check")
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
         required = set(ctx.scenario.policies.consent_required)
         d = ctx.of("delivered")
         d = d[(d["truth_value"] == "false") & d["channel"].isin(required)]
+        checks: dict[str, Any] = {}
+        if (d["value"] == "false").any():
+            wanted = {tag_values(x).get("req") for x in d["detail"]}
+            for check in ctx.of("consent-check").itertuples(index=False):
+                req = tag_values(check.detail).get("req")
+                if req in wanted:
+                    checks[req] = check
         for row in d.itertuples(index=False):
             if row.value == "false":  # the opt-out reached the channel while the message was in its queue
-                cause_text, cause = (f"the opt-out reached {row.system} after the consent check, while the message "
-                                     "was queued for delivery; the channel does not re-check at delivery"), None
+                check = checks.get(tag_values(row.detail).get("req"))
+                cause = None
+                if check is not None and check.version == check.version:
+                    cause = ctx.cause(row.customer, row.field, int(check.version) + 1, row.system, float(check.t))
+                cause_text = (f"the opt-out reached {row.system} after the consent check, while the message "
+                              "was queued for delivery; the channel does not re-check at delivery"
+                              + (f": {cause.text}" if cause is not None else ""))
             else:
                 cause = ctx.cause(row.customer, row.field, int(row.version) + 1, row.system, row.t)
                 cause_text = cause.text

@@ -55,6 +55,7 @@ class Cause:
     lag: float                 # observed seconds from truth change to arrival at the deciding system (NaN: never)
     changed_at: float          # simulation time truth changed (NaN if unknown)
     late_by: float = float("nan")  # seconds the change arrived after the decision (NaN: never arrived)
+    hop_at_decision: str | None = None  # the hop the change was on (had not crossed) at decision time
 
 
 class FindingContext:
@@ -86,7 +87,7 @@ class FindingContext:
     def _sync_records(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Truth changes, arrivals and losses as column arrays, with row positions per customer."""
         sub = self.of("truth", "sync", "out-of-order", "sync-lost")
-        cols = {c: sub[c].to_numpy(dtype=object) for c in ("kind", "field", "version", "t", "system", "detail")}
+        cols = {c: sub[c].to_numpy(dtype=object) for c in ("kind", "field", "version", "t", "system", "detail", "seq")}
         return cols, sub.groupby("customer", sort=False).indices
 
     def _history(self, customer: str, key: str, version: int):
@@ -119,6 +120,10 @@ class FindingContext:
             return Cause(f"{key} v{missed_version} is not in the log", None, float("nan"), float("nan"))
         changed_at, origin = change
         prefix = f"{key} changed at {origin} {self.stamp(changed_at)} (v{missed_version})"
+        if system == origin:  # made at the deciding system itself, after the decision: no link involved
+            when = (f"{self.span(changed_at - decided)} after this decision" if changed_at > decided
+                    else f"{self.span(decided - changed_at)} before this decision")
+            return Cause(f"{prefix}, at {system} itself, {when}", None, 0.0, changed_at, changed_at - decided)
         if system in arrivals:
             t_arrive, label = arrivals[system]
             overwrite = self._overwrite(customer, key, system, missed_version, t_arrive, decided)
@@ -134,27 +139,50 @@ class FindingContext:
                         f"the older v{over_version}" + (f" ({self.span(lag)} after its change)" if older else "")
                         + " over it: out-of-order, last arrival wins"
                         + (f" ({describe_link(link)}, apply: {link.apply})" if link else ""))
-                return Cause(text, over_label, lag, changed_at)
+                return Cause(text, over_label, lag, changed_at, hop_at_decision=over_label)
             hops = self._path(arrivals, system, origin, changed_at)
             late = max(hops, key=lambda h: h[2]) if hops else (label, t_arrive, t_arrive - changed_at)
             link = self.links_by_label.get(late[0])
             via = " -> ".join(f"{h[0]} at {self.stamp(h[1])}" for h in hops)
+            # the first hop the change had not crossed when the decision was made
+            on = next((h[0] for h in hops if h[1] > decided), None) if hops else (label if t_arrive > decided else None)
+            when = (f"{self.span(t_arrive - decided)} after this decision" if t_arrive > decided
+                    else f"{self.span(decided - t_arrive)} before this decision")
             text = (f"{prefix}; reached {system} {self.stamp(t_arrive)}, {self.span(t_arrive - changed_at)} later and "
-                    f"{self.span(t_arrive - decided)} after this decision (via {via}); slowest hop {late[0]} "
-                    f"took {self.span(late[2])}" + (f" ({describe_link(link)})" if link else ""))
-            return Cause(text, late[0], t_arrive - changed_at, changed_at, t_arrive - decided)
+                    f"{when} (via {via}); " + (f"at the decision it was on {on}; " if on and len(hops) > 1 else "")
+                    + f"slowest hop {late[0]} took {self.span(late[2])}" + (f" ({describe_link(link)})" if link else ""))
+            return Cause(text, late[0], t_arrive - changed_at, changed_at, t_arrive - decided, on)
         if lost:
             t_lost, detail = lost[0]
             label = detail.split(";")[0].removeprefix("link=")
             link = self.links_by_label.get(label)
             reason = detail.split(";", 1)[1].strip() if ";" in detail else detail
             return Cause(f"{prefix}; never reached {system}: {reason} at {self.stamp(t_lost)}"
-                         + (f" ({describe_link(link)})" if link else ""), label, float("nan"), changed_at)
+                         + (f" ({describe_link(link)})" if link else ""), label, float("nan"), changed_at,
+                         hop_at_decision=label)
         blocking = self._blocking_link(key, arrivals, origin, system)
         where = f"; never reached {system} before the run ended"
         if blocking is not None:
             where += f": {blocking.label} had not carried it ({describe_link(blocking)})"
-        return Cause(prefix + where, blocking.label if blocking else None, float("nan"), changed_at)
+        label = blocking.label if blocking else None
+        return Cause(prefix + where, label, float("nan"), changed_at, hop_at_decision=label)
+
+    def change_time(self, customer: str, key: str, version: int) -> float | None:
+        """When truth changed ``key`` to ``version`` (None if that change is not in the log)."""
+        change = self._history(customer, key, version)[0]
+        return change[0] if change is not None else None
+
+    def first_change_after(self, customer: str, key: str, seq: int) -> tuple[float, int, str, int] | None:
+        """(time, version, origin system, seq) of the first truth change of ``key`` logged after record ``seq``."""
+        cols, groups = self._sync_records
+        best = None
+        for i in groups.get(customer, ()):
+            if cols["kind"][i] == "truth" and cols["field"][i] == key and int(cols["seq"][i]) > seq:
+                if best is None or int(cols["seq"][i]) < int(cols["seq"][best]):
+                    best = i
+        if best is None:
+            return None
+        return float(cols["t"][best]), int(cols["version"][best]), str(cols["system"][best]), int(cols["seq"][best])
 
     def _overwrite(self, customer: str, key: str, system: str, version: int, arrived: float,
                    decided: float) -> tuple[float, str, int] | None:

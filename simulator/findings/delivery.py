@@ -27,6 +27,16 @@ def _by_req(ctx: FindingContext, *kinds: str, only: set[str] | None = None) -> d
     return out
 
 
+def _read(record: Any) -> dict[str, Any]:
+    """The read columns of a finding taken from ``record`` (what the system held vs truth)."""
+    def clean(v: Any) -> Any:
+        return None if v is None or v != v else v
+    version, truth_version = clean(record.version), clean(record.truth_version)
+    return {"system": clean(record.system), "field": clean(record.field), "replica_value": clean(record.value),
+            "replica_version": None if version is None else int(version), "truth_value": clean(record.truth_value),
+            "truth_version": None if truth_version is None else int(truth_version)}
+
+
 def _reqs(ctx: FindingContext, kind: str) -> set[str]:
     """Request ids of every record of one kind (vectorised)."""
     return set(ctx.of(kind)["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
@@ -56,6 +66,16 @@ class MissedSend(Detector):
                 cause = ctx.cause(check.customer, check.field, int(check.version) + 1, check.system, check.t)
                 yield finding(ctx, "missed-send", row, f"{what} was suppressed by {check.system}'s stale opt-out: "
                               f"the customer was opted in", cause.text, cause=cause)
+            elif stop is not None and str(stop.detail).startswith("exit_when met at release"):
+                if stop.truth_value == "true":
+                    continue  # the customer had truly met exit_when: dropping it was right
+                text = f"the re-check at release read exit_when as met on {stop.system} while truth had not met it"
+                cause = None
+                if isinstance(stop.field, str) and stop.field != "exit_when" and stop.version == stop.version:
+                    cause = ctx.cause(stop.customer, stop.field, int(stop.version) + 1, stop.system, float(stop.t))
+                    text += f": {cause.text}"
+                yield finding(ctx, "missed-send", row, f"{what} was dropped at its release {ctx.stamp(stop.t)}",
+                              text, cause=cause, **_read(stop))
             elif stop is not None:
                 reason = str(stop.detail).split("; req=")[0]
                 yield finding(ctx, "missed-send", row, f"{what} was dropped at {ctx.stamp(stop.t)}",

@@ -1,8 +1,12 @@
 """Recommendations computed from the run, never canned.
 
-- Exit races and stale reads: per journey step and responsible link, the link's observed lag
-  quantiles, the wait before the decision, and the longer wait that would have let the change
-  arrive first for 95% / all of the affected customers (from each finding's arrival-after-decision).
+- Exit races (phase decided) and stale reads: per journey step and responsible link, the link's
+  observed lag quantiles, the wait before the decision, and the longer wait that would have let the
+  change arrive first for 95% / all of the affected customers (from each finding's
+  arrival-after-decision).
+- Exit races that slipped through later (held, deferred, queued): turn the re-check on, or the link
+  that made the re-check read a stale replica, or the channel queue.
+- Out-of-order applies and consent violations: per responsible link, its lag and the fix.
 - Overlaps: which journey pairs collide, how often.
 - Caps: the share of messaged customers who went over a cap.
 """
@@ -43,26 +47,53 @@ def _wait_before(scenario: Scenario, journey: str, step: str | None) -> tuple[st
     return None
 
 
+def _lag_text(lags: pd.DataFrame, link: str, field: Any) -> str | None:
+    """The observed lag quantiles of ``link`` for ``field`` over the whole run."""
+    observed = lags[(lags["link"] == link) & (lags["field"] == field)]["lag"].to_numpy()
+    if not observed.size:
+        return None
+    q = np.quantile(observed, [0.5, 0.95, 0.99])
+    return (f"{link} lag for {field} observed p50 {_span(q[0])}, p95 {_span(q[1])}, "
+            f"p99 {_span(q[2])} over {observed.size} records")
+
+
+def _row(kind: str, journey: Any, step: Any, link: Any, n: int, parts: list[str]) -> dict[str, Any]:
+    return {"kind": kind, "journey": journey, "step": step, "link": link, "findings": int(n),
+            "text": "; ".join(parts)}
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> list[dict[str, Any]]:
     """Recommendations with the figures behind them, most affected first."""
     out: list[dict[str, Any]] = []
     if findings.empty:
         return out
     lags = totals.lags
-    races = findings[findings["kind"].isin(_RACE_KINDS) & findings["link"].notna()]
+    phase = (findings["phase"] if "phase" in findings else pd.Series(None, index=findings.index, dtype=object))
+    findings = findings.assign(phase=phase.fillna("decided"))
+    decided = findings["phase"] == "decided"
+    races = findings[findings["kind"].isin(_RACE_KINDS) & findings["link"].notna() & decided]
     for (kind, journey, step, link), group in races.groupby(["kind", "journey", "step", "link"], sort=True):
         field = group["field"].iloc[0]
-        observed = lags[(lags["link"] == link) & (lags["field"] == field)]["lag"].to_numpy()
         # how much later the decision would have had to happen for the change to be there first
         late_by = group["late_by_seconds"].astype(float)
         needed = late_by.dropna().to_numpy()
         never = int(late_by.isna().sum())
         parts = [f"{journey}/{step}: {len(group)} {kind} finding{'s' if len(group) != 1 else ''} "
                  f"caused by {link}"]
-        if observed.size:
-            q = np.quantile(observed, [0.5, 0.95, 0.99])
-            parts.append(f"{link} lag for {field} observed p50 {_span(q[0])}, p95 {_span(q[1])}, "
-                         f"p99 {_span(q[2])} over {observed.size} records")
+        hops = sorted(set(group["hop_at_decision"].dropna()) - {link}) if "hop_at_decision" in group else []
+        if hops:
+            parts.append(f"at the decision the change was still on {', '.join(hops)} (the slowest hop was {link})")
+        lag = _lag_text(lags, link, field)
+        if lag:
+            parts.append(lag)
         wait = _wait_before(scenario, journey, step)
         if needed.size:
             q95, qmax = np.quantile(needed, 0.95), needed.max()
@@ -74,11 +105,38 @@ def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> 
         if never:
             parts.append(f"{never} never arrived (lost, still pending, or overwritten by an older record): "
                          "no wait fixes those; fix the link")
-        if kind == "exit-race" and (group["replica_value"] == "true").any():
-            parts.append("some sends happened although the replica already had the exit: check exit_when "
-                         "continuously or at every step")
-        out.append({"kind": kind, "journey": journey, "step": step, "link": link, "findings": int(len(group)),
-                    "text": "; ".join(parts)})
+        out.append(_row(kind, journey, step, link, len(group), parts))
+    exits = findings[(findings["kind"] == "exit-race") & ~decided]
+    for (journey, step, ph), group in exits.groupby(["journey", "step", "phase"], sort=True):
+        out.extend(_later_phase(scenario, lags, journey, step, ph, group))
+    not_checked = findings[(findings["kind"] == "exit-race") & decided & (findings["replica_value"] == "true")]
+    for (journey, step), group in not_checked.groupby(["journey", "step"], sort=True):
+        j = scenario.journey_by_name.get(journey)
+        check = j.exit_when.check if j is not None and j.exit_when else "?"
+        out.append(_row("exit-race", journey, step, None, len(group), [
+            f"{journey}/{step}: {_plural(len(group), 'exit-race finding')} although {group['system'].iloc[0]} "
+            f"already had the exit: exit_when is checked with check: {check}; check it continuously or at every "
+            "step"]))
+    disorder = findings[findings["kind"] == "out-of-order"]
+    for link, group in disorder.groupby("link", sort=True):
+        fields = ", ".join(sorted(set(group["field"].astype(str))))
+        parts = [f"{link}: {_plural(len(group), 'older record')} applied over newer ones ({fields})"]
+        lag = _lag_text(lags, link, group["field"].iloc[0])
+        if lag:
+            parts.append(lag)
+        spec = next((x for x in scenario.sync if x.label == link), None)
+        if spec is not None and spec.apply == "arrival":
+            parts.append(f"set apply: version on {link} so a late older record cannot overwrite a newer one")
+        out.append(_row("out-of-order", None, None, link, len(group), parts))
+    consent = findings[(findings["kind"] == "consent-violation") & findings["link"].notna()]
+    for link, group in consent.groupby("link", sort=True):
+        parts = [f"{_plural(len(group), 'consent-violation finding')} caused by {link}: the opt-out had not "
+                 f"reached {group['system'].iloc[0]} when it checked consent"]
+        lag = _lag_text(lags, link, group["field"].iloc[0])
+        if lag:
+            parts.append(lag)
+        parts.append(f"stream opt-outs on {link} (or shorten its schedule); no journey wait fixes consent")
+        out.append(_row("consent-violation", None, None, link, len(group), parts))
     overlaps = findings[findings["kind"] == "overlap"]
     if not overlaps.empty and "pair" in overlaps:
         for pair, n in overlaps["pair"].value_counts().items():
@@ -95,3 +153,46 @@ def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> 
                         "text": f"cap {cap}: {100 * share:.2f}% of messaged customers went over it"})
     return sorted(out, key=lambda r: -r["findings"])
 
+
+
+def _later_phase(scenario: Scenario, lags: pd.DataFrame, journey: str, step: str, phase: str,
+                 group: pd.DataFrame) -> list[dict[str, Any]]:
+    """Exit races that slipped through after the decision: held, deferred or queued messages."""
+    j = scenario.journey_by_name.get(journey)
+    recheck = j.exit_when.recheck if j is not None and j.exit_when else "never"
+    head = f"{journey}/{step}: {_plural(len(group), 'message')} delivered after the customer exited"
+    out = []
+    if phase == "queued":
+        channels = ", ".join(sorted(set(group["channel"].dropna().astype(str))))
+        out.append(_row("exit-race", journey, step, None, len(group), [
+            f"{head} while queued at the {channels or 'channel'} channel system",
+            "the channel does not re-check exit_when: raise the channel's throughput, shorten its delivery "
+            "delay, or spread the sends"]))
+        return out
+    reason = {"held": "held by quiet hours", "deferred": "deferred by a frequency cap"}.get(phase, phase)
+    synced = group[group["link"].notna()]
+    unsynced = group[group["link"].isna()]
+    if len(unsynced):
+        out.append(_row("exit-race", journey, step, None, len(unsynced), [
+            f"{journey}/{step}: {_plural(len(unsynced), 'message')} {reason} {_were(len(unsynced))} delivered after "
+            "the customer "
+            f"exited although {unsynced['system'].iloc[0]} had the exit at the release",
+            f"set exit_when.recheck: at_release on {journey} (it is {recheck})" if recheck != "at_release"
+            else "re-check exit_when at release"]))
+    for link, part in synced.groupby("link", sort=True):
+        late = part["late_by_seconds"].astype(float).dropna().to_numpy()
+        parts = [f"{journey}/{step}: {_plural(len(part), 'message')} {reason} {_were(len(part))} delivered after "
+                 "the customer exited: " + ("the re-check at release read" if recheck == "at_release" else
+                                            "a re-check at release would have read")
+                 + f" a stale {part['system'].iloc[0]}, caused by {link}"]
+        hops = sorted(set(part["hop_at_decision"].dropna()) - {link})
+        if hops:
+            parts.append(f"at the release the change was still on {', '.join(hops)} (the slowest hop was {link})")
+        lag = _lag_text(lags, link, part["field"].iloc[0])
+        if lag:
+            parts.append(lag)
+        if late.size:
+            parts.append(f"the exit arrived up to {_span(late.max())} after the release (95%: "
+                         f"{_span(np.quantile(late, 0.95))}): a faster {link} would have let the re-check stop them")
+        out.append(_row("exit-race", journey, step, link, len(part), parts))
+    return out

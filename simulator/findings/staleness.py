@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.findings.base import Detector, finding
-from simulator.findings.context import FindingContext
+from simulator.findings.context import Cause, FindingContext
 
 __all__ = ["StaleReads", "OutOfOrder"]
 
@@ -75,7 +75,12 @@ class OutOfOrder(Detector):
             rule = "apply: arrival (last arrival wins)" if link is None or link.apply == "arrival" else f"apply: {link.apply}"
             what = (f"{row.field[1:]} occurrence {int(row.version)} (of {ctx.stamp(float(row.value))})"
                     if str(row.field).startswith("@") else f"{row.field}={row.value} (v{int(row.version)})")
+            label = str(row.detail).split(";")[0].removeprefix("link=")
+            changed = ctx.change_time(row.customer, row.field, int(row.version))
+            nan = float("nan")
+            cause = Cause("", label, float(row.t) - changed if changed is not None else nan,
+                          changed if changed is not None else nan, hop_at_decision=label)
             yield finding(ctx, "out-of-order", row,
                           f"{row.system} applied {what} over a newer version for {row.customer}",
                           f"{row.detail}; the link uses {rule}: a late older record overwrote a newer one; "
-                          "apply: version would keep the newer value")
+                          "apply: version would keep the newer value", cause=cause)

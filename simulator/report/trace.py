@@ -19,7 +19,8 @@ __all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png"]
 #: Log kinds shown in the text timeline (the rest, e.g. batch runs, are shown only as context).
 SHOWN = ("event", "truth", "sync", "out-of-order", "sync-skip", "sync-lost", "sync-queued", "sync-retry", "entry",
          "entry-skip", "step", "decision", "split", "exit-check", "exit", "wait-end", "send", "held", "deferred",
-         "suppressed", "consent-check", "render", "queued", "delivered", "active-at-end")
+         "exit-recheck", "suppressed", "consent-check", "render", "queued", "delivered", "exit-status",
+         "active-at-end")
 
 
 @dataclass
@@ -94,6 +95,15 @@ def _line(row: pd.Series) -> str | None:
         label = {"step": f"step {jstep} ({detail})", "send": f"SEND {row['message']} ({jstep})",
                  "exit-check": f"exit check ({detail})"}[k]
         return f"{row['system']:<8} {label}; {verdict}"
+    if k == "exit-recheck":
+        phase = detail.split("(", 1)[1].split(")", 1)[0] if "(" in detail else "held"
+        verdict = f"exit met? {row['system']} says {row['value']}, truth says {row['truth_value']}"
+        if row["value"] != row["truth_value"]:
+            verdict += "  << RACE"
+        return f"{row['system']:<8} re-checked {row['message']} at release ({phase}): {verdict}"
+    if k == "exit-status":
+        return (f"{row['system']:<8} at delivery of {row['message']}: exit met? {row['system']} says {row['value']}, "
+                f"truth says {row['truth_value']}  << DELIVERED AFTER THE CUSTOMER EXITED")
     if k == "step":
         return f"{row['system']:<8} step {jstep} ({detail})"
     if k == "send":
@@ -141,6 +151,10 @@ def format_trace(trace: CustomerTrace) -> str:
         for _, f in trace.findings.iterrows():
             out.append(f"  [{f['severity']}] {f['kind']} at {f['time']}: {f['message']}")
             out.append(f"      root cause: {f['root_cause']}")
+            columns = [f"{name}={f[name]}" for name in ("phase", "link", "hop_at_decision", "lag_seconds",
+                                                          "truth_changed_at") if name in f and not pd.isna(f[name])]
+            if columns:
+                out.append(f"      columns: {', '.join(columns)}")
     return "\n".join(out)
 
 

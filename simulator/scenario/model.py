@@ -393,6 +393,9 @@ class ExitWhen(Strict):
     event: Name | None = None
     when: ConditionText | None = None
     check: Literal["continuous", "at_steps", "after_waits"] = "continuous"
+    #: whether a held (quiet hours) or deferred (cap) send is re-checked against exit_when on
+    #: ``reads_from`` when it is released; default at_release (Customer.io, Braze check at send time)
+    recheck: Literal["never", "at_release"] = "at_release"
 
     @model_validator(mode="after")
     def _something(self) -> ExitWhen:

@@ -23,7 +23,7 @@ CHANNELS: tuple[str, ...] = ("email", "sms", "push", "in_app", "whatsapp")
 #: What a system is. ``source`` systems (web, app, POS) originate events; ``channel`` systems send.
 SYSTEM_KINDS: tuple[str, ...] = ("source", "crm", "cdp", "orchestrator", "warehouse", "channel", "other")
 
-#: Every finding kind a detector can emit (DESIGN.md "Findings"); gates and severities name these.
+#: Every finding kind a detector can emit (docs/findings.md); gates and severities name these.
 FINDING_KINDS: tuple[str, ...] = (
     "exit-race",
     "stale-branch",
