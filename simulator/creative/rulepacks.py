@@ -236,7 +236,8 @@ def load_pack(name: str) -> Pack:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise PackError(f"{path}: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        raise PackError(f"{path}: {where}: {msg} ({exc.error_count()} error(s))") from None
     if pack.pack != name:
         raise PackError(f"{path}: pack: the pack is named '{pack.pack}' but its file is '{name}.yaml'")
     return pack
