@@ -317,7 +317,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                  overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
                  progress: Callable[[float], None] | None = None,
                  before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
-                 report: bool = False, status: Callable[[str], None] | None = None) -> RunResult:
+                 report: bool = False, status: Callable[[str], None] | None = None,
+                 unique: bool = False) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
@@ -325,6 +326,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     files to the folder (``file(name)`` gives their path) and returns extra summary.json keys; it runs
     before the folder is renamed into place, so nothing is visible until it is all there. ``status``
     gets a line as each phase after the simulation starts (findings shard by shard, the report).
+    ``unique`` (default output names): if ``out`` is taken, write ``<out>-2``, ``<out>-3``, ... instead
+    (``result.out`` says which).
     """
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
@@ -336,7 +339,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         log.close()
         analysis = analyse(scenario, log.to_pandas(), customers_frame(engine.population), list(gates))
         return _result(engine, started, None, manifest, analysis)
-    folder = RunFolder(Path(out), overwrite=overwrite)
+    folder = RunFolder(Path(out), overwrite=overwrite, unique=unique, record_sizes=True)
+    out = Path(out).with_name(folder.final_path.name) if unique else Path(out)  # as given, or the name taken
     folder.manifest.update(manifest)
     with folder:
         with EventLog(folder.file("events.parquet"), scenario.start) as log:
@@ -371,7 +375,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             from simulator.report.html import build_report
 
             say("report: building report.html")
-            build_report(folder.path, summary={**result.summary, "status": "complete"})
+            build_report(folder.path, summary={**result.summary, "status": "complete"}, shown_as=out)
         folder.commit(result.summary)
     return result
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 
 import jinja2
@@ -85,16 +84,11 @@ def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str, str | 
     return out
 
 
-def final_folder(folder: Path) -> Path:
-    """The folder a run will have once committed: a run still being written lives in a hidden sibling
-    ``.<name>.partial-<pid>-<random>`` (see :mod:`simulator.runfolder`); commands in the report must
-    name ``<name>``."""
-    m = re.fullmatch(r"\.(.+)\.partial-\d+-[^/]*", folder.name)
-    return folder.with_name(m.group(1)) if m else folder
+def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: str | Path | None = None) -> Path:
+    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder.
 
-
-def build_report(folder: str | Path, summary: dict | None = None) -> Path:
-    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder."""
+    ``shown_as`` is the folder named in the report's ``journeysim trace`` commands (default ``folder``):
+    a run builds its report in its temporary folder and passes the final one."""
     run = load_run(folder, summary)
     run.export()
     images: dict[str, tuple[str | None, str]] = {}
@@ -125,7 +119,8 @@ def build_report(folder: str | Path, summary: dict | None = None) -> Path:
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
         daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run),
-        folder=str(final_folder(run.folder)), entries=int(s.get("counts", {}).get("entry", 0)),
+        folder=str(run.folder if shown_as is None else shown_as),
+        entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
     out = run.folder / "report.html"
     atomic_write_text(out, html)
