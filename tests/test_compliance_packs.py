@@ -407,3 +407,46 @@ def test_cli_bad_usage_exit_2(args, message):
     """Bad --at/--zone usage exits 2 with a message saying what to give."""
     r = run(*args)
     assert r.exit_code == 2 and message in r.output
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_INSTANTS = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31)).map(
+    lambda d: d.replace(second=0, microsecond=0, tzinfo=timezone.utc))
+_ZONES = st.sampled_from([NY, CHI, LA, TOR, VAN, "Asia/Kolkata", "Europe/London", "Australia/Lord_Howe"])
+_PACK_SETS = st.sampled_from([("us-tcpa",), ("us-fl",), ("us-tcpa", "us-fl"), ("ca-crtc",), ("in-tccc",),
+                              ("us-tcpa", "in-tccc")])
+
+
+@settings(max_examples=60, deadline=None)
+@given(_INSTANTS, _ZONES, _PACK_SETS)
+def test_next_allowed_is_the_first_allowed_minute(at, zone, names):
+    """next_allowed is allowed by every rule, and no whole minute before it (from `at`) is."""
+    packs = load_packs(names)
+    v = check_quiet_hours(packs, at, zone)
+    assert v.next_allowed >= at
+    assert check_quiet_hours(packs, v.next_allowed, zone).allowed
+    assert v.allowed == (v.next_allowed == at)
+    t = at
+    while t < v.next_allowed:
+        assert not check_quiet_hours(packs, t, zone).allowed
+        t += timedelta(minutes=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 48 * 60), max_size=8), st.integers(0, 48 * 60))
+def test_frequency_next_allowed_is_allowed(offsets, now_offset):
+    """At next_allowed the cap admits one more send, and a minute earlier it does not (when blocked)."""
+    rule = load_pack("us-md").rule("frequency")
+    base = Z("2025-11-01 00:00")
+    sends = [base + timedelta(minutes=m) for m in offsets if m <= now_offset]
+    now = base + timedelta(minutes=now_offset)
+    v = frequency_check(rule, sends, now)
+    assert frequency_check(rule, sends, v.next_allowed).allowed
+    if not v.allowed:
+        assert not frequency_check(rule, sends, v.next_allowed - timedelta(minutes=1)).allowed
