@@ -78,7 +78,7 @@ def _parsed(parse, kind: str, schema: dict[str, Any], serialize=None):
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc), "subpath": tuple(exc.subpath)}) from None
         except ConditionError as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": exc.message, "column": exc.column or 0}) from None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc)}) from None
 
     if serialize is None:
