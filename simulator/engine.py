@@ -327,6 +327,9 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     gets a line as each phase after the simulation starts (findings shard by shard, the report).
     """
     seed = scenario.seed if seed is None else seed
+    from simulator.scenario.limits import check_resources
+
+    check_resources(scenario, customers)  # refuse a run that cannot finish before building anything
     started = time.perf_counter()
     manifest = run_manifest(scenario, seed, customers, scripted)
     if out is None:

@@ -152,6 +152,11 @@ class _Checker:
         for kind in self.sc.severity:
             if kind not in FINDING_KINDS:
                 self.unknown(("severity", kind), "finding kind", kind, FINDING_KINDS)
+        if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
+            from simulator.scenario.limits import resource_problems
+
+            for problem in resource_problems(self.sc):
+                self.add(problem.path, problem.message, problem.hint)
         return sorted(self.issues, key=lambda i: (i.line or 0, i.column or 0, i.path))
 
     def check_population(self) -> None:

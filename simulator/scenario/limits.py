@@ -1,0 +1,169 @@
+"""Up-front resource estimate: refuse a run that cannot finish before building anything.
+
+A scenario can be valid and still impossible to run: ten million customers with ten thousand events
+a day each, a segment re-evaluated every second for two weeks, a batch link running every
+millisecond. The engine generates the exogenous schedule and schedules every segment evaluation and
+batch run before the clock starts, so such a run would exhaust memory or run for days. The checks
+below estimate, from the validated scenario alone, what the run would do and compare it with the
+scenario's ``limits:`` (defaults in :class:`~simulator.scenario.model.Limits`); each refusal says
+the estimate, which keys cause it and how to raise the limit (``--set limits.NAME=N``). They run in
+``validate`` (with the scenario's ``population.size``) and again in ``run`` (with ``--customers``).
+
+The estimates are expected values and upper bounds where a condition may suppress something: an
+event's ``when`` is assumed always true, and an ``after`` event is counted every time its trigger
+happens with its probability. See docs/errors.md for the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from simulator.errors import ScenarioError, ScenarioIssue
+from simulator.scenario.model import Scenario
+from simulator.scenario.units import format_duration
+
+__all__ = ["ResourceProblem", "resource_problems", "expected_events", "check_resources"]
+
+#: Rounds of the ``after``-chain propagation; a chain longer than this is treated as a loop.
+_ROUNDS = 200
+
+
+@dataclass(frozen=True)
+class ResourceProblem:
+    """One exceeded limit: where it comes from, what was estimated, and the limit's key."""
+
+    path: tuple[str | int, ...]
+    message: str
+    hint: str
+
+
+def _n(x: float) -> str:
+    """A count for people: 1,234,567 or 1.4e+12."""
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"
+
+
+def expected_events(sc: Scenario, size: int) -> tuple[list[float], str | None]:
+    """Expected occurrences per customer of each ``population.events`` entry over the run, and the
+    name of an ``after`` loop that repeats without a delay (infinitely many events at one instant)."""
+    events = sc.population.events
+    days = sc.duration / 86400.0
+    base = []
+    for ev in events:
+        if ev.poisson is not None:
+            base.append(ev.poisson.rate_per_day * days)
+        elif ev.once is not None:
+            base.append(ev.once.probability)
+        else:
+            base.append(0.0)
+    index = {e.name: i for i, e in enumerate(events)}
+    edges = [(index[ev.after.event], i, ev.after.probability, _mean(ev.after.delay))
+             for i, ev in enumerate(events) if ev.after is not None and ev.after.event in index]
+    occ = list(base)
+    changed: list[int] = []
+    for _ in range(_ROUNDS):
+        nxt = list(base)
+        for src, dst, p, _delay in edges:
+            nxt[dst] += p * occ[src]
+        changed = [i for i, (a, b) in enumerate(zip(nxt, occ)) if abs(a - b) > 1e-9 * max(1.0, abs(b))]
+        occ = nxt
+        if not changed:
+            return occ, None
+    # A loop of 'after' events whose probabilities multiply to 1 or more: it repeats until the run ends,
+    # once per round trip of its delays. Bound each looping event by seeds x horizon / (shortest delay).
+    seeds = sum(base)
+    if seeds <= 0:
+        return [0.0] * len(events), None
+    delays = [d for src, dst, p, d in edges if dst in changed and src in changed]
+    shortest = min(delays) if delays else 0.0
+    if shortest <= 0:
+        return [math.inf] * len(events), events[changed[0]].name
+    trips = sc.duration / shortest
+    return [seeds * trips if i in changed else x for i, x in enumerate(occ)], None
+
+
+def _mean(dist: object) -> float:
+    try:
+        return max(0.0, float(dist.mean))  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple = ("population", "size"),
+                      size_text: str = "population.size") -> list[ResourceProblem]:
+    """Every limit of ``sc.limits`` the run would exceed with ``size`` generated customers (default
+    the scenario's ``population.size``)."""
+    lim = sc.limits
+    size = sc.population.size if size is None else size
+    out: list[ResourceProblem] = []
+
+    def over(path, message, name, value):
+        want = str(math.ceil(max(value * 1.1, getattr(lim, name) + 1)))
+        out.append(ResourceProblem(tuple(path), message, f"if the machine can take it, raise the limit with "
+                                   f"--set limits.{name}={want} (or 'limits: {{{name}: {want}}}' in the scenario)"))
+
+    if size > lim.max_customers:
+        over(size_path, f"{_n(size)} customers is over the limit of {_n(lim.max_customers)} (the engine keeps "
+             f"about 2 KiB per customer: about {size * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
+             "max_customers", size)
+    per_customer, loop = expected_events(sc, size)
+    if loop is not None:
+        i = next(k for k, e in enumerate(sc.population.events) if e.name == loop)
+        out.append(ResourceProblem(("population", "events", i, "after"),
+                                   f"event '{loop}' is part of a loop of 'after' events whose probabilities "
+                                   "multiply to 1 and whose delays are all 0: it would repeat forever at one "
+                                   "instant", "give the loop a delay or a probability below 1"))
+    else:
+        total = size * sum(per_customer)
+        if total > lim.max_events:
+            worst = max(range(len(per_customer)), key=lambda k: per_customer[k])
+            ev = sc.population.events[worst]
+            rate = (f"{ev.poisson.rate_per_day:g} a day" if ev.poisson is not None
+                    else f"{per_customer[worst]:.3g} per customer")
+            over(("population", "events", worst), f"the run would generate about {_n(total)} customer events "
+                 f"({_n(size)} customers x {sum(per_customer):,.1f} events each over {format_duration(sc.duration)}; "
+                 f"the most frequent is '{ev.name}' at {rate}), over the limit of {_n(lim.max_events)}: they are "
+                 f"generated up front (about {total * 20 / 2**30:,.1f} GiB) and each costs several log records; "
+                 f"lower {size_text}, the event rates or the duration", "max_events", total)
+    scheduled: list[tuple[float, tuple, str]] = []
+    for ji, j in enumerate(sc.journeys):
+        if j.entry.kind == "segment" and j.entry.every:
+            n = math.ceil(sc.duration / j.entry.every)
+            scheduled.append((n, ("journeys", ji, "entry", "every"),
+                              f"journey '{j.name}' re-evaluates its segment every {format_duration(j.entry.every)}"))
+            if n * size > lim.max_segment_checks:
+                over(("journeys", ji, "entry", "every"), f"journey '{j.name}' would check {_n(n * size)} customers "
+                     f"against its segment ({_n(n)} evaluations every {format_duration(j.entry.every)} x "
+                     f"{_n(size)} customers), over the limit of {_n(lim.max_segment_checks)}; re-evaluate less "
+                     "often (every: 1h is typical of real orchestrators)", "max_segment_checks", n * size)
+    for li, link in enumerate(sc.sync):
+        if link.mode == "batch":
+            if link.every is not None:
+                n = math.ceil(sc.duration / link.every)
+                what = f"every {format_duration(link.every)}"
+                path: tuple = ("sync", li, "every")
+            else:
+                n = len(link.clock_times) * (math.ceil(sc.duration / 86400) + 1)
+                what = f"at {len(link.clock_times)} times a day"
+                path = ("sync", li, "at")
+            scheduled.append((n, path, f"batch link {link.label} runs {what}"))
+    total_scheduled = sum(n for n, _, _ in scheduled)
+    if total_scheduled > lim.max_scheduled:
+        n, path, why = max(scheduled, key=lambda s: s[0])
+        over(path, f"the run would schedule {_n(total_scheduled)} segment evaluations and batch runs up front "
+             f"({why}: {_n(n)} over {format_duration(sc.duration)}), over the limit of {_n(lim.max_scheduled)} "
+             f"(about {total_scheduled * 400 / 2**20:,.0f} MiB before the clock starts); run it less often",
+             "max_scheduled", total_scheduled)
+    return out
+
+
+def check_resources(sc: Scenario, customers: int | None = None) -> None:
+    """Raise :class:`ScenarioError` (exit 2) when a run of ``sc`` with ``customers`` (``--customers``;
+    default the scenario's size) would exceed a limit. Called by ``run_scenario`` before building."""
+    from simulator.scenario.yamlread import format_path
+
+    problems = resource_problems(sc, customers, size_text="population.size" if customers is None else "--customers")
+    if problems:
+        raise ScenarioError([ScenarioIssue(format_path(p.path) if customers is None or p.path != ("population", "size")
+                                           else "--customers", p.message, hint=p.hint) for p in problems],
+                            sc.source_file)
