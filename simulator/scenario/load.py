@@ -38,6 +38,10 @@ def parse_key_path(text: str) -> list[str | int]:
     parts: list[str | int] = []
     pos = 0
     text = text.strip()
+    empty = re.search(r"^\.|\.\.|\.$|\.\[|\[\s*\]", text)
+    if empty:
+        raise ValueError(f"key path {text!r} has an empty part at character {empty.start() + 1}; write it like "
+                         "population.size or sync[1].every")
     while pos < len(text):
         if text[pos] == ".":
             pos += 1
