@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class Engine:
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
-        self.render = Renderer(scenario.messages)
+        self.render = Renderer(scenario.messages, clock=lambda: scenario.start + timedelta(seconds=self.env.now))
 
     # ------------------------------------------------------------------ clock helpers
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from simulator.errors import ScenarioIssue
 from simulator.scenario.conditions import Condition
+from simulator.scenario.liquidenv import template_problem
 from simulator.scenario.model import Journey, Scenario, Step
 from simulator.scenario.units import did_you_mean
 from simulator.scenario.validate import issue_at
@@ -217,9 +218,9 @@ class _Checker:
             for key in ("subject", "title", "body"):
                 text = getattr(msg, key)
                 if text:
-                    problem = _liquid_problem(text)
+                    problem = template_problem(text, self.sc.start)
                     if problem:
-                        self.add(path + (key,), f"template error: {problem}", "fix the Liquid syntax")
+                        self.add(path + (key,), f"template error: {problem}", "fix the Liquid template")
 
     def check_policies(self) -> None:
         pol = self.sc.policies
@@ -370,17 +371,6 @@ def _cycle(succ: dict[int, list[int]], skip: set[int]) -> list[int] | None:
             found = visit(n)
             if found:
                 return found
-    return None
-
-
-def _liquid_problem(text: str) -> str | None:
-    from liquid import parse
-    from liquid.exceptions import LiquidError
-
-    try:
-        parse(text)
-    except LiquidError as exc:
-        return str(exc).splitlines()[0]
     return None
 
 
