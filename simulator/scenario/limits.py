@@ -40,7 +40,7 @@ class ResourceProblem:
 
 def _n(x: float) -> str:
     """A count for people: 1,234,567 or 1.4e+12."""
-    return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"  # inf prints as 'inf'
 
 
 def expected_events(sc: Scenario, size: int) -> tuple[list[float], str | None]:
@@ -98,9 +98,15 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
     out: list[ResourceProblem] = []
 
     def over(path, message, name, value):
-        want = str(math.ceil(max(value * 1.1, getattr(lim, name) + 1)))
+        want = max(value * 1.1, getattr(lim, name) + 1)
+        if not math.isfinite(want) or want > 1e18:
+            out.append(ResourceProblem(tuple(path), message, "no limit can be raised that far: this run can never "
+                                       "finish"))
+            return
+        want_text = str(math.ceil(want))
         out.append(ResourceProblem(tuple(path), message, f"if the machine can take it, raise the limit with "
-                                   f"--set limits.{name}={want} (or 'limits: {{{name}: {want}}}' in the scenario)"))
+                                   f"--set limits.{name}={want_text} (or 'limits: {{{name}: {want_text}}}' in the "
+                                   "scenario)"))
 
     if size > lim.max_customers:
         over(size_path, f"{_n(size)} customers is over the limit of {_n(lim.max_customers)} (the engine keeps "
