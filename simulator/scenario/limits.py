@@ -25,10 +25,6 @@ from simulator.scenario.units import format_duration
 
 __all__ = ["ResourceProblem", "resource_problems", "expected_events", "check_resources"]
 
-#: Rounds of the ``after``-chain propagation; a chain longer than this is treated as a loop.
-_ROUNDS = 200
-
-
 @dataclass(frozen=True)
 class ResourceProblem:
     """One exceeded limit: where it comes from, what was estimated, and the limit's key."""
@@ -43,43 +39,39 @@ def _n(x: float) -> str:
     return f"{x:,.0f}" if x < 1e15 else f"{x:.2g}"  # inf prints as 'inf'
 
 
+def _each(x: float) -> str:
+    return _n(x) if x >= 1000 else f"{x:.3g}"
+
+
 def expected_events(sc: Scenario, size: int) -> tuple[list[float], str | None]:
-    """Expected occurrences per customer of each ``population.events`` entry over the run, and the
-    name of an ``after`` loop that repeats without a delay (infinitely many events at one instant)."""
+    """Expected occurrences per generated customer of each ``population.events`` entry over the run,
+    and the name of an event in a loop of ``after`` events that repeats forever at one instant.
+
+    ``once``: its probability; ``poisson``: rate x days; ``after``: its probability times the expected
+    count of the event it follows (chains propagated). An event has exactly one timing, so a loop of
+    ``after`` events cannot be entered by generated customers (it contributes nothing here); only a
+    scripted (UAT) event can start it, and a loop whose probabilities are all 1 and whose delays are
+    all 0 would then never let the clock move: that is reported."""
     events = sc.population.events
     days = sc.duration / 86400.0
-    base = []
-    for ev in events:
-        if ev.poisson is not None:
-            base.append(ev.poisson.rate_per_day * days)
-        elif ev.once is not None:
-            base.append(ev.once.probability)
-        else:
-            base.append(0.0)
+    base = [ev.poisson.rate_per_day * days if ev.poisson is not None else
+            ev.once.probability if ev.once is not None else 0.0 for ev in events]
     index = {e.name: i for i, e in enumerate(events)}
-    edges = [(index[ev.after.event], i, ev.after.probability, _mean(ev.after.delay))
-             for i, ev in enumerate(events) if ev.after is not None and ev.after.event in index]
+    parent = {i: index[ev.after.event] for i, ev in enumerate(events) if ev.after is not None and ev.after.event in index}
     occ = list(base)
-    changed: list[int] = []
-    for _ in range(_ROUNDS):
-        nxt = list(base)
-        for src, dst, p, _delay in edges:
-            nxt[dst] += p * occ[src]
-        changed = [i for i, (a, b) in enumerate(zip(nxt, occ)) if abs(a - b) > 1e-9 * max(1.0, abs(b))]
-        occ = nxt
-        if not changed:
-            return occ, None
-    # A loop of 'after' events whose probabilities multiply to 1 or more: it repeats until the run ends,
-    # once per round trip of its delays. Bound each looping event by seeds x horizon / (shortest delay).
-    seeds = sum(base)
-    if seeds <= 0:
-        return [0.0] * len(events), None
-    delays = [d for src, dst, p, d in edges if dst in changed and src in changed]
-    shortest = min(delays) if delays else 0.0
-    if shortest <= 0:
-        return [math.inf] * len(events), events[changed[0]].name
-    trips = sc.duration / shortest
-    return [seeds * trips if i in changed else x for i, x in enumerate(occ)], None
+    for _ in range(len(events) + 1):  # chains are at most len(events) long
+        occ = [base[i] + (events[i].after.probability * occ[parent[i]] if i in parent else 0.0)  # type: ignore[union-attr]
+               for i in range(len(events))]
+    for start in parent:
+        seen, node = [], start
+        while node in parent and node not in seen:
+            seen.append(node)
+            node = parent[node]
+        if node == start:  # a loop through start
+            loop = [events[i] for i in seen]
+            if all(e.after.probability >= 1 and _mean(e.after.delay) <= 0 for e in loop):  # type: ignore[union-attr]
+                return occ, events[min(seen)].name
+    return occ, None
 
 
 def _mean(dist: object) -> float:
@@ -103,7 +95,7 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
             out.append(ResourceProblem(tuple(path), message, "no limit can be raised that far: this run can never "
                                        "finish"))
             return
-        want_text = str(math.ceil(want))
+        want_text = str(math.ceil(round(want, 6)))  # 3e6 x 1.1 is 3300000.0000000005 in floats
         out.append(ResourceProblem(tuple(path), message, f"if the machine can take it, raise the limit with "
                                    f"--set limits.{name}={want_text} (or 'limits: {{{name}: {want_text}}}' in the "
                                    "scenario)"))
@@ -117,17 +109,17 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
         i = next(k for k, e in enumerate(sc.population.events) if e.name == loop)
         out.append(ResourceProblem(("population", "events", i, "after"),
                                    f"event '{loop}' is part of a loop of 'after' events whose probabilities "
-                                   "multiply to 1 and whose delays are all 0: it would repeat forever at one "
-                                   "instant", "give the loop a delay or a probability below 1"))
-    else:
-        total = size * sum(per_customer)
+                                   "are all 1 and whose delays are all 0: once started (by a scripted event) it "
+                                   "would repeat forever at one instant", "give the loop a delay or a probability below 1"))
+    total = size * sum(per_customer)
+    if total:
         if total > lim.max_events:
             worst = max(range(len(per_customer)), key=lambda k: per_customer[k])
             ev = sc.population.events[worst]
             rate = (f"{ev.poisson.rate_per_day:g} a day" if ev.poisson is not None
                     else f"{per_customer[worst]:.3g} per customer")
             over(("population", "events", worst), f"the run would generate about {_n(total)} customer events "
-                 f"({_n(size)} customers x {sum(per_customer):,.1f} events each over {format_duration(sc.duration)}; "
+                 f"({_n(size)} customers x {_each(sum(per_customer))} events each over {format_duration(sc.duration)}; "
                  f"the most frequent is '{ev.name}' at {rate}), over the limit of {_n(lim.max_events)}: they are "
                  f"generated up front (about {total * 20 / 2**30:,.1f} GiB) and each costs several log records; "
                  f"lower {size_text}, the event rates or the duration", "max_events", total)

@@ -10,7 +10,8 @@
 - Templates are self-contained: ``include`` and ``render`` (partials from a template loader) are
   not available, so validation reports them.
 - ``'now' | date`` and ``'today' | date`` read the *simulated* clock (UTC) at the moment of the
-  render, never the wall clock, so the same scenario and seed give the same log at any time.
+  render, never the wall clock, so the same scenario and seed give the same log at any time; a Unix
+  timestamp is shown in UTC (liquid's own filter uses the machine's zone).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 
 from liquid import Environment
 from liquid.builtin.filters.misc import date as _liquid_date
@@ -46,6 +47,11 @@ def _date(dat, fmt, *, environment: Environment) -> str:
             raise FilterArgumentError("'now' and 'today' are the simulated time of a send; there is none here",
                                       token=None)
         dat = now
+    elif (isinstance(dat, int) and not isinstance(dat, bool)) or (isinstance(dat, str) and dat.isdigit()):
+        try:  # a Unix timestamp: in UTC, not in the machine's local zone as liquid's filter does
+            dat = datetime.fromtimestamp(int(dat), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return str(dat)
     return _liquid_date(dat, fmt, environment=environment)
 
 
