@@ -190,3 +190,46 @@ def test_two_runs_at_different_wall_times_give_the_same_log(monkeypatch):
     assert logs[0].equals(logs[1])
     queued = logs[0][(logs[0]["kind"] == "queued") & (logs[0]["message"] == "m1")]
     assert len(queued) > 0 and queued["detail"].str.contains("chars=40;").all()
+
+
+def test_a_link_that_always_fails_and_retries_every_second_is_refused():
+    """crm->cdp with failure_rate 1 and retry_after 1s retries each record every second until the end:
+    3 days = 259,200 retries per record x 10 records (at least one per customer; 9.5 expected events) =
+    2,592,000 > max_events 1,000,000. With failure_rate 0.5 a record needs 0.5/(1-0.5) = 1 retry on average."""
+    issue = errors_of(MINIMAL, ["sync[1].failure_rate=1", "sync[1].retry_after=1s", "limits.max_events=1000000"])[0]
+    assert issue.path == "sync[1].retry_after"
+    assert "retry about 2,592,000 times" in issue.message and "until the run ends" in issue.message
+    load_scenario_text(MINIMAL, overrides=["sync[1].failure_rate=0.5", "sync[1].retry_after=1s",
+                                           "limits.max_events=1000000"])
+
+
+LOOP = """\
+scenario: loop
+start: 2026-01-01T00:00:00Z
+duration: 14d
+systems: {crm: {kind: crm}}
+population: {size: 1000}
+journeys:
+  - name: j
+    reads_from: crm
+    entry: {at: 2026-01-01T00:00:00Z}
+    steps:
+      - {id: w, wait: WAIT}
+      - {id: again, goto: w, wait: 0s}
+"""
+
+
+def test_a_journey_loop_whose_waits_are_all_zero_is_refused():
+    """w (0s) -> again (0s) -> w: the customer's clock never moves; 'loop with no wait' does not see it
+    because both steps are waits."""
+    issue = errors_of(LOOP.replace("WAIT", "0s"))[0]
+    assert issue.path == "journeys[0].steps[0].id" and issue.line == 11 and "never move" in issue.message
+
+
+def test_a_journey_loop_too_quick_for_the_run_is_refused():
+    """A lap is 0.001 s: 14 d = 1,209,600 s -> 1,209,600,000 laps for each of the 1,000 customers who enter
+    once at the scheduled time = 1.2096e12 > 20,000,000. A lap of 1 day gives 14 x 1,000 = 14,000: accepted."""
+    issue = errors_of(LOOP.replace("WAIT", "0.001s"))[0]
+    assert "up to 1,209,600,000 laps per instance" in issue.message
+    assert "about 1,209,600,000,000 for 1,000 customers" in issue.message
+    load_scenario_text(LOOP.replace("WAIT", "1d"))

@@ -74,6 +74,61 @@ def expected_events(sc: Scenario, size: int) -> tuple[list[float], str | None]:
     return occ, None
 
 
+def _shortest_loop(j) -> tuple[float | None, int]:
+    """The least total wait (seconds) of any loop of steps in journey ``j`` and a step on it; (None, 0)
+    without loops. A ``wait_until`` counts its timeout (an event may end it sooner, so that is ignored)."""
+    from heapq import heappop, heappush
+
+    from simulator.scenario.semantics import step_successors
+
+    ids = {s.id: i for i, s in enumerate(j.steps)}
+    succ = {i: [ids[t] for t in step_successors(j, i) if t in ids] for i in range(len(j.steps))}
+
+    def cost(i: int) -> float:
+        st = j.steps[i]
+        if st.wait is not None:
+            return st.wait
+        if st.wait_until is not None:
+            return st.wait_until.timeout if st.wait_until.timeout is not None else math.inf
+        return 0.0
+
+    best: tuple[float | None, int] = (None, 0)
+    for start in succ:
+        dist = {start: 0.0}
+        heap = [(0.0, start)]
+        found = math.inf
+        while heap:
+            d, node = heappop(heap)
+            if d > dist.get(node, math.inf) or d >= found:
+                continue
+            for nxt in succ[node]:
+                nd = d + cost(node)
+                if nxt == start:
+                    found = min(found, nd)
+                elif nd < dist.get(nxt, math.inf):
+                    dist[nxt] = nd
+                    heappush(heap, (nd, nxt))
+        if math.isfinite(found) and (best[0] is None or found < best[0]):
+            best = (found, start)
+    return best
+
+
+def _entries_per_customer(sc: Scenario, j, per_customer: list[float], index: dict[str, int]) -> float:
+    """How many times one customer may enter ``j`` over the run (an upper bound for segments)."""
+    cooldown = j.cooldown
+    if j.entry.kind == "event":
+        n = per_customer[index[j.entry.event]] if j.entry.event in index else 1.0
+    elif j.entry.kind == "segment":
+        n = sc.duration / j.entry.every if j.entry.every else 1.0
+    else:
+        n = 1.0
+    if cooldown is None:
+        return min(1.0, n)
+    if cooldown > 0:
+        n = min(n, sc.duration / cooldown + 1)
+    return max(1.0, n) if j.entry.kind != "event" else n
+
+
 def _mean(dist: object) -> float:
     try:
         return max(0.0, float(dist.mean))  # type: ignore[attr-defined]
@@ -123,6 +178,39 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
                  f"the most frequent is '{ev.name}' at {rate}), over the limit of {_n(lim.max_events)}: they are "
                  f"generated up front (about {total * 20 / 2**30:,.1f} GiB) and each costs several log records; "
                  f"lower {size_text}, the event rates or the duration", "max_events", total)
+    records = size * max(1.0, sum(per_customer))  # changes a link may carry: at least one per customer
+    for li, link in enumerate(sc.sync):
+        if link.retry_after is not None and link.failure_rate > 0:
+            per_record = sc.duration / link.retry_after if link.retry_after > 0 else math.inf
+            if link.failure_rate < 1:
+                per_record = min(per_record, link.failure_rate / (1 - link.failure_rate))
+            retries = records * per_record
+            if retries > lim.max_events:
+                over(("sync", li, "retry_after"), f"link {link.label} would retry about {_n(retries)} times "
+                     f"(failure_rate {link.failure_rate:g}: a failed record is retried every "
+                     f"{format_duration(link.retry_after)}"
+                     + (" until the run ends" if link.failure_rate >= 1 else "")
+                     + f", for about {_n(records)} records), over the limit of {_n(lim.max_events)}; lower "
+                     "failure_rate or retry less often", "max_events", retries)
+    index = {e.name: i for i, e in enumerate(sc.population.events)}
+    for ji, j in enumerate(sc.journeys):
+        weight, where = _shortest_loop(j)
+        if weight is None:
+            continue
+        path = ("journeys", ji, "steps", where, "id")
+        if weight <= 0:
+            out.append(ResourceProblem(path, f"journey '{j.name}' can loop through step '{j.steps[where].id}' with "
+                                       "every wait on the loop 0s: the clock would never move for that customer",
+                                       "give a wait on the loop a positive duration, or route the loop to 'end'"))
+            continue
+        laps = sc.duration / weight
+        entries = _entries_per_customer(sc, j, per_customer, index)
+        total_laps = size * entries * laps
+        if total_laps > lim.max_events:
+            over(path, f"journey '{j.name}' loops through step '{j.steps[where].id}' every "
+                 f"{format_duration(weight)} at the quickest: up to {_n(laps)} laps per instance over "
+                 f"{format_duration(sc.duration)}, about {_n(total_laps)} for {_n(size)} customers, over the "
+                 f"limit of {_n(lim.max_events)}; make the loop's waits longer or let it end", "max_events", total_laps)
     scheduled: list[tuple[float, tuple, str]] = []
     for ji, j in enumerate(sc.journeys):
         if j.entry.kind == "segment" and j.entry.every:

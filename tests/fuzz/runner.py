@@ -94,6 +94,8 @@ def check(case: Case, folder: Path, *, run: bool, timeout: float = 20.0, custome
             code, text = _invoke(["run", str(target), *sets, "--customers", str(customers), "--out", str(dest),
                                   "--no-report", "--quiet", "--overwrite"], timeout)
             out.run_code, out.output = code, out.output + text
+            if "Hung()" in text:
+                raise Hung()
             if code not in (0, 1):
                 out.problem = f"validated, but run exited {code}: {text.strip()[-300:]}"
             elif "Traceback" in text:
