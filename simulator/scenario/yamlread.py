@@ -197,7 +197,8 @@ def _construct(node: yaml.Node, loader: _Loader, path: PathKey, out: Located, is
             key = _scalar(key_node, loader, path, issues)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 issues.append(ScenarioIssue(format_path(path), f"mapping keys must be plain words, got {key!r}",
-                                            *_mark(key_node)))
+                                            *_mark(key_node), hint="write the key as a word or a quoted string, "
+                                            "e.g. America/New_York: 0.5"))
                 continue
             if isinstance(key, (float, bool)):
                 key = str(key_node.value)
@@ -229,7 +230,8 @@ def _scalar(node: yaml.Node, loader: _Loader, path: PathKey, issues: list[Scenar
     try:
         value = loader.construct_object(node, deep=True)
     except (ValueError, OverflowError) as exc:
-        issues.append(ScenarioIssue(format_path(path), f"cannot read {_clip(text)}: {exc}", *_mark(node)))
+        issues.append(ScenarioIssue(format_path(path), f"cannot read {_clip(text)}: {exc}", *_mark(node),
+                                    hint="quote the value if it is meant as text"))
         return None
     if isinstance(value, bool):
         return value
@@ -292,7 +294,8 @@ def read_yaml_text(text: str, file: str | None = None, limits: ReadLimits | None
         raise ScenarioError(ScenarioIssue("", f"YAML syntax error: {problem}", line, col,
                                           hint="check indentation and quoting near this line"), file) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(ScenarioIssue("", f"YAML error: {exc}"), file) from None
+        raise ScenarioError(ScenarioIssue("", f"YAML error: {exc}", hint="check the file is a YAML scenario"),
+                            file) from None
     finally:
         loader.dispose()
     if issues:
