@@ -233,3 +233,40 @@ def test_a_journey_loop_too_quick_for_the_run_is_refused():
     assert "up to 1,209,600,000 laps per instance" in issue.message
     assert "about 1,209,600,000,000 for 1,000 customers" in issue.message
     load_scenario_text(LOOP.replace("WAIT", "1d"))
+
+
+HELD = """\
+scenario: held
+start: 2026-12-01T00:00:00Z
+duration: 2d
+population:
+  size: 3
+  timezones: {UTC: 1}
+  consent: {email: 1}
+  events:
+    - {name: cart, origin: crm, once: {probability: 1, at: {fixed: 22h}}}
+systems:
+  crm: {kind: crm}
+  esp: {kind: channel, channel: email}
+sync:
+  - {from: crm, to: esp, fields: [events]}
+policies:
+  quiet_hours: {from: "21:00", to: "08:00", channels: [email]}
+messages:
+  m: {channel: email, body: "{% assign h = 'now' | date: '%H:%M' %}{% if h == '08:00' %}released at eight{% endif %}"}
+journeys:
+  - name: j
+    reads_from: esp
+    entry: {event: cart}
+    steps: [{id: s, send: m}]
+"""
+
+
+def test_a_held_message_renders_the_time_of_its_release():
+    """Each customer's cart event is at 22:00 UTC on 1 Dec; the send is decided then, held by quiet hours
+    (21:00-08:00 UTC) and released at 08:00 on 2 Dec, when it is rendered: 'now' is 08:00, so the body
+    is 'released at eight' (17 characters). Rendered at the decision it would be empty."""
+    log = run_scenario(load_scenario_text(HELD), seed=1).events()
+    queued = log[log["kind"] == "queued"]
+    assert len(queued) == 3 and queued["detail"].str.contains("chars=17;").all()
+    assert (queued["ts"].astype(str).str.startswith("2026-12-02 08:00")).all()

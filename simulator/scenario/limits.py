@@ -238,7 +238,8 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
         n, path, why = max(scheduled, key=lambda s: s[0])
         over(path, f"the run would schedule {_n(total_scheduled)} segment evaluations and batch runs up front "
              f"({why}: {_n(n)} over {format_duration(sc.duration)}), over the limit of {_n(lim.max_scheduled)} "
-             f"(about {total_scheduled * 400 / 2**20:,.0f} MiB before the clock starts); run it less often",
+             f"(about {total_scheduled * 570 / 2**20:,.0f} MiB before the clock starts, 570 bytes each as "
+             "measured); run it less often",
              "max_scheduled", total_scheduled)
     return out
 
