@@ -16,6 +16,10 @@ from simulator.cli import cli
 from .mutations import Case
 
 
+#: Resource limits of the smoke-test runs (the defaults allow runs of many minutes).
+RUN_MAX_EVENTS = 200_000
+
+
 class Hung(Exception):
     """The command did not finish within the time allowed."""
 
@@ -91,13 +95,15 @@ def check(case: Case, folder: Path, *, run: bool, timeout: float = 20.0, custome
             out.problem = "validate printed a traceback"
         elif run and code == 0:
             dest = folder / "run-out"
-            code, text = _invoke(["run", str(target), *sets, "--customers", str(customers), "--out", str(dest),
-                                  "--no-report", "--quiet", "--overwrite"], timeout)
+            # runs here are a smoke test: lower limits refuse valid but long runs (e.g. 2M retries, ~1 min)
+            small = ["--set", f"limits.max_events={RUN_MAX_EVENTS}", "--set", f"limits.max_scheduled={RUN_MAX_EVENTS}"]
+            code, text = _invoke(["run", str(target), *sets, *small, "--customers", str(customers), "--out",
+                                  str(dest), "--no-report", "--quiet", "--overwrite"], timeout)
             out.run_code, out.output = code, out.output + text
             if "Hung()" in text:
                 raise Hung()
-            if code == 2 and ": --customers: " in text and "limits.max_" in text:
-                pass  # refused because --customers is larger than the scenario's size: a limit, not a build failure
+            if code == 2 and "--set limits.max_" in text and "Traceback" not in text:
+                pass  # refused up front by a resource limit (--customers or the smoke test's lower limits)
             elif code not in (0, 1):
                 out.problem = f"validated, but run exited {code}: {text.strip()[-300:]}"
             elif "Traceback" in text:
