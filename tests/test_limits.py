@@ -108,6 +108,7 @@ def test_infinite_rates_cannot_be_overridden():
     ("{% for i in (1..200) %}{% for j in (1..200) %}{% endfor %}{% endfor %}", "loop iteration limit"),
     ("{% assign s = 'ab' %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}", "namespace limit"),
     ("{% for i in (1..9000) %}{{ '0123456789abcdef' }}{% endfor %}", "output stream limit"),
+    ("{{ (1..100000000) | join }}", "a range of 100,000,000 items"),
     ("{% include 'footer' %}", "'include' is not available: templates are self-contained"),
     ("{%- render 'footer' -%}", "'render' is not available"),
     ("{% liquid\n  render 'footer' %}", "'render' is not available"),

@@ -3,7 +3,8 @@
 - Limits (python-liquid's documented ``Environment`` class attributes, see
   https://jg-rp.github.io/liquid/environment): at most :data:`LOOP_ITERATIONS` loop iterations per
   render (nested loops count together), :data:`OUTPUT_CHARS` characters of output and
-  :data:`NAMESPACE` bytes of assigned variables, so ``{% for i in (1..100000000) %}`` stops at once.
+  :data:`NAMESPACE` bytes of assigned variables, so ``{% for i in (1..100000000) %}`` stops at once;
+  a filter given a range longer than the loop limit (``(1..100000000) | join``) stops too.
   Validation renders every template once on an empty profile and refuses one that hits a limit
   there; a template that hits one only with some customer's data fails that send at run time
   (``suppressed`` with ``render: ...``, as an ESP drops a message whose template errors).
@@ -17,13 +18,14 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from liquid import Environment
 from liquid.builtin.filters.misc import date as _liquid_date
-from liquid.exceptions import FilterArgumentError, LiquidError, ResourceLimitError
+from liquid.exceptions import FilterArgumentError, LiquidError, LoopIterationLimitError, ResourceLimitError
 from liquid.filter import liquid_filter, with_environment
 
 __all__ = ["ENV", "parse_template", "template_problem", "simulated_now", "LOOP_ITERATIONS", "OUTPUT_CHARS",
@@ -67,6 +69,22 @@ class MessageEnvironment(Environment):
         for tag in PARTIAL_TAGS:
             self.tags.pop(tag, None)
         self.filters["date"] = _date
+        self.filters = {name: _bounded(f) for name, f in self.filters.items()}
+
+
+def _bounded(func):
+    """A filter that refuses a range longer than the loop limit (``(1..100000000) | join`` would build
+    the whole string before the output limit could stop it)."""
+
+    @functools.wraps(func)
+    def guarded(*args, **kwargs):
+        for arg in args:
+            if isinstance(arg, range) and len(arg) > LOOP_ITERATIONS:
+                raise LoopIterationLimitError(f"loop iteration limit reached (a range of {len(arg):,} items)",
+                                              token=None)
+        return func(*args, **kwargs)
+
+    return guarded
 
 
 ENV = MessageEnvironment()
