@@ -21,7 +21,7 @@ def test_expected_events_of_the_minimal_scenario():
     """MINIMAL over 3 days: cart_abandoned once with p 0.5 -> 0.5; purchase after it with p 0.3 -> 0.15;
     stage_up poisson 0.1/day x 3 days -> 0.3. Total 0.95 per customer, 9.5 for the 10 customers."""
     sc = load_scenario_text(MINIMAL)
-    per, loop = expected_events(sc, 10)
+    per, loop = expected_events(sc)
     assert loop is None
     assert per == pytest.approx([0.5, 0.15, 0.3])
     assert resource_problems(sc) == []

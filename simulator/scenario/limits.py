@@ -9,9 +9,12 @@ scenario's ``limits:`` (defaults in :class:`~simulator.scenario.model.Limits`); 
 the estimate, which keys cause it and how to raise the limit (``--set limits.NAME=N``). They run in
 ``validate`` (with the scenario's ``population.size``) and again in ``run`` (with ``--customers``).
 
-The estimates are expected values and upper bounds where a condition may suppress something: an
-event's ``when`` is assumed always true, and an ``after`` event is counted every time its trigger
-happens with its probability. See docs/errors.md for the formulas.
+Estimated: customers; customer events (``after`` chains propagated); retries of links that fail;
+laps of journey loops (the quickest loop of waits); segment evaluations and batch runs scheduled up
+front; customers checked against segments. Loops that never let the clock move (journey loops whose
+waits are all 0s, ``after`` loops with probability 1 and no delay) are always refused. The estimates
+are expected values and upper bounds where a condition may suppress something (an event's ``when``
+is taken as always true). See docs/errors.md for the formulas.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from simulator.scenario.model import Scenario
 from simulator.scenario.units import format_duration
 
 __all__ = ["ResourceProblem", "resource_problems", "expected_events", "check_resources"]
+
 
 @dataclass(frozen=True)
 class ResourceProblem:
@@ -43,7 +47,7 @@ def _each(x: float) -> str:
     return _n(x) if x >= 1000 else f"{x:.3g}"
 
 
-def expected_events(sc: Scenario, size: int) -> tuple[list[float], str | None]:
+def expected_events(sc: Scenario) -> tuple[list[float], str | None]:
     """Expected occurrences per generated customer of each ``population.events`` entry over the run,
     and the name of an event in a loop of ``after`` events that repeats forever at one instant.
 
@@ -159,7 +163,7 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
         over(size_path, f"{_n(size)} customers is over the limit of {_n(lim.max_customers)} (the engine keeps "
              f"about 2 KiB per customer: about {size * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
              "max_customers", size)
-    per_customer, loop = expected_events(sc, size)
+    per_customer, loop = expected_events(sc)
     if loop is not None:
         i = next(k for k, e in enumerate(sc.population.events) if e.name == loop)
         out.append(ResourceProblem(("population", "events", i, "after"),
