@@ -60,7 +60,8 @@ NAMED = [
     ("nan rate", _sub("rate_per_day: 0.1", "rate_per_day: .nan"), "population.events[2].poisson.rate_per_day",
      line_of(MINIMAL, "rate_per_day"), "not a finite number"),
     ("infinite split weight", _sub("- {id: sms_b, send: m2}", "- {id: sms_b, send: m2}\n      - {id: s, split: "
-                                   "{end: .inf}}"), "journeys[0].steps[5].split.end", line_of(MINIMAL, "- {id: sms_b") + 1,
+                                   "{end: .inf}}"), "journeys[0].steps[5].split.end",
+     line_of(MINIMAL, "- {id: sms_b") + 1,
      "not a finite number"),
     ("nan split weight", _sub("- {id: sms_b, send: m2}", "- {id: sms_b, send: m2}\n      - {id: s, split: "
                               "{end: .nan}}"), "journeys[0].steps[5].split.end", line_of(MINIMAL, "- {id: sms_b") + 1,

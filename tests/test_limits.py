@@ -75,7 +75,8 @@ def test_a_batch_link_running_every_second_is_refused():
 
 def test_a_zero_delay_loop_of_after_events_is_refused():
     """ping after pong and pong after ping, both certain and instant: a scripted ping would never end."""
-    text = MINIMAL.replace("""    - name: stage_up""", """    - {name: ping, origin: web, after: {event: pong, probability: 1, delay: 0s}}
+    ping = "    - {name: ping, origin: web, after: {event: pong, probability: 1, delay: 0s}}"
+    text = MINIMAL.replace("""    - name: stage_up""", ping + """
     - {name: pong, origin: web, after: {event: ping}}
     - name: stage_up""")
     issues = errors_of(text)

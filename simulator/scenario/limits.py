@@ -61,11 +61,12 @@ def expected_events(sc: Scenario) -> tuple[list[float], str | None]:
     base = [ev.poisson.rate_per_day * days if ev.poisson is not None else
             ev.once.probability if ev.once is not None else 0.0 for ev in events]
     index = {e.name: i for i, e in enumerate(events)}
-    parent = {i: index[ev.after.event] for i, ev in enumerate(events) if ev.after is not None and ev.after.event in index}
+    parent = {i: index[ev.after.event] for i, ev in enumerate(events)
+              if ev.after is not None and ev.after.event in index}
     occ = list(base)
     for _ in range(len(events) + 1):  # chains are at most len(events) long
-        occ = [base[i] + (events[i].after.probability * occ[parent[i]] if i in parent else 0.0)  # type: ignore[union-attr]
-               for i in range(len(events))]
+        occ = [base[i] + (events[i].after.probability * occ[parent[i]]  # type: ignore[union-attr]
+                          if i in parent else 0.0) for i in range(len(events))]
     for start in parent:
         seen, node = [], start
         while node in parent and node not in seen:
@@ -169,7 +170,8 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
         out.append(ResourceProblem(("population", "events", i, "after"),
                                    f"event '{loop}' is part of a loop of 'after' events whose probabilities "
                                    "are all 1 and whose delays are all 0: once started (by a scripted event) it "
-                                   "would repeat forever at one instant", "give the loop a delay or a probability below 1"))
+                                   "would repeat forever at one instant",
+                                   "give the loop a delay or a probability below 1"))
     total = size * sum(per_customer)
     if total:
         if total > lim.max_events:

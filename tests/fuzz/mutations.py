@@ -77,7 +77,8 @@ def _leaf_path(rng: random.Random, data: Any) -> tuple:
 
 
 HUGE_NUMBERS = [
-    "9" * 400, "9" * 5000, "-" + "9" * 30, "1e400", "-1e400", ".inf", "-.inf", ".nan", "1e308", "1.7976931348623157e308",
+    "9" * 400, "9" * 5000, "-" + "9" * 30, "1e400", "-1e400", ".inf", "-.inf", ".nan", "1e308",
+    "1.7976931348623157e308",
     "9223372036854775808", "-9223372036854775809", "9223372036854775807", "0", "-1", "-0.0", "1e-320", "0.0000001",
     "'" + "9" * 400 + "s'", "'" + "9" * 30 + "d'", "'1e400s'", "'99999999999w'", "'36501d'", "'0.000000001s'",
     "'-5m'", "'5 parsecs'", "'1h30m30h'", "'" + "9" * 400 + "/s'", "'0.0000000000000001/d'", "'1e9/s'",
@@ -316,7 +317,8 @@ def resources(rng: random.Random) -> Case:
             "'{% for i in (1..100000000) %}x{% endfor %}'", "'{% for i in (1..100000) %}{% for j in (1..100000) %}"
             "{% endfor %}{% endfor %}'", "\"{% include 'footer' %}\"", "\"{% render 'footer' %}\"",
             "\"{{ 'now' | date: '%Y' }}\"", "\"{{ 'today' | date: '%s' }}\"", "'{% for %}'", "'{{ stage | nofilter }}'",
-            "'{% liquid\n  include x %}'", "'{% assign s = \"ab\" %}{% for i in (1..40) %}{% assign s = s | append: s %}"
+            "'{% liquid\n  include x %}'",
+            "'{% assign s = \"ab\" %}{% for i in (1..40) %}{% assign s = s | append: s %}"
             "{% endfor %}{{ s }}'", "'{{ (1..100000000) | join }}'", "'{% cycle %}'"])
     if knob == "loop0" or knob == "loop":
         # tock after tock: a loop of after events
