@@ -224,11 +224,13 @@ class Renderer:
                           for name, m in messages.items()}
         self.clock = clock
 
-    def __call__(self, message: str, values: dict[str, object]) -> str:
-        """The rendered texts joined by newlines (their length feeds SMS segment checks)."""
-        if self.clock is None:
+    def __call__(self, message: str, values: dict[str, object], now: datetime | None = None) -> str:
+        """The rendered texts joined by newlines (their length feeds SMS segment checks). ``now`` (else
+        ``clock()``) is the simulated time of the render; with neither, ``'now' | date`` is an error."""
+        now = now if now is not None else self.clock() if self.clock is not None else None
+        if now is None:
             return "\n".join(t.render(**values) for t in self.templates[message])
-        with simulated_now(self.clock()):
+        with simulated_now(now):
             return "\n".join(t.render(**values) for t in self.templates[message])
 
 

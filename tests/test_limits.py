@@ -146,6 +146,9 @@ def test_now_in_a_template_is_the_simulated_time_of_the_render():
     sc = _now_scenario()
     render = Renderer(sc.messages, clock=lambda: sc.start + timedelta(seconds=36_000))
     assert render("m1", {}) == "Hi \nsent in the scenario year 2026-12-01"  # subject, newline, body
+    assert Renderer(sc.messages)("m1", {}, now=sc.start + timedelta(days=31)) == "Hi \n 2027-01-01"
+    with pytest.raises(Exception, match="simulated time of a send"):
+        Renderer(sc.messages)("m1", {})  # no simulated time: an error, never the wall clock
 
 
 def test_two_runs_at_different_wall_times_give_the_same_log(monkeypatch):
