@@ -14,13 +14,14 @@ unsubscribes) that happen at the channel system and sync back like any other eve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-import liquid
 
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.population import child_rng
+from simulator.scenario.liquidenv import parse_template, simulated_now
 from simulator.scenario.model import Message, Step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -231,15 +232,24 @@ class Orchestrator:
 
 
 class Renderer:
-    """Liquid templates of every message, parsed once; renders the body (and subject/title) of one send."""
+    """Liquid templates of every message, parsed once; renders the body (and subject/title) of one send.
 
-    def __init__(self, messages: dict[str, Message]):
-        self.templates = {name: [liquid.parse(t) for t in (m.subject, m.title, m.body) if t]
+    Templates live in journeysim's Liquid environment (loop and output limits, no partials);
+    ``clock()`` gives the simulated time that ``'now' | date`` renders (never the wall clock)."""
+
+    def __init__(self, messages: dict[str, Message], clock: Callable[[], datetime] | None = None):
+        self.templates = {name: [parse_template(t) for t in (m.subject, m.title, m.body) if t]
                           for name, m in messages.items()}
+        self.clock = clock
 
-    def __call__(self, message: str, values: dict[str, object]) -> str:
-        """The rendered texts joined by newlines (their length feeds SMS segment checks)."""
-        return "\n".join(t.render(**values) for t in self.templates[message])
+    def __call__(self, message: str, values: dict[str, object], now: datetime | None = None) -> str:
+        """The rendered texts joined by newlines (their length feeds SMS segment checks). ``now`` (else
+        ``clock()``) is the simulated time of the render; with neither, ``'now' | date`` is an error."""
+        now = now if now is not None else self.clock() if self.clock is not None else None
+        if now is None:
+            return "\n".join(t.render(**values) for t in self.templates[message])
+        with simulated_now(now):
+            return "\n".join(t.render(**values) for t in self.templates[message])
 
 
 def template_fields(message: Message) -> tuple[str, ...]:
@@ -247,5 +257,5 @@ def template_fields(message: Message) -> tuple[str, ...]:
     names: set[str] = set()
     for text in (message.subject, message.title, message.body):
         if text:
-            names |= set(liquid.parse(text).global_variables())
+            names |= set(parse_template(text).global_variables())
     return tuple(sorted(names))
