@@ -89,7 +89,7 @@ class Channel:
                 return
         render_system = req.message.system or self.system
         source = eng.replicas[render_system]
-        values: dict[str, object] = {"customer_id": cid, "unsubscribe_url": f"https://unsubscribe.invalid/{cid}"}
+        values = system_values(cid)
         for field in eng.template_fields(req.message_name):
             value, version = source.entry(req.customer, field)[:2]
             t_value, t_version = eng.replicas.truth.entry(req.customer, field)[:2]
@@ -229,6 +229,14 @@ class Orchestrator:
             return
         self.caps.record(req.customer, ch, now)
         self.channels[ch].accept(req)
+
+
+def system_values(customer_id: str) -> dict[str, object]:
+    """The values a channel system itself passes to every template, besides the customer's fields.
+
+    The engine, ``journeysim lint`` and the UAT re-render all start from these, so a template renders
+    the same text everywhere."""
+    return {"customer_id": customer_id, "unsubscribe_url": f"https://unsubscribe.invalid/{customer_id}"}
 
 
 class Renderer:

@@ -197,3 +197,16 @@ def test_bundled_cart_scenario():
     assert r.exit_code == 0, r.output
     assert "3 of 56 renders exceed 1 segment" in r.output
     assert r.output.splitlines()[-1] == "0 errors, 1 warning"
+
+
+def test_now_in_a_template_renders_the_scenario_start(tmp_path):
+    """``{{ 'now' | date: '%Y-%m-%d' }}`` renders the simulated clock (the scenario's start, 2025-11-03),
+    as in a run, never the wall clock and never a template error."""
+    fixed = dict(FIXED, name="now", email_body="Offer of {{ 'now' | date: '%Y-%m-%d' }}. Unsubscribe: {{ unsubscribe_url }}")
+    r = lint(write(tmp_path, **fixed), "--pack", "us-fl")
+    assert r.exit_code == 0, r.output
+    assert "creative-template" not in r.output
+    scenario = load_scenario_text(BASE.format(**fixed), "now.yaml")
+    from simulator.channels import Renderer, system_values
+    text = Renderer(scenario.messages, clock=lambda: scenario.start)("promo_email", {**system_values("c1"), "first_name": "Ann", "city": "Paris"})
+    assert "Offer of 2025-11-03." in text

@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 
-from simulator.channels import Renderer, template_fields
+from simulator.channels import Renderer, system_values, template_fields
 from simulator.creative.compliance import quiet_hours_allows
 from simulator.creative.rulepacks import Pack, QuietHours, load_pack
 from simulator.creative.sms import sms_segments
@@ -45,7 +45,6 @@ EDGE_PROFILES: dict[str, str | None] = {
     "cyrillic": "Анастасия Волкова",
     "cjk": "李小龙",
 }
-_UNSUBSCRIBE = "https://unsubscribe.invalid/{cid}"  # as simulator.channels passes it
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                       for name, m in scenario.messages.items()}
     fields = tuple(sorted({f for fs in message_fields.values() for f in fs}))
     profiles, sampled, drawn = _profiles(scenario, fields, sample)
-    render = Renderer(scenario.messages)
+    render = Renderer(scenario.messages, clock=lambda: scenario.start)  # 'now' renders the run's start
     opt_out = _opt_out_pattern()
     findings: list[LintFinding] = []
     report = []
@@ -142,12 +141,12 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
         no_opt_out: list[str] = []
         for label, cid, values in profiles:
             try:
-                text = render(name, {"customer_id": cid, "unsubscribe_url": _UNSUBSCRIBE.format(cid=cid), **values})
+                text = render(name, {**system_values(cid), **values})
             except Exception as exc:  # the engine suppresses such a send; lint reports it
                 failures[label] = str(exc).splitlines()[0]
                 continue
             ml.renders += 1
-            if promo and message.channel == "email" and _UNSUBSCRIBE.format(cid=cid) not in text:
+            if promo and message.channel == "email" and str(system_values(cid)["unsubscribe_url"]) not in text:
                 no_opt_out.append(label)
             if promo and message.channel == "sms" and not opt_out.search(text):
                 no_opt_out.append(label)
