@@ -553,6 +553,8 @@ class Scenario(Strict):
     duration: Duration
     seed: int = Field(default=0, ge=0)
     default_timezone: TimeZoneName = "UTC"
+    #: a platform preset merged under this scenario before validation (docs/platforms.md)
+    platform: str | None = None
     population: Population = Population()
     systems: dict[Name, System] = Field(min_length=1)
     sync: list[SyncLink] = []
