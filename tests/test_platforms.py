@@ -273,11 +273,11 @@ def test_unknown_platform_is_a_scenario_error_with_did_you_mean_and_the_list():
         load_scenario_text(text, file="s.yaml")
     [issue] = info.value.issues
     assert issue.path == "platform" and issue.message == "unknown platform 'brazee'"
-    assert issue.hint == "did you mean 'braze'? known platforms: braze, customerio, klaviyo, sfmc"
+    assert issue.hint == "did you mean 'braze'? known platforms: ajo, braze, customerio, klaviyo, sfmc"
     assert issue.line == text.splitlines().index("platform: brazee") + 1
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(scenario(journeys=journey("{id: a, send: m}"), extra="platform: mailchimp\n"))
-    assert info.value.issues[0].hint == "known platforms: braze, customerio, klaviyo, sfmc"
+    assert info.value.issues[0].hint == "known platforms: ajo, braze, customerio, klaviyo, sfmc"
 
 
 @pytest.mark.parametrize("name", sorted(presets()))
@@ -299,7 +299,7 @@ def test_every_preset_applies_cleanly_to_every_bundled_scenario(name, path):
     assert given(base, eff)
 
 
-VENDOR = {"braze": ("braze.com",), "sfmc": ("help.salesforce.com",), "customerio": ("customer.io",),
+VENDOR = {"ajo": ("experienceleague.adobe.com",), "braze": ("braze.com",), "sfmc": ("help.salesforce.com",), "customerio": ("customer.io",),
           "klaviyo": ("help.klaviyo.com",)}
 
 
@@ -319,7 +319,9 @@ def test_a_preset_rule_must_name_a_known_key_and_value():
     for bad, words in [({"set": "policies.priority"}, "not a key a preset may set"),
                        ({"value": "later"}, "takes drop, defer"),
                        ({"where": {"per": "days"}}, "accepts no 'where: per'"),
-                       ({"source": "http://x"}, "should match pattern")]:
+                       ({"source": "http://x"}, "should match pattern"),
+                       ({"set": "journeys[*].max_duration", "value": "soon"}, "takes a duration such as 91d"),
+                       ({"set": "journeys[*].max_duration", "value": "0s"}, "longer than 0s")]:
         with pytest.raises(ValueError, match=words):
             Rule.model_validate({**good, **bad})
     assert set(KEYS) >= {r.set for p in presets().values() for r in p.rules}
@@ -333,6 +335,7 @@ SETTABLE = {
     ("policies", "frequency_caps", 0, "window"): "sliding",
     ("journeys", 0, "exit_when", "check"): "continuous",
     ("journeys", 0, "exit_when", "recheck"): "never",
+    ("journeys", 0, "max_duration"): "2d",
 }
 
 
@@ -406,7 +409,8 @@ def test_platforms_lists_every_preset_and_one_in_full():
     result = cli_run("platforms")
     assert result.exit_code == 0
     heads = [ln for ln in result.output.splitlines() if ln and not ln.startswith(" ")]
-    assert heads == ["braze: Braze (Canvas Flow) (5 rules, 2 not modelled)",
+    assert heads == ["ajo: Adobe Journey Optimizer (1 rule, 1 not modelled)",
+                     "braze: Braze (Canvas Flow) (5 rules, 2 not modelled)",
                      "customerio: Customer.io (campaigns) (3 rules, 3 not modelled)",
                      "klaviyo: Klaviyo (flows) (1 rule, 1 not modelled)",
                      "sfmc: Salesforce Marketing Cloud Journey Builder (1 rule, 1 not modelled)"]
@@ -415,5 +419,68 @@ def test_platforms_lists_every_preset_and_one_in_full():
     assert "  not modelled:" in one.output and "retry the\n      event for up to 30 minutes" in one.output
     bad = cli_run("platforms", "brazee")
     assert bad.exit_code == 2
-    assert "unknown platform 'brazee'; did you mean 'braze'? known platforms: braze, customerio, klaviyo, sfmc" \
+    assert "unknown platform 'brazee'; did you mean 'braze'? known platforms: ajo, braze, customerio, klaviyo, sfmc" \
         in bad.output
+
+
+# ------------------------------------------------------------------------- max_duration (a journey timeout)
+
+def timed(max_duration: str, *steps: str, people=None, exit_when: str = "", re_entry: str = "false",
+          platform: str | None = None, duration: str = "2d"):
+    own = f"    max_duration: {max_duration}\n" if max_duration else ""
+    j = journey(*steps, exit_when=exit_when, re_entry=re_entry).replace("    steps:\n", own + "    steps:\n", 1)
+    text = scenario(sync=BUY_2M, journeys=j, extra=on(platform), duration=duration)
+    return run(text, *(people or [person((0, "go"))]))
+
+
+def exits(result) -> list:
+    ev = result.events()
+    return ev[ev["kind"] == "exit"][["t", "step", "detail"]].values.tolist()
+
+
+def test_max_duration_ends_the_instance_wherever_it_is():
+    """max_duration 3h; entry 0; wait 2h, send m (2h), wait 2h, send m2 (would be 4h). m is delivered at
+    2h; at 3h the instance leaves from inside the second wait; m2 is never sent."""
+    result = timed("3h", "{id: w1, wait: 2h}", "{id: a, send: m}", "{id: w2, wait: 2h}", "{id: b, send: m2}")
+    assert delivered(result) == [[2 * H, "m"]]
+    assert exits(result) == [[3 * H, "w2", "max_duration reached (3h after entry)"]]
+
+
+def test_max_duration_runs_before_a_step_due_at_the_same_instant():
+    """max_duration 2h and a 2h wait before the send: both are due at 2h; the timeout was scheduled at
+    entry, before the wait, so it runs first: exit at 2h, m not sent."""
+    result = timed("2h", "{id: w, wait: 2h}", "{id: a, send: m}")
+    assert delivered(result) == []
+    assert exits(result) == [[2 * H, "w", "max_duration reached (2h after entry)"]]
+
+
+def test_max_duration_of_an_earlier_instance_does_not_end_a_re_entry():
+    """max_duration 3h, re-entry on; exit on buy; wait 5h, send m. ana enters at 0, buys at 30m (at the cdp
+    at 32m: exit). She enters again at 2h (the 30m buy is before this entry, so it does not count); the
+    first instance's timeout at 3h finds it gone and does nothing; the second leaves at 2h + 3h = 5h,
+    inside its wait (which would end at 7h): m is never sent."""
+    result = timed("3h", "{id: w, wait: 5h}", "{id: a, send: m}", exit_when="{event: buy}", re_entry="true",
+                   people=[person((0, "go"), (30 * M, "buy"), (2 * H, "go"))])
+    assert exits(result) == [[32 * M, "w", "exit_when met (buy)"],
+                             [5 * H, "w", "max_duration reached (3h after entry)"]]
+    assert delivered(result) == []
+
+
+def test_ajo_profiles_leave_91_days_after_entry():
+    """ajo sets max_duration 91d: entry 0, wait 100d, send m; the run lasts 95d. The profile leaves at
+    91 x 86400 s = 7862400 s and m is never sent. With the journey's own `max_duration: 1d`, it leaves
+    at 86400 s."""
+    result = timed("", "{id: w, wait: 100d}", "{id: a, send: m}", platform="ajo", duration="95d")
+    assert exits(result) == [[7862400.0, "w", "max_duration reached (13w after entry)"]]  # 91d, written canonically
+    assert delivered(result) == []
+    result = timed("1d", "{id: w, wait: 100d}", "{id: a, send: m}", platform="ajo", duration="95d")
+    assert exits(result) == [[86400.0, "w", "max_duration reached (1d after entry)"]]
+
+
+def test_max_duration_must_be_positive():
+    text = scenario(journeys=journey("{id: a, send: m}").replace("    steps:\n", "    max_duration: 0s\n    steps:\n"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text)
+    [issue] = info.value.issues
+    assert issue.path == "journeys[0].max_duration"
+    assert "max_duration must be longer than 0s, e.g. max_duration: 91d" in issue.message

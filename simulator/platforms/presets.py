@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulator.errors import JourneySimError
-from simulator.scenario.units import did_you_mean
+from simulator.scenario.units import did_you_mean, parse_duration
 
 __all__ = ["KEYS", "Rule", "NotModelled", "Preset", "presets", "preset", "platform_names", "unknown_platform_hint",
            "PresetError"]
@@ -24,12 +24,13 @@ __all__ = ["KEYS", "Rule", "NotModelled", "Preset", "presets", "preset", "platfo
 #: The scenario keys a preset may set, and the values each takes (the scenario model's own choices).
 #: ``[*]`` means "every item the scenario has": a preset never creates a journey's exit_when, the
 #: quiet hours or a cap; it says how the platform treats the ones the scenario defines.
-KEYS: dict[str, tuple[str, ...]] = {
+KEYS: dict[str, tuple[str, ...] | None] = {
     "journeys[*].exit_when.check": ("continuous", "at_steps", "after_waits"),
     "journeys[*].exit_when.recheck": ("never", "at_release"),
     "policies.on_cap": ("drop", "defer"),
     "policies.quiet_hours.action": ("hold", "drop"),
     "policies.frequency_caps[*].window": ("sliding", "calendar"),
+    "journeys[*].max_duration": None,  # a duration such as 91d
 }
 
 #: Which ``where`` filters each key accepts.
@@ -67,8 +68,15 @@ class Rule(_Strict):
     def _known(self) -> Rule:
         if self.set not in KEYS:
             raise ValueError(f"'{self.set}' is not a key a preset may set; one of {', '.join(KEYS)}")
-        if self.value not in KEYS[self.set]:
-            raise ValueError(f"{self.set} takes {', '.join(KEYS[self.set])}, not {self.value!r}")
+        choices = KEYS[self.set]
+        if choices is None:
+            try:
+                if parse_duration(self.value) <= 0:
+                    raise ValueError("it must be longer than 0s")
+            except ValueError as exc:
+                raise ValueError(f"{self.set} takes a duration such as 91d, not {self.value!r}: {exc}") from None
+        elif self.value not in choices:
+            raise ValueError(f"{self.set} takes {', '.join(choices)}, not {self.value!r}")
         allowed = _WHERE.get(self.set)
         used = [k for k, v in self.where.model_dump().items() if v is not None]
         if any(k != allowed for k in used):
