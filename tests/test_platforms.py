@@ -484,3 +484,14 @@ def test_max_duration_must_be_positive():
     [issue] = info.value.issues
     assert issue.path == "journeys[0].max_duration"
     assert "max_duration must be longer than 0s, e.g. max_duration: 91d" in issue.message
+
+
+def test_a_journey_opts_out_of_a_preset_value_by_giving_the_key():
+    """Under ajo, `max_duration: null` on one journey is the scenario's own value: that journey has no
+    timeout, and --explain lists it as overridden; a journey without the key gets 91d."""
+    one = journey("{id: a, send: m}", name="j1").replace("    steps:\n", "    max_duration: null\n    steps:\n", 1)
+    text = scenario(journeys=one + journey("{id: a, send: m}", name="j2"), extra=on("ajo"))
+    sc = load_scenario_text(text)
+    assert [j.max_duration for j in sc.journeys] == [None, 91 * 86400.0]
+    assert [(o.path, o.status, o.value) for o in plan(yaml.safe_load(text), presets()["ajo"])] == [
+        ("journeys[j1].max_duration", "kept", None), ("journeys[j2].max_duration", "set", "91d")]
