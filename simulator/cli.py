@@ -93,7 +93,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value before validating, e.g. --set population.size=500 (repeatable).")
-def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+@click.option("--explain", is_flag=True, help="Print each value the scenario's platform preset set or was overridden on.")
+def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: bool = False) -> None:
     """Check scenario files: every error at once, with key path, line and a fix.
 
     Prints 'OK <file>: N journeys, M steps, K sync links' per valid file. Exits 0 when all are
@@ -111,6 +112,10 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
             continue
         click.echo(f"OK {path}: {_plural(len(sc.journeys), 'journey')}, {_plural(sc.step_count, 'step')}, "
                    f"{_plural(len(sc.sync), 'sync link')}")
+        if explain:
+            from simulator.platforms.cli import explain_text
+
+            click.echo(explain_text(path, list(overrides)))
     if failed:
         click.echo(f"{failed} of {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} invalid", err=True)
         sys.exit(2)
@@ -452,6 +457,10 @@ def _plural(n: int, word: str) -> str:
 from simulator.creative.cli import register as _register_creative  # noqa: E402
 
 _register_creative(cli)
+
+from simulator.platforms.cli import platforms as _platforms  # noqa: E402
+
+cli.add_command(_platforms)
 
 
 def main() -> None:

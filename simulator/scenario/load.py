@@ -283,5 +283,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
 
 
 def _load(located: Located, overrides: dict[str, Any] | list[str] | None) -> Scenario:
-    located = apply_defaults(apply_overrides(located, overrides))
+    from simulator.platforms.merge import apply_platform  # a preset goes UNDER the scenario (docs/platforms.md)
+
+    located = apply_defaults(apply_platform(apply_overrides(located, overrides)))
     return _freeze(validate_located(located), located)

@@ -491,7 +491,17 @@ class Journey(Strict):
     entry: Entry
     re_entry: bool | ReEntry = False
     exit_when: ExitWhen | None = None
+    #: an instance leaves the journey this long after it entered, wherever it is (Adobe Journey
+    #: Optimizer's 91-day journey timeout; docs/platforms.md). None: no limit.
+    max_duration: Duration | None = None
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("max_duration")
+    @classmethod
+    def _positive_max(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("max_duration must be longer than 0s, e.g. max_duration: 91d")
+        return v
 
     @property
     def cooldown(self) -> float | None:
@@ -563,6 +573,8 @@ class Scenario(Strict):
     duration: Duration
     seed: int = Field(default=0, ge=0)
     default_timezone: TimeZoneName = "UTC"
+    #: a platform preset merged under this scenario before validation (docs/platforms.md)
+    platform: str | None = None
     population: Population = Population()
     systems: dict[Name, System] = Field(min_length=1)
     sync: list[SyncLink] = []

@@ -141,6 +141,7 @@ class _Checker:
         self.check_sync()
         self.check_messages()
         self.check_policies()
+        self.check_platform()
         names: dict[str, int] = {}
         for ji, j in enumerate(self.sc.journeys):
             if j.name in names:
@@ -242,6 +243,13 @@ class _Checker:
         for pi, name in enumerate(pol.priority):
             if name not in journeys:
                 self.unknown(("policies", "priority", pi), "journey", name, journeys)
+
+    def check_platform(self) -> None:
+        from simulator.platforms.presets import presets, unknown_platform_hint
+
+        name = self.sc.platform
+        if name is not None and name not in presets():
+            self.add(("platform",), f"unknown platform '{name}'", unknown_platform_hint(name))
 
     def check_journey(self, ji: int, j: Journey) -> None:
         base: PathKey = ("journeys", ji)
