@@ -30,6 +30,8 @@ class QuietStop:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        if not isinstance(excinfo.value, KeyboardInterrupt) or isinstance(excinfo.value, pytest.Session.Interrupted):
+            return  # pytest.exit() and pytest's own stop on collection errors come through this hook too
         self.stopped = True
         config = self._config
         for plugin in config.pluginmanager.get_plugins():
