@@ -468,3 +468,18 @@ def test_full_disk_that_cannot_take_the_failed_status_leaves_no_running_summary(
     assert result.exit_code == 2, result.output
     assert "summary.json could not be written either (it was removed)" in result.output
     assert not (out / "summary.json").exists()
+
+
+@pytest.mark.parametrize("text", ['{"kind": "sw', "[1]", "\udcff"], ids=["truncated", "a list", "not UTF-8"])
+def test_resume_into_a_folder_with_a_damaged_summary_exits_2(tmp_path, text):
+    """--resume (or a plain sweep) into a folder whose summary.json is truncated, not an object or not UTF-8:
+    exit 2 naming the file, no traceback, nothing touched."""
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "summary.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    for extra in (("--resume",), ()):
+        result = sweep("--vary", f"{WAIT}=1h", "--replications", "1", "--customers", "5", "--workers", "1",
+                       "--out", str(out), *extra)
+        assert result.exit_code == 2, result.output
+        assert f"{out / 'summary.json'} is damaged" in result.output and "Traceback" not in result.output
+    assert [p.name for p in out.iterdir()] == ["summary.json"]

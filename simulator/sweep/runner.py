@@ -65,7 +65,17 @@ def _check_folder(out: Path, resume: bool) -> None:
     if not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder; pass --out with a folder")
     summary = out / "summary.json"
-    is_sweep = summary.exists() and json.loads(summary.read_text() or "{}").get("kind") == "sweep"
+    is_sweep = False
+    if summary.exists():
+        try:
+            data = json.loads(summary.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:  # ValueError covers JSON and UTF-8 decoding errors
+            data = f"it cannot be read: {exc}"
+        if not isinstance(data, dict):
+            what = data if isinstance(data, str) else "it is not a JSON object"
+            raise UsageError(f"{summary} is damaged ({what}), so journeysim cannot tell what {out} holds; pass "
+                             f"--out with a new folder (or remove {out} yourself)")
+        is_sweep = data.get("kind") == "sweep"
     if resume and not is_sweep and any(out.iterdir()):
         raise UsageError(f"{out} is not a sweep output folder (no summary.json of a sweep); --resume needs one")
     if not resume and any(out.iterdir()):
