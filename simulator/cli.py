@@ -463,6 +463,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+from simulator.creative.cli import register as _register_creative  # noqa: E402
+
+_register_creative(cli)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="journeysim")

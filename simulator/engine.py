@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class Engine:
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
-        self.render = Renderer(scenario.messages)
+        self.render = Renderer(scenario.messages, clock=lambda: scenario.start + timedelta(seconds=self.env.now))
 
     # ------------------------------------------------------------------ clock helpers
 
@@ -330,6 +331,9 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     (``result.out`` says which).
     """
     seed = scenario.seed if seed is None else seed
+    from simulator.scenario.limits import check_resources
+
+    check_resources(scenario, customers)  # refuse a run that cannot finish before building anything
     started = time.perf_counter()
     manifest = run_manifest(scenario, seed, customers, scripted)
     if out is None:

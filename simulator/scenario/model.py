@@ -62,6 +62,7 @@ __all__ = [
     "BranchArm",
     "WaitUntil",
     "Gate",
+    "Limits",
 ]
 
 
@@ -78,7 +79,7 @@ def _parsed(parse, kind: str, schema: dict[str, Any], serialize=None):
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc), "subpath": tuple(exc.subpath)}) from None
         except ConditionError as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": exc.message, "column": exc.column or 0}) from None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc)}) from None
 
     if serialize is None:
@@ -543,6 +544,15 @@ GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
     _gate_text)]
 
 
+class Limits(Strict):
+    """Resource limits checked before a run starts (see :mod:`simulator.scenario.limits`, docs/errors.md)."""
+
+    max_customers: int = Field(default=2_000_000, ge=0)
+    max_events: float = Field(default=20_000_000, ge=0, allow_inf_nan=False)
+    max_scheduled: int = Field(default=500_000, ge=0)
+    max_segment_checks: float = Field(default=5e9, ge=0, allow_inf_nan=False)
+
+
 class Scenario(Strict):
     """A whole scenario file, validated and frozen (times in UTC, durations in seconds)."""
 
@@ -561,6 +571,7 @@ class Scenario(Strict):
     journeys: list[Journey] = Field(min_length=1)
     gates: dict[str, GateSpec] = {}
     severity: dict[str, Literal["info", "warning", "error"]] = {}
+    limits: Limits = Limits()
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
