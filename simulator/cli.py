@@ -250,10 +250,24 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
         args.append(f"--cucumberjson={cucumber_json}")
     if keyword:
         args += ["-k", keyword]
+    from simulator.bdd.stopping import QuietStop
     from simulator.bdd.summary import FeatureSummary
+    from simulator.interrupts import Interrupted, pending
 
     summary = FeatureSummary()
-    code = int(pytest.main(args, plugins=[summary]))
+    stop = QuietStop([p for p in (junit_xml, cucumber_json) if p is not None])
+    try:
+        code = int(pytest.main(args, plugins=[summary, stop]))
+        if stop.stopped and pending() is None:  # a plain Ctrl-C: pytest caught the KeyboardInterrupt
+            raise KeyboardInterrupt
+        if pending() is not None:
+            raise Interrupted(pending())
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        reports = " (no --junit-xml/--cucumber-json file was written)" if junit_xml or cucumber_json else ""
+        click.echo(f"\ninterrupted ({describe(exc)}): the features did not finish{reports}", err=True)
+        sys.exit(exit_code(exc))
     for line in summary.lines():
         click.echo(line)
     if code == int(pytest.ExitCode.NO_TESTS_COLLECTED) and not keyword:

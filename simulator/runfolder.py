@@ -73,9 +73,11 @@ def _replace_dir(src: Path, dst: Path) -> None:
         aside = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-{os.getpid()}-", dir=dst.parent))
         aside.rmdir()
         os.rename(dst, aside)
+        _mark_aside(aside, dst)
         try:
             os.rename(src, dst)
         except BaseException:
+            (aside / MARKER_NAME).unlink(missing_ok=True)
             os.rename(aside, dst)  # put the old one back: never leave nothing
             raise
         if aside.is_dir() and not aside.is_symlink():
@@ -83,6 +85,24 @@ def _replace_dir(src: Path, dst: Path) -> None:
         else:
             aside.unlink(missing_ok=True)
     _fsync_dir(dst.parent)
+
+
+def _mark_aside(aside: Path, dst: Path) -> None:
+    """Record this process in a folder renamed aside (the marker of a partial folder), so that if it is
+    killed before removing it, a later run recognises the folder as ours and removes it once this process
+    is gone (:func:`clean_stale_partials`). Best effort: without the marker the folder is left alone."""
+    try:
+        atomic_write_text(aside / MARKER_NAME, json.dumps({
+            "pid": os.getpid(), "host": socket.gethostname(), "proc_start": process_start_time(os.getpid()),
+            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "final": dst.name, "renamed_aside": True}, indent=2) + "\n")
+    except OSError:
+        pass
+
+
+#: ``.<final name>.old-<pid>-<random>``: an existing folder renamed aside by ``--overwrite`` (or by a
+#: failed run replacing ``<final>.failed``) until the new one is in place.
+_ASIDE = re.compile(r"^\..+\.old-\d+-[^/]+$")
 
 
 def partial_path(final: str | Path) -> Path:
@@ -130,7 +150,9 @@ def partial_owner(folder: str | Path) -> dict[str, Any] | None:
 def clean_stale_partials(parent: str | Path) -> list[Path]:
     """Remove partial folders in ``parent`` whose writing process (on this host) is gone; returns them.
 
-    Only folders named ``.<name>.partial-run`` holding a marker are touched: nothing else is ever deleted.
+    Only folders named ``.<name>.partial-run``, or ``.<name>.old-<pid>-<random>`` (an old folder renamed
+    aside by ``--overwrite`` of a run that was killed before removing it), holding a marker are touched:
+    nothing else is ever deleted.
     """
     removed: list[Path] = []
     try:
@@ -138,7 +160,8 @@ def clean_stale_partials(parent: str | Path) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX)) or entry.is_symlink() \
+        ours = (entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX)) or _ASIDE.match(entry.name)
+        if not ours or entry.is_symlink() \
                 or not entry.is_dir():
             continue
         owner = partial_owner(entry)

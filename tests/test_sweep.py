@@ -414,3 +414,72 @@ def test_recommendation_flat_failing_curve_does_not_ask_to_extend():
     summary = summary.assign(mean_count=[0.6, 0.4, 0.0], count_low=[0.0, 0.0, 0.0], count_high=[1.2, 0.8, 0.0])
     [rec] = recommend(summary, plan, [gate])  # 0 in every replication at 3d: holds there, at the edge
     assert rec["sentence"].startswith("consent-violation == 0 holds only at the largest value tested")
+
+
+def _full_disk(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", "sweep.html")
+
+
+def test_full_disk_marks_the_sweep_failed_and_resume_finishes_it(tmp_path, monkeypatch):
+    """ENOSPC while writing sweep.html: exit 2 with a clean message; summary.json says 'failed' with the
+    error (never 'running'), the 2 finished runs stay in tasks/, and --resume then finishes with both
+    resumed (0 run again)."""
+    import simulator.report.sweep_page as page
+
+    out = tmp_path / "s"
+    args = ("--vary", f"{WAIT}=1h,2h", "--replications", "1", "--customers", "20", "--workers", "1", "--out", str(out))
+    with monkeypatch.context() as patch:
+        patch.setattr(page, "write_sweep_page", _full_disk)
+        result = sweep(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"the sweep could not write its folder {out}: no space left on device (sweep.html)" in result.output
+    assert f"continue with --resume --out {out}" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["kind"] == "sweep"
+    assert summary["error"].startswith("no space left on device (sweep.html); free some space")
+    assert len(list((out / "tasks").glob("*.json"))) == 2
+    again = sweep(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert "0 runs on 1 local worker" in again.output and "2 resumed" in again.output
+    assert json.loads((out / "summary.json").read_text())["status"] == "complete"
+
+
+def test_full_disk_that_cannot_take_the_failed_status_leaves_no_running_summary(tmp_path, monkeypatch):
+    """When even the small 'failed' summary cannot be written, summary.json is removed (a folder must never
+    read as a sweep still running) and the message says so."""
+    import simulator.report.sweep_page as page
+    import simulator.sweep.runner as runner
+
+    real = runner.atomic_write_text
+
+    def write(path, text):
+        if Path(path).name == "summary.json" and '"status": "running"' not in text:
+            _full_disk()
+        return real(path, text)
+
+    out = tmp_path / "s"
+    monkeypatch.setattr(page, "write_sweep_page", _full_disk)
+    monkeypatch.setattr(runner, "atomic_write_text", write)
+    result = sweep("--vary", f"{WAIT}=1h", "--replications", "1", "--customers", "20", "--workers", "1",
+                   "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "summary.json could not be written either (it was removed)" in result.output
+    assert not (out / "summary.json").exists()
+
+
+@pytest.mark.parametrize("text", ['{"kind": "sw', "[1]", "\udcff"], ids=["truncated", "a list", "not UTF-8"])
+def test_resume_into_a_folder_with_a_damaged_summary_exits_2(tmp_path, text):
+    """--resume (or a plain sweep) into a folder whose summary.json is truncated, not an object or not UTF-8:
+    exit 2 naming the file, no traceback, nothing touched."""
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "summary.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    for extra in (("--resume",), ()):
+        result = sweep("--vary", f"{WAIT}=1h", "--replications", "1", "--customers", "5", "--workers", "1",
+                       "--out", str(out), *extra)
+        assert result.exit_code == 2, result.output
+        assert f"{out / 'summary.json'} is damaged" in result.output and "Traceback" not in result.output
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
