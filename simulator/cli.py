@@ -376,6 +376,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+from simulator.importers import cli as _importers_cli  # noqa: E402,F401  registers `journeysim import`
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="journeysim")
