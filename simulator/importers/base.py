@@ -21,7 +21,7 @@ class ImportInputError(JourneySimError):
 
     def __init__(self, file: str, path: str, message: str, fix: str = ""):
         self.file, self.path, self.message, self.fix = file, path, message, fix
-        text = f"{file}: {path or '<top>'}: {message}"
+        text = f"{file}: {path + ': ' if path else ''}{message}"
         super().__init__(text + (f"; {fix}" if fix else ""))
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "END", "Unmapped", "Entry", "ReEntry", "ExitCondition", "ConversionGoal", "Node", "Wait",
     "WaitUntilWindow", "WaitUntilDate", "WaitUntilCondition", "WaitUntilEvent", "Arm", "Branch",
     "RandomSplit", "Experiment", "Send", "ProfileUpdate", "EmitEvent", "Link", "RateLimit", "Exit",
-    "Unmodelled", "ImportedJourney", "pass_through_note",
+    "Unmodelled", "ImportedJourney", "pass_through_note", "lossy_notes",
 ]
 
 #: The target meaning "leave the journey" (the scenario format's reserved step id).
@@ -296,6 +296,17 @@ def pass_through_note(n: Node) -> Unmapped | None:
     return None
 
 
+def lossy_notes(n: Node) -> list[Unmapped]:
+    """Notes the IR itself implies for ``n`` (the writer comments them at the step): its
+    pass-through note, and for a transactional send the missing per-message category."""
+    out = [x for x in (pass_through_note(n),) if x is not None]
+    if isinstance(n, Send) and n.category == "transactional":
+        out.append(Unmapped(n.path, "transactional category: the scenario format has no per-message category, "
+                                    "so consent, quiet hours and caps apply to this send as to marketing ones "
+                                    "(the message is tagged 'transactional')"))
+    return out
+
+
 @dataclass
 class ImportedJourney:
     """One journey as imported: ``nodes`` in the order the writer emits them (the first is where
@@ -322,9 +333,7 @@ class ImportedJourney:
         out = list(self.unmapped) + list(self.entry.unmapped)
         for n in self.nodes:
             out += n.unmapped
-            note = pass_through_note(n)
-            if note is not None:
-                out.append(note)
+            out += lossy_notes(n)
             if isinstance(n, Branch):
                 out += [Unmapped(a.path, f"criteria of outcome '{a.key}' not translated", a.verbatim)
                         for a in n.arms if not a.mapped]

@@ -21,9 +21,11 @@ from typing import Any
 
 import yaml
 
+from simulator.scenario.units import format_duration
+
 from simulator.importers.ir import (
     END, Branch, EmitEvent, Exit, ImportedJourney, Link, Node, ProfileUpdate, RandomSplit, RateLimit,
-    Send, Unmapped, Unmodelled, pass_through_note, Wait, WaitUntilCondition, WaitUntilDate, WaitUntilEvent, WaitUntilWindow,
+    Send, Unmapped, Unmodelled, lossy_notes, pass_through_note, Wait, WaitUntilCondition, WaitUntilDate, WaitUntilEvent, WaitUntilWindow,
 )
 
 __all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM"]
@@ -34,21 +36,6 @@ ENGAGEMENT_SUFFIXES = ("delivered", "opened", "clicked", "unsubscribed")
 CHANNEL_SYSTEM = {"email": "esp", "sms": "sms", "push": "push", "in_app": "in_app", "whatsapp": "whatsapp"}
 START = "2026-01-05T00:00:00Z"   # a Monday; edit to your launch date
 ENTRY_WINDOW = 14 * 86400.0      # generated entry events happen during the first 14 days
-_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as the format's compound duration, largest unit first: 5400 -> '1h30m', 0 -> '0s'."""
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    left, parts = int(seconds), []
-    for unit, size in _UNITS:
-        if left >= size:
-            parts.append(f"{left // size}{unit}")
-            left %= size
-    return "".join(parts) or "0s"
-
-
 def _flow(value: Any) -> str:
     """One YAML value on one line (flow style), quoted where YAML needs it."""
     text = yaml.safe_dump([value], default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False)
@@ -277,9 +264,6 @@ class _Writer:
                 body = f"Imported {n.source_type or 'send'} {n.id}."
             self.emit(f"    body: {_flow(body)}")
             self.emit(f"    tags: {_flow([n.category])}")
-            if n.category == "transactional":
-                self.emit("    # NOT MAPPED: transactional category: the scenario format has no per-message category, "
-                          "so consent, quiet hours and caps apply to this message as to marketing ones")
         self.emit()
 
     def journey(self, j: ImportedJourney) -> None:
@@ -336,6 +320,9 @@ class _Writer:
             self.lines += _comment(note, ind)
         for u in n.unmapped:
             self.unmapped(u, ind)
+        if isinstance(n, Send):
+            for u in lossy_notes(n):
+                self.unmapped(u, ind)
         head = f"{ind}- "
         if isinstance(n, Wait):
             self.emit(head + _flow({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}))
