@@ -571,3 +571,28 @@ def test_scenario_file_round_trip_is_stable(tmp_path):
         assert invoke("import", "sfmc", str(DATA / "multistep_decision.json"), "-o", str(out)).exit_code == 0
     assert a.read_bytes() == b.read_bytes()
     assert isinstance(Path(a), Path)
+
+
+def test_the_docs_example_output_is_what_the_command_prints(tmp_path, monkeypatch):
+    """docs/import.md shows the command's output for engagement_split.json; it must not drift."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "welcome.yaml"
+    r = invoke("import", "sfmc", "tests/data/import/sfmc/engagement_split.json", "-o", str(out))
+    doc = (ROOT / "docs" / "import.md").read_text()
+    shown = r.output.replace(str(out), "welcome.yaml").splitlines()[:-1]   # the last line is advice
+    assert len(shown) == 14 and all(("   " + line) in doc for line in shown)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20),
+       st.sampled_from(["Equal", "NotEqual", "Contains", "NotContains"]))
+def test_any_value_translates_to_a_valid_condition(value, op):
+    """Whatever the value (quotes, unicode, digits), a translated operator yields a condition that
+    compiles and compares the field with exactly that literal."""
+    from simulator.scenario.conditions import compile_condition
+    xml = cond(op, value.replace("]]>", "")).replace("<![CDATA[", "<![CDATA[")
+    tr = translate_filter(xml)
+    if tr.condition is None:   # CDATA cannot hold every string; those are reported, never mangled
+        assert tr.problems
+        return
+    compile_condition(tr.condition)
+    assert tr.fields == ("Tier",)

@@ -264,7 +264,7 @@ class _Journey:
             node = self.update(i, a, conf, outcomes, base)
         elif up in _STO:
             node = Unmodelled(**base, kind="Einstein send-time optimisation (holds each contact until its "
-                                           "predicted best send time)",
+                                           "predicted best hour within the next 24 hours)",
                               outcomes=[(k, t, lab) for k, t, lab in outcomes])
         elif up in _CUSTOM:
             node = Unmodelled(**base, kind=_CUSTOM[up], outcomes=[(k, t, lab) for k, t, lab in outcomes])
