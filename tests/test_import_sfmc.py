@@ -596,3 +596,23 @@ def test_any_value_translates_to_a_valid_condition(value, op):
         return
     compile_condition(tr.condition)
     assert tr.fields == ("Tier",)
+
+
+def test_a_loop_in_the_export_is_an_error():
+    data = interaction(act("A", "WAIT", "B", configurationArguments={"waitDuration": 1, "waitUnit": "DAYS"}),
+                       act("B", "EMAILV2", "A"))
+    with pytest.raises(ImportInputError, match=r"activities\[1\]\.outcomes: the activities form a loop \(A -> B -> A\)"):
+        import_sfmc(data, "t.json")
+
+
+def test_two_items_with_one_name_get_distinct_journey_and_message_names():
+    one = interaction(act("EMAILV2-1", "EMAILV2"))
+    _, _, doc = imported({"count": 2, "page": 1, "pageSize": 50, "items": [one, one]})
+    assert [j["name"] for j in doc["journeys"]] == ["t-journey", "t-journey-2"]
+    assert list(doc["messages"]) == ["EMAILV2-1", "t-journey-2.EMAILV2-1"]
+    assert doc["journeys"][1]["steps"] == [{"id": "EMAILV2-1", "send": "t-journey-2.EMAILV2-1", "next": "end"}]
+
+
+def test_an_unwritable_output_exits_2(tmp_path):
+    r = invoke("import", "sfmc", str(DATA / "single_send.json"), "-o", str(tmp_path / "no" / "such" / "x.yaml"))
+    assert r.exit_code == 2 and "cannot write" in r.output and "Traceback" not in r.output

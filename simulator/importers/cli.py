@@ -95,7 +95,11 @@ def import_command(fmt: str, file: Path, output: Path, overwrite: bool) -> None:
         click.echo(f"error: the generated scenario does not validate (a journeysim bug, please report it with "
                    f"{file}); the text is in {bad}\n{exc.format()}", err=True)
         raise SystemExit(2) from None
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"error: cannot write {output}: {exc.strerror or exc}; check that its folder exists", err=True)
+        raise SystemExit(2) from None
     steps = sum(len(j.nodes) for j in journeys)
     click.echo(f"imported {fmt} {file} -> {output}: {len(journeys)} journey{'s' if len(journeys) != 1 else ''}, "
                f"{steps} step{'s' if steps != 1 else ''}")

@@ -218,12 +218,37 @@ class _Journey:
             seen.add(k)
             order.append(k)
             stack += [by_id[t] for t in reversed(nodes[k].targets()) if t != END and by_id[t] not in seen]
+        self._no_loop(nodes, ids, keys)
         for k in keys:
             if k not in seen:
                 self.unmapped.append(Unmapped(f"{self.p}activities[{keys[k]}]",
                                               f"activity '{k}' cannot be reached from the start activity "
                                               f"'{roots[0]}': left out"))
         return [nodes[k] for k in order]
+
+    def _no_loop(self, nodes: dict[str, Node], ids: dict[str, str], keys: dict[str, int]) -> None:
+        """Journey Builder journeys cannot loop; a loop in the export is an error, not a scenario."""
+        by_id = {ids[k]: k for k in keys}
+        state: dict[str, int] = {}
+
+        def visit(k: str, trail: list[str]) -> None:
+            state[k] = 1
+            for t in nodes[k].targets():
+                if t == END:
+                    continue
+                nxt = by_id[t]
+                if state.get(nxt) == 1:
+                    loop = trail[trail.index(nxt):] + [k, nxt] if nxt in trail else [k, nxt]
+                    raise self.err(f"activities[{keys[k]}].outcomes",
+                                   f"the activities form a loop ({' -> '.join(dict.fromkeys(loop[:-1]))} -> {nxt})",
+                                   "Journey Builder journeys do not loop; export the journey again")
+                if nxt not in state:
+                    visit(nxt, trail + [k])
+            state[k] = 2
+
+        for k in keys:
+            if k not in state:
+                visit(k, [])
 
     def _ids(self, keys: list[str]) -> dict[str, str]:
         ids: dict[str, str] = {}

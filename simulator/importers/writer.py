@@ -280,9 +280,9 @@ class _Writer:
         if e.kind == "event":
             entry: dict[str, Any] = {"event": e.event}
         elif e.kind == "segment":
-            entry = {"segment": e.condition, "every": format_duration(e.every or 86400)}
+            entry = {"segment": e.condition or "true", "every": format_duration(e.every or 86400)}
         else:
-            entry = {"at": e.at, "segment": e.condition}
+            entry = {"at": e.at, "segment": e.condition or "true"}
         self.emit(f"{ind}entry: {_flow(entry)}")
         if j.re_entry is not None:
             r = j.re_entry
