@@ -373,7 +373,8 @@ class _Journey:
                          if ts.get(k) not in (None, "")), "")
         classes = " ".join(str(v) for k, v in ts.items() if "sendclassification" in k.lower()).lower()
         category = "transactional" if self.transactional or "transactional" in classes else "marketing"
-        return Send(**base, channel=channel, template=template, subject=subject, category=category)  # type: ignore[arg-type]
+        return Send(**base, channel=channel, template=template, subject=subject,  # type: ignore[arg-type]
+                    category=category)
 
     def decision(self, i: int, conf: dict[str, Any], outcomes: list[tuple[str, str, str]],
                  base: dict[str, Any]) -> Branch:
@@ -386,7 +387,8 @@ class _Journey:
             xml = crit.get(key)
             if not isinstance(xml, str) or not xml.strip():
                 if node.default is None and j == len(outcomes) - 1:
-                    node.default = Arm(key, target, label=label or "remainder", path=f"{self.p}activities[{i}].outcomes[{j}]")
+                    node.default = Arm(key, target, label=label or "remainder",
+                                       path=f"{self.p}activities[{i}].outcomes[{j}]")
                     continue
                 node.arms.append(Arm(key, target, None, label, mapped=False, verbatim="(no criteria)", path=apath))
                 continue

@@ -25,7 +25,8 @@ from simulator.scenario.units import format_duration
 
 from simulator.importers.ir import (
     END, Branch, EmitEvent, Exit, ImportedJourney, Link, Node, ProfileUpdate, RandomSplit, RateLimit,
-    Send, Unmapped, Unmodelled, lossy_notes, pass_through_note, Wait, WaitUntilCondition, WaitUntilDate, WaitUntilEvent, WaitUntilWindow,
+    Send, Unmapped, Unmodelled, Wait, WaitUntilCondition, WaitUntilDate, WaitUntilEvent, WaitUntilWindow, lossy_notes,
+    pass_through_note,
 )
 
 __all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM"]
@@ -68,8 +69,8 @@ class _Reads:
             elif isinstance(node, ast.Compare):
                 sides = [node.left, *node.comparators]
                 names = [s.id for s in sides if isinstance(s, ast.Name) and s.id not in _LITERALS]
-                consts = [_LITERALS[s.id] if isinstance(s, ast.Name) and s.id in _LITERALS else s.value
-                          for s in sides if isinstance(s, ast.Constant) or (isinstance(s, ast.Name) and s.id in _LITERALS)]
+                consts = [s.value if isinstance(s, ast.Constant) else _LITERALS[s.id] for s in sides
+                          if isinstance(s, ast.Constant) or (isinstance(s, ast.Name) and s.id in _LITERALS)]
                 for n in names:
                     self.fields.setdefault(n, []).extend(c for c in consts if c is not None)
 
@@ -222,14 +223,16 @@ class _Writer:
             self.emit("  events:   # each event the journeys wait for happens once to half the customers")
             half = format_duration(ENTRY_WINDOW)
             for e in self.events:
-                self.emit(f"    - {_flow({'name': e, 'origin': 'web', 'once': {'probability': 0.5, 'at': {'uniform': {'low': '0s', 'high': half}}}})}")
+                once = {"probability": 0.5, "at": {"uniform": {"low": "0s", "high": half}}}
+                self.emit(f"    - {_flow({'name': e, 'origin': 'web', 'once': once})}")
         self.emit()
 
     def systems(self) -> None:
         self.emit(GENERATED)
         self.emit("systems:")
         self.emit(f"  web: {_flow({'kind': 'source', 'description': 'where customer events happen (web/app)'})}")
-        self.emit(f"  {READS_FROM}: {_flow({'kind': 'cdp', 'description': f'the contact data the {self.fmt} journey reads'})}")
+        cdp = {"kind": "cdp", "description": f"the contact data the {self.fmt} journey reads"}
+        self.emit(f"  {READS_FROM}: {_flow(cdp)}")
         for c in self.channels:
             self.emit(f"  {CHANNEL_SYSTEM[c]}: {_flow({'kind': 'channel', 'channel': c})}")
         self.emit()
@@ -238,11 +241,14 @@ class _Writer:
         lat = {"lognormal": {"median": "1m", "p95": "10m"}}
         self.emit(GENERATED + " (latencies are placeholders: measure yours)")
         self.emit("sync:")
-        self.emit(f"  - {_flow({'name': 'web-to-cdp', 'from': 'web', 'to': READS_FROM, 'fields': ['events'], 'latency': lat})}")
+        def link(src: str, dst: str, fields: list[str]) -> None:
+            item = {"name": f"{src}-to-{dst}", "from": src, "to": dst, "fields": fields, "latency": lat}
+            self.emit(f"  - {_flow(item)}")
+
+        link("web", READS_FROM, ["events"])
         for c in self.channels:
-            s = CHANNEL_SYSTEM[c]
-            self.emit(f"  - {_flow({'name': f'cdp-to-{s}', 'from': READS_FROM, 'to': s, 'fields': ['consent'], 'latency': lat})}")
-            self.emit(f"  - {_flow({'name': f'{s}-to-cdp', 'from': s, 'to': READS_FROM, 'fields': ['events', 'consent'], 'latency': lat})}")
+            link(READS_FROM, CHANNEL_SYSTEM[c], ["consent"])
+            link(CHANNEL_SYSTEM[c], READS_FROM, ["events", "consent"])
         self.emit()
 
     def write_messages(self) -> None:
@@ -286,7 +292,8 @@ class _Writer:
         self.emit(f"{ind}entry: {_flow(entry)}")
         if j.re_entry is not None:
             r = j.re_entry
-            value: Any = False if r.mode == "never" else ({"cooldown": format_duration(r.cooldown)} if r.cooldown else True)
+            value: Any = (False if r.mode == "never" else
+                          {"cooldown": format_duration(r.cooldown)} if r.cooldown else True)
             self.emit(f"{ind}re_entry: {_flow(value)}   # {r.source} ({r.path})")
         exits = [x for x in j.exit_conditions if x.condition or x.event]
         if exits:
