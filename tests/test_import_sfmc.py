@@ -578,7 +578,7 @@ def test_the_docs_example_output_is_what_the_command_prints(tmp_path, monkeypatc
     r = invoke("import", "sfmc", "tests/data/import/sfmc/engagement_split.json", "-o", str(out))
     doc = (ROOT / "docs" / "import.md").read_text()
     shown = r.output.replace(str(out), "welcome.yaml").splitlines()[:-1]   # the last line is advice
-    assert len(shown) == 14 and all(("   " + line) in doc for line in shown)
+    assert len(shown) == 14 and "\n".join("   " + line for line in shown) in doc
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20),
@@ -614,3 +614,31 @@ def test_two_items_with_one_name_get_distinct_journey_and_message_names():
 def test_an_unwritable_output_exits_2(tmp_path):
     r = invoke("import", "sfmc", str(DATA / "single_send.json"), "-o", str(tmp_path / "no" / "such" / "x.yaml"))
     assert r.exit_code == 2 and "cannot write" in r.output and "Traceback" not in r.output
+
+
+def test_writer_merges_exit_conditions_and_reports_what_does_not_fit():
+    """Two conditions join with 'or'; exit_when holds one event and one check, so the second event
+    and the differing check are reported (and commented above exit_when)."""
+    j = _ir_journey(ir.Wait("w", "n0", seconds=60.0))
+    j.exit_conditions = [ir.ExitCondition("x0", event="purchase", check="after_waits"),
+                         ir.ExitCondition("x1", condition="a == 1", check="after_waits"),
+                         ir.ExitCondition("x2", event="refund", condition="b == 2", check="continuous")]
+    text = write_scenario([j], source="x", fmt="test")
+    load_scenario_text(text, "x.yaml")
+    assert yaml.safe_load(text)["journeys"][0]["exit_when"] == {
+        "event": "purchase", "when": "(a == 1) or (b == 2)", "check": "after_waits"}
+    assert [u.line() for u in j.all_unmapped()] == [
+        "x2: exit event 'refund' is not simulated: exit_when holds one event ('purchase')",
+        "x2: exit check 'continuous' replaced by 'after_waits': exit_when has one check"]
+    assert "    # NOT MAPPED: exit event 'refund' is not simulated" in text
+
+
+def test_journey_level_notes_sit_next_to_their_keys():
+    data = json.loads((DATA / "engagement_split.json").read_text())
+    data["exits"] = [{"key": "x", "criteria": cond("BeginsWith", "z", "C.Zip")}]
+    _, text, _ = imported(data)
+    lines = text.splitlines()
+    at = {k: next(i for i, l in enumerate(lines) if l.strip().startswith(k)) for k in ("re_entry:", "entry:", "steps:")}
+    assert "NOT MAPPED: entryMode NoMultipleEntries" in lines[at["re_entry:"] - 1]
+    assert "NOT MAPPED: the entry filter is not applied" in lines[at["entry:"] - 2]
+    assert "NOT MAPPED: exit criteria not translated" in lines[at["steps:"] - 2]

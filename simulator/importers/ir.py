@@ -83,6 +83,7 @@ class ReEntry:
     path: str
     source: str = ""
     cooldown: float = 0.0
+    unmapped: list[Unmapped] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +106,7 @@ class ConversionGoal:
     condition: str | None
     exits: bool = False
     verbatim: str = ""
+    unmapped: list[Unmapped] = field(default_factory=list)
 
 
 @dataclass
@@ -322,15 +324,32 @@ class ImportedJourney:
     exit_conditions: list[ExitCondition] = field(default_factory=list)
     goals: list[ConversionGoal] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    #: notes on exit criteria that could not become an exit condition (written where exit_when goes)
+    exit_unmapped: list[Unmapped] = field(default_factory=list)
     platform: str = ""
+
+    def exit_merge_notes(self) -> list[Unmapped]:
+        """exit_when holds one event and one check: notes for the exit conditions that do not fit."""
+        exits = [x for x in self.exit_conditions if x.condition or x.event]
+        events = [x for x in exits if x.event]
+        out = [Unmapped(x.path, f"exit event '{x.event}' is not simulated: exit_when holds one event "
+                                f"('{events[0].event}')") for x in events[1:]]
+        out += [Unmapped(x.path, f"exit check '{x.check}' replaced by '{exits[0].check}': exit_when has one check")
+                for x in exits[1:] if x.check != exits[0].check]
+        return out
 
     def edges(self) -> list[tuple[str, str]]:
         """(from id, to id) for every edge, ``END`` included, in node order."""
         return [(n.id, t) for n in self.nodes for t in n.targets()]
 
     def all_unmapped(self) -> list[Unmapped]:
-        """Every note: the journey's, the entry's, then each node's, in node order."""
+        """Every note in file order: the journey's, the entry's, re-entry's, exits', goals', then each
+        node's."""
         out = list(self.unmapped) + list(self.entry.unmapped)
+        out += self.re_entry.unmapped if self.re_entry else []
+        out += self.exit_unmapped + self.exit_merge_notes()
+        for g in self.goals:
+            out += g.unmapped
         for n in self.nodes:
             out += n.unmapped
             out += lossy_notes(n)

@@ -56,6 +56,7 @@ class _Journey:
     def __init__(self, data: dict[str, Any], file: str, prefix: str):
         self.d, self.file, self.p = data, file, prefix
         self.unmapped: list[Unmapped] = []
+        self.exit_unmapped: list[Unmapped] = []
         self.transactional = str(data.get("definitionType", "")).lower() == "transactional"
 
     def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
@@ -87,6 +88,7 @@ class _Journey:
         journey.exit_conditions = self.exits()
         journey.goals = self.goals()
         journey.unmapped = self.unmapped
+        journey.exit_unmapped = self.exit_unmapped
         return journey
 
     def entry(self, triggers: list[Any]) -> Entry:
@@ -132,16 +134,18 @@ class _Journey:
         if mapped is None:
             hint = did_you_mean(str(mode), ["SingleEntryAcrossAllVersions", "MultipleEntries", "NoMultipleEntries",
                                             "OnceAndDone"])
-            self.unmapped.append(Unmapped(path, f"unknown entryMode {mode!r}{' (' + hint + ')' if hint else ''}: "
-                                                "re-entry left off"))
-            return ReEntry("never", path, f"entryMode {mode} (unknown)")
-        if mapped == "after_exit":
-            self.unmapped.append(Unmapped(path, f"entryMode {mode} (re-entry only after exiting) has no exact "
-                                                "equivalent: re_entry: true also lets a second instance start "
-                                                "while the first is still in the journey"))
+            r = ReEntry("never", path, f"entryMode {mode} (unknown)")
+            r.unmapped.append(Unmapped(path, f"unknown entryMode {mode!r}{' (' + hint + ')' if hint else ''}: "
+                                             "re-entry left off"))
+            return r
         label = {"never": "no re-entry", "any_time": "re-entry at any time",
                  "after_exit": "re-entry only after exiting"}[mapped]
-        return ReEntry(mapped, path, f"entryMode {mode}: {label}")
+        r = ReEntry(mapped, path, f"entryMode {mode}: {label}")
+        if mapped == "after_exit":
+            r.unmapped.append(Unmapped(path, f"entryMode {mode} (re-entry only after exiting) has no exact "
+                                             "equivalent: re_entry: true also lets a second instance start "
+                                             "while the first is still in the journey"))
+        return r
 
     def exits(self) -> list[ExitCondition]:
         out = []
@@ -153,11 +157,11 @@ class _Journey:
             x = self.want(x, dict, f"exits[{i}]")
             crit, where = self._criteria(x)
             if not crit:
-                self.unmapped.append(Unmapped(path, "exit criteria without a filter: ignored"))
+                self.exit_unmapped.append(Unmapped(path, "exit criteria without a filter: ignored"))
                 continue
             tr = translate_filter(crit)
             if tr.condition is None:
-                self.unmapped.append(Unmapped(f"{path}.{where}", "exit criteria not translated ("
+                self.exit_unmapped.append(Unmapped(f"{path}.{where}", "exit criteria not translated ("
                                               + "; ".join(tr.problems) + "): nobody exits early",
                                               " ".join(crit.split())))
                 continue
@@ -177,10 +181,11 @@ class _Journey:
             crit, _ = self._criteria(g)
             tr = translate_filter(crit) if crit else None
             name = str(g.get("name") or g.get("key") or f"goal {i}")
-            out.append(ConversionGoal(path, name, tr.condition if tr else None,
-                                      verbatim=" ".join(crit.split()) if crit else ""))
-            self.unmapped.append(Unmapped(path, f"goal '{name}' is not simulated (the scenario format has no "
+            goal = ConversionGoal(path, name, tr.condition if tr else None,
+                                  verbatim=" ".join(crit.split()) if crit else "")
+            goal.unmapped.append(Unmapped(path, f"goal '{name}' is not simulated (the scenario format has no "
                                                 "conversion goals); it is kept as a comment"))
+            out.append(goal)
         return out
 
     @staticmethod

@@ -292,9 +292,13 @@ class _Writer:
         self.emit(f"{ind}entry: {_flow(entry)}")
         if j.re_entry is not None:
             r = j.re_entry
+            for u in r.unmapped:
+                self.unmapped(u, ind)
             value: Any = (False if r.mode == "never" else
                           {"cooldown": format_duration(r.cooldown)} if r.cooldown else True)
             self.emit(f"{ind}re_entry: {_flow(value)}   # {r.source} ({r.path})")
+        for u in j.exit_unmapped + j.exit_merge_notes():
+            self.unmapped(u, ind)
         exits = [x for x in j.exit_conditions if x.condition or x.event]
         if exits:
             for x in exits:
@@ -310,6 +314,8 @@ class _Writer:
             self.emit(f"{ind}exit_when: {_flow(ex)}")
         for g in j.goals:
             self.lines += _comment(f"goal '{g.name}' ({g.path}): {g.condition or g.verbatim or '(no criteria)'}", ind)
+            for u in g.unmapped:
+                self.unmapped(u, ind)
         self.emit(f"{ind}steps:")
         for n in j.nodes:
             self.step(j, n)
