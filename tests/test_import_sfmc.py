@@ -378,9 +378,9 @@ def test_writer_handles_every_ir_kind():
     j = _ir_journey(
         ir.WaitUntilEvent("we", "n0", event="purchase", timeout=86400.0, then="ex", on_timeout="ww"),
         ir.WaitUntilWindow("ww", "n1", next="wd", start="09:00", end="17:00", zone="Europe/Paris", days=("mon",)),
-        ir.WaitUntilDate("wd", "n2", next="wc", attribute="renewal_date"),
+        ir.WaitUntilDate("wd", "n2", next="wc", attribute="renewal_date", offset=-86400.0),
         ir.WaitUntilCondition("wc", "n3", condition="x == 1", timeout=3600.0, then="xp", on_timeout="ev"),
-        ir.Experiment("xp", "n4", weights=[("a", "ev", 50.0), ("b", "ev", 50.0)]),
+        ir.Experiment("xp", "n4", weights=[("a", "ev", 50.0), ("b", "ev", 50.0)], metric="clicks"),
         ir.EmitEvent("ev", "n5", next="ln", event="reminded"),
         ir.Link("ln", "n6", next="rl", journey="other"),
         ir.RateLimit("rl", "n7", next="ex", limit=100, per_seconds=3600.0),
@@ -401,7 +401,9 @@ def test_writer_handles_every_ir_kind():
         {"id": "rl", "split": {"ex": 100}},
         {"id": "ex", "split": {"end": 100}},
     ]
-    assert [u.path for u in j.all_unmapped()] == ["n1", "n2", "n3", "n5", "n6", "n7"]
+    assert [u.path for u in j.all_unmapped()] == ["n1", "n2", "n3", "n4", "n5", "n6", "n7"]
+    assert "# NOT MAPPED: wait until the date in 'renewal_date' - 86400s is not modelled" in text
+    assert "# NOT MAPPED: the experiment's winner selection (clicks) is not simulated" in text
     assert "# NOT MAPPED: wait until 09:00-17:00 in Europe/Paris on mon is not modelled" in text
     assert "# exit: done: the customer leaves here" in text
     assert [e.name for e in sc.population.events] == ["purchase"]  # a scheduled entry needs no event

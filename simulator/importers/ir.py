@@ -284,7 +284,9 @@ def pass_through_note(n: Node) -> Unmapped | None:
         return Unmapped(n.path, f"wait until {n.start}-{n.end} in {zone}{days} is not modelled: "
                                 "customers go on at once")
     if isinstance(n, WaitUntilDate):
-        return Unmapped(n.path, f"wait until the date in '{n.attribute}' is not modelled: customers go on at once")
+        shift = f" {'+' if n.offset >= 0 else '-'} {abs(n.offset):g}s" if n.offset else ""
+        return Unmapped(n.path, f"wait until the date in '{n.attribute}'{shift} is not modelled: "
+                                "customers go on at once")
     if isinstance(n, WaitUntilCondition):
         return Unmapped(n.path, f"wait until '{n.condition}' is not modelled (the format waits for events only): "
                                 "customers go on at once")
@@ -302,6 +304,9 @@ def lossy_notes(n: Node) -> list[Unmapped]:
     """Notes the IR itself implies for ``n`` (the writer comments them at the step): its
     pass-through note, and for a transactional send the missing per-message category."""
     out = [x for x in (pass_through_note(n),) if x is not None]
+    if isinstance(n, Experiment) and n.metric:
+        out.append(Unmapped(n.path, f"the experiment's winner selection ({n.metric}) is not simulated: "
+                                    "customers keep being split at the drawn percentages"))
     if isinstance(n, Send) and n.category == "transactional":
         out.append(Unmapped(n.path, "transactional category: the scenario format has no per-message category, "
                                     "so consent, quiet hours and caps apply to this send as to marketing ones "

@@ -333,7 +333,7 @@ class _Writer:
             self.lines += _comment(note, ind)
         for u in n.unmapped:
             self.unmapped(u, ind)
-        if isinstance(n, Send):
+        if isinstance(n, (Send, RandomSplit)):
             for u in lossy_notes(n):
                 self.unmapped(u, ind)
         head = f"{ind}- "
