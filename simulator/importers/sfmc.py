@@ -97,13 +97,19 @@ class _Journey:
         up = ttype.upper()
         meta = t.get("metaData") if isinstance(t.get("metaData"), dict) else {}
         args = t.get("arguments") if isinstance(t.get("arguments"), dict) else {}
-        key = str(meta.get("eventDefinitionKey") or args.get("eventDefinitionKey") or t.get("key") or "entry")
+        key = "entry"
+        for where, holder, name in (("metaData", meta, "eventDefinitionKey"), ("arguments", args, "eventDefinitionKey"),
+                                    ("", t, "key")):
+            if holder.get(name) not in (None, ""):
+                key = self.want(holder[name], str, f"triggers[0].{where + '.' if where else ''}{name}",
+                                "the entry event key is a string, e.g. \"APIEvent-1a2b\"")
+                break
         for i in range(1, len(triggers)):
             self.unmapped.append(Unmapped(f"{self.p}triggers[{i}]", "only the first trigger is imported"))
         path = f"{self.p}triggers[0]"
         source = f"SFMC {ttype or 'trigger'} '{key}'"
         if up in _AUDIENCE_TRIGGERS:
-            flag = "in_" + field_name(key).lower()
+            flag = ("in_" + field_name(key).lower())[:100]
             e = Entry("segment", path, condition=flag, every=86400.0, generated_flags=(flag,), source=source)
             e.unmapped.append(Unmapped(path, f"{ttype} entry: who is in the audience is not in the export; a "
                                              f"generated flag '{flag}' (half the population) is checked daily"))

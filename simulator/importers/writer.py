@@ -14,6 +14,7 @@ stays the vendor's and the scenario still validates and runs.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,13 +39,23 @@ CHANNEL_SYSTEM = {"email": "esp", "sms": "sms", "push": "push", "in_app": "in_ap
 START = "2026-01-05T00:00:00Z"   # a Monday; edit to your launch date
 ENTRY_WINDOW = 14 * 86400.0      # generated entry events happen during the first 14 days
 def _flow(value: Any) -> str:
-    """One YAML value on one line (flow style), quoted where YAML needs it."""
+    """One YAML value on one line (flow style), quoted where YAML needs it. Values PyYAML would
+    fold over several lines (strings with line breaks) are written as JSON, which YAML reads."""
     text = yaml.safe_dump([value], default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False)
-    return text.strip()[1:-1].strip()
+    text = text.strip()[1:-1].strip()
+    if "\n" in text:
+        return json.dumps(value, ensure_ascii=False)
+    return text
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line with every character YAML accepts in a comment (others as \\xNN)."""
+    one = " ".join(str(text).split())
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in one)
 
 
 def _comment(text: str, indent: str) -> list[str]:
-    one = " ".join(str(text).split())
+    one = _printable(text)
     return [f"{indent}# {one}"] if one else []
 
 
@@ -257,7 +268,7 @@ class _Writer:
         self.emit("messages:   # texts are placeholders: the export references templates, it does not contain them")
         for name, (n, _) in self.messages.items():
             self.emit(f"  {name}:")
-            ref = f" (template {n.template})" if n.template else ""
+            ref = f" (template {_printable(n.template)})" if n.template else ""
             self.emit(f"    channel: {n.channel}{'' if not ref else '   #' + ref}")
             if n.channel == "email":
                 self.emit(f"    subject: {_flow(n.subject or n.name or n.id)}")
@@ -296,7 +307,7 @@ class _Writer:
                 self.unmapped(u, ind)
             value: Any = (False if r.mode == "never" else
                           {"cooldown": format_duration(r.cooldown)} if r.cooldown else True)
-            self.emit(f"{ind}re_entry: {_flow(value)}   # {r.source} ({r.path})")
+            self.emit(f"{ind}re_entry: {_flow(value)}   # {_printable(f'{r.source} ({r.path})')}")
         for u in j.exit_unmapped + j.exit_merge_notes():
             self.unmapped(u, ind)
         exits = [x for x in j.exit_conditions if x.condition or x.event]
