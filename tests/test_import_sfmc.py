@@ -678,3 +678,14 @@ def test_any_mutation_of_a_real_export_imports_or_fails_cleanly(data):
     except ImportInputError:
         return
     load_scenario_text(write_scenario(journeys, source="t.json", fmt="sfmc"), "t.yaml")
+
+
+def test_a_writer_bug_is_reported_not_written(tmp_path, monkeypatch):
+    """If the generated text ever failed validation, the command exits 2, writes nothing at -o and
+    keeps the text next to it as .invalid for the bug report."""
+    import simulator.importers.cli as icli
+    monkeypatch.setattr(icli, "import_file", lambda fmt, path: ([], "scenario: x\n"))
+    out = tmp_path / "x.yaml"
+    r = invoke("import", "sfmc", str(DATA / "single_send.json"), "-o", str(out))
+    assert r.exit_code == 2 and "does not validate (a journeysim bug" in r.output
+    assert not out.exists() and (tmp_path / "x.yaml.invalid").read_text() == "scenario: x\n"

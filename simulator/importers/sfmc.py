@@ -353,7 +353,8 @@ class _Journey:
         raw = conf.get("waitDuration")
         if raw is None:
             raise self.err(f"{cpath}.waitDuration", "a wait needs waitDuration (and waitUnit)",
-                           'e.g. "waitDuration": 1, "waitUnit": "DAYS"')
+                           'e.g. "waitDuration": 1, "waitUnit": "DAYS" (waits until a date or an attribute '
+                           'are not imported yet)')
         try:
             amount = float(raw)
         except (TypeError, ValueError):
