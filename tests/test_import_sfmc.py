@@ -689,3 +689,14 @@ def test_a_writer_bug_is_reported_not_written(tmp_path, monkeypatch):
     r = invoke("import", "sfmc", str(DATA / "single_send.json"), "-o", str(out))
     assert r.exit_code == 2 and "does not validate (a journeysim bug" in r.output
     assert not out.exists() and (tmp_path / "x.yaml.invalid").read_text() == "scenario: x\n"
+
+
+@pytest.mark.parametrize("name, key, expected", [
+    ("Cart Recovery (EU) v2!", "k", "cart-recovery-eu-v2"),
+    ("장바구니 리마인드", "cart-kr", "cart-kr"),     # nothing ASCII in the display name: the key
+    ("장바구니", "", "imported"),
+])
+def test_journey_names_come_from_the_display_name(name, key, expected):
+    data = interaction(act("EMAILV2-1", "EMAILV2"), name=name, key=key)
+    _, _, doc = imported(data)
+    assert doc["journeys"][0]["name"] == expected and doc["journeys"][0]["description"] == name

@@ -82,7 +82,10 @@ class _Journey:
             raise self.err("activities", "no activities: there is nothing to simulate",
                            "export a journey with at least one activity")
         nodes = self.activities(activities)
-        journey = ImportedJourney(id=key or title, name=scenario_name(title), path=self.p.rstrip(".") or "$",
+        name = scenario_name(title)
+        if name == "imported" and key:  # a display name with no letters or digits we can keep
+            name = scenario_name(key)
+        journey = ImportedJourney(id=key or title, name=name, path=self.p.rstrip(".") or "$",
                                   entry=entry, nodes=nodes, title=title, platform="sfmc")
         journey.re_entry = self.re_entry()
         journey.exit_conditions = self.exits()
