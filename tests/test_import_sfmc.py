@@ -444,8 +444,10 @@ def test_realistic_inputs_import_validate_run_and_keep_the_graph(name, tmp_path)
     items = src["items"] if "items" in src else [src]
     sc = load_scenario(out)
     assert len(sc.journeys) == len(items)
-    for item, journey in zip(items, sc.journeys):
+    journeys = import_sfmc(src, "t.json")
+    for item, journey, imp in zip(items, sc.journeys, journeys):
         assert _scenario_graph(journey) == _source_graph(item)
+        assert set(imp.edges()) == _source_graph(item)[0]
     assert GENERATED in out.read_text()
     run = invoke("run", str(out), "--customers", "300", "--out", str(tmp_path / "run"), "--no-report", "--quiet")
     assert run.exit_code in (0, 1), run.output   # 1 only if a default gate (error finding) fails

@@ -99,12 +99,12 @@ class ExitCondition:
 
 @dataclass
 class ConversionGoal:
-    """The journey's success measure (``condition``); ``exits`` when meeting it removes the customer."""
+    """The journey's success measure (``condition``); the scenario format has no goals, so the
+    writer keeps it as a comment."""
 
     path: str
     name: str
     condition: str | None
-    exits: bool = False
     verbatim: str = ""
     unmapped: list[Unmapped] = field(default_factory=list)
 
@@ -331,7 +331,6 @@ class ImportedJourney:
     unmapped: list[Unmapped] = field(default_factory=list)
     #: notes on exit criteria that could not become an exit condition (written where exit_when goes)
     exit_unmapped: list[Unmapped] = field(default_factory=list)
-    platform: str = ""
 
     def exit_merge_notes(self) -> list[Unmapped]:
         """exit_when holds one event and one check: notes for the exit conditions that do not fit."""
