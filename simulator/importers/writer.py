@@ -22,13 +22,12 @@ from typing import Any
 
 import yaml
 
-from simulator.scenario.units import format_duration
-
 from simulator.importers.ir import (
     END, Branch, EmitEvent, Exit, ImportedJourney, Link, Node, ProfileUpdate, RandomSplit, RateLimit,
     Send, Unmapped, Unmodelled, Wait, WaitUntilCondition, WaitUntilDate, WaitUntilEvent, WaitUntilWindow, lossy_notes,
     pass_through_note,
 )
+from simulator.scenario.units import format_duration
 
 __all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM"]
 
@@ -125,7 +124,6 @@ class _Writer:
         self.messages: dict[str, tuple[Send, str]] = {}   # message name -> (node, journey name)
         self.message_of: dict[tuple[str, str], str] = {}  # (journey, node id) -> message name
         self.reads = _Reads()
-        self.update_fields: set[str] = set()
         self.events: list[str] = []   # population events to generate, in first-use order
         self.flags: list[str] = []
 
@@ -142,7 +140,11 @@ class _Writer:
                 if isinstance(n, Send):
                     if n.channel not in self.channels:
                         self.channels.append(n.channel)
-                    name = n.id if n.id not in self.messages else f"{j.name}.{n.id}"
+                    name = n.id
+                    if name in self.messages:  # the same activity key in two journeys
+                        name = f"{j.name}.{n.id}"
+                        if len(name) > 100 or name in self.messages:
+                            name = f"m{len(self.messages)}.{n.id}"[:100]
                     self.messages[name] = (n, j.name)
                     self.message_of[(j.name, n.id)] = name
                 elif isinstance(n, Branch):
@@ -150,8 +152,6 @@ class _Writer:
                         self.reads.add_condition(a.condition)
                 elif isinstance(n, WaitUntilEvent):
                     self._event(n.event)
-                elif isinstance(n, ProfileUpdate):
-                    self.update_fields |= set(n.fields)
         for e in sorted(self.reads.events):
             self._event(e)
 
