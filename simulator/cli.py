@@ -376,7 +376,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-from simulator.importers import cli as _importers_cli  # noqa: E402,F401  registers `journeysim import`
+from simulator.importers.cli import import_command as _import_command  # noqa: E402
+
+cli.add_command(_import_command)
 
 
 def main() -> None:

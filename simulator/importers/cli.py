@@ -1,6 +1,6 @@
 """``journeysim import FORMAT FILE -o scenario.yaml``: a vendor export -> a scenario that validates.
 
-Registered on the ``journeysim`` group by one line in ``simulator/cli.py``. Prints what it mapped
+Registered on the ``journeysim`` group in ``simulator/cli.py`` (``cli.add_command``). Prints what it mapped
 (one line per step) and, plainly, what it could not map (with the JSON path). Exit 2, never a
 traceback, for an unknown format, an unreadable or malformed export, or an existing output file
 (without ``--overwrite``).
@@ -12,8 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import click
-
-from simulator.cli import cli
 
 __all__ = ["import_command", "FORMATS", "import_file"]
 
@@ -54,7 +52,7 @@ def _describe(node) -> str:
     return f"-> {', '.join(node.targets())}"  # pragma: no cover - every sfmc node kind is listed above
 
 
-@cli.command("import")
+@click.command("import")
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
