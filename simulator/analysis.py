@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +21,8 @@ from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
-from simulator.parallel import process_context, usable_cores
+from simulator.interrupts import signals_deferred
+from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
@@ -91,7 +93,8 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
         else:
             pool = ProcessPoolExecutor(workers, mp_context=process_context(["simulator.analysis"], fork=True))
             gc.freeze()  # forked workers share the parent's heap without copying it for the collector
-            results = pool.map(_shard_findings, jobs)
+            with signals_deferred():  # map submits every shard at once, which starts the workers
+                results = pool.map(_shard_findings, jobs)
         try:
             for i, (shard_findings, shard_totals) in enumerate(results):
                 found.append(shard_findings)
@@ -100,7 +103,7 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
                     progress(i + 1, shards)
         finally:
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                close_pool(pool, abort=sys.exc_info()[0] is not None)  # interrupted: kill, do not wait
                 gc.unfreeze()
     found = [f for f in found if not f.empty]
     findings = ordered(pd.concat(found, ignore_index=True)) if found else pd.DataFrame(columns=list(FINDING_COLUMNS))

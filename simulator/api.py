@@ -23,6 +23,8 @@ def run(scenario: Scenario | str | Path, *, seed: int | None = None,
     ``overrides`` are ``key.path=value`` strings or a ``{path: value}`` dict, validated like the file
     (a loaded scenario is re-read from its file to apply them). ``scripted`` adds named customers who
     receive only their own events. ``out`` writes the run folder; without it the log stays in memory.
+    ``overwrite`` replaces an existing ``out`` only if it is a journeysim run folder (anything else raises
+    :class:`UsageError`, nothing deleted); see docs/run-folders.md for what the folder holds.
     """
     if isinstance(scenario, (str, Path)):
         scenario = load_scenario(scenario, overrides)

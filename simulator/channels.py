@@ -14,13 +14,14 @@ unsubscribes) that happen at the channel system and sync back like any other eve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-import liquid
 
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.population import child_rng
+from simulator.scenario.liquidenv import parse_template, simulated_now
 from simulator.scenario.model import Message, Step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,7 +89,7 @@ class Channel:
                 return
         render_system = req.message.system or self.system
         source = eng.replicas[render_system]
-        values: dict[str, object] = {"customer_id": cid, "unsubscribe_url": f"https://unsubscribe.invalid/{cid}"}
+        values = system_values(cid)
         for field in eng.template_fields(req.message_name):
             value, version = source.entry(req.customer, field)[:2]
             t_value, t_version = eng.replicas.truth.entry(req.customer, field)[:2]
@@ -230,16 +231,33 @@ class Orchestrator:
         self.channels[ch].accept(req)
 
 
+def system_values(customer_id: str) -> dict[str, object]:
+    """The values a channel system itself passes to every template, besides the customer's fields.
+
+    The engine, ``journeysim lint`` and the UAT re-render all start from these, so a template renders
+    the same text everywhere."""
+    return {"customer_id": customer_id, "unsubscribe_url": f"https://unsubscribe.invalid/{customer_id}"}
+
+
 class Renderer:
-    """Liquid templates of every message, parsed once; renders the body (and subject/title) of one send."""
+    """Liquid templates of every message, parsed once; renders the body (and subject/title) of one send.
 
-    def __init__(self, messages: dict[str, Message]):
-        self.templates = {name: [liquid.parse(t) for t in (m.subject, m.title, m.body) if t]
+    Templates live in journeysim's Liquid environment (loop and output limits, no partials);
+    ``clock()`` gives the simulated time that ``'now' | date`` renders (never the wall clock)."""
+
+    def __init__(self, messages: dict[str, Message], clock: Callable[[], datetime] | None = None):
+        self.templates = {name: [parse_template(t) for t in (m.subject, m.title, m.body) if t]
                           for name, m in messages.items()}
+        self.clock = clock
 
-    def __call__(self, message: str, values: dict[str, object]) -> str:
-        """The rendered texts joined by newlines (their length feeds SMS segment checks)."""
-        return "\n".join(t.render(**values) for t in self.templates[message])
+    def __call__(self, message: str, values: dict[str, object], now: datetime | None = None) -> str:
+        """The rendered texts joined by newlines (their length feeds SMS segment checks). ``now`` (else
+        ``clock()``) is the simulated time of the render; with neither, ``'now' | date`` is an error."""
+        now = now if now is not None else self.clock() if self.clock is not None else None
+        if now is None:
+            return "\n".join(t.render(**values) for t in self.templates[message])
+        with simulated_now(now):
+            return "\n".join(t.render(**values) for t in self.templates[message])
 
 
 def template_fields(message: Message) -> tuple[str, ...]:
@@ -247,5 +265,5 @@ def template_fields(message: Message) -> tuple[str, ...]:
     names: set[str] = set()
     for text in (message.subject, message.title, message.body):
         if text:
-            names |= set(liquid.parse(text).global_variables())
+            names |= set(parse_template(text).global_variables())
     return tuple(sorted(names))

@@ -1,7 +1,8 @@
 """The ``journeysim`` command line: thin wrappers that parse, call the library, print, exit.
 
-Exit codes everywhere: 0 clean, 1 findings broke a gate, 2 usage or scenario error. Errors print
-without a Python traceback unless ``--debug`` is given.
+Exit codes everywhere: 0 clean, 1 findings broke a gate, 2 usage or scenario error (or output that
+cannot be written), 130/143/129 interrupted by Ctrl-C/SIGTERM/SIGHUP (docs/run-folders.md). Errors
+print without a Python traceback unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -13,22 +14,60 @@ from pathlib import Path
 import click
 
 from simulator import __version__
-from simulator.errors import JourneySimError, ScenarioError
+from simulator.errors import JourneySimError, ScenarioError, UsageError
 
 __all__ = ["cli", "main"]
 
 
 class _Group(click.Group):
-    """Maps journeysim's own errors to exit code 2 with a clean message."""
+    """Maps journeysim's own errors to exit code 2 with a clean message, and interruptions (Ctrl-C,
+    SIGTERM, SIGHUP; see :mod:`simulator.interrupts`) to 130, 143 and 129."""
 
     def invoke(self, ctx: click.Context):
+        from simulator.interrupts import describe, exit_code, handle_signals, pending
+
+        try:
+            with handle_signals():
+                value = self._invoke_clean(ctx)
+        except KeyboardInterrupt as exc:
+            if _debug(ctx):
+                raise
+            click.echo(f"interrupted ({describe(exc)})", err=True)
+            ctx.exit(exit_code(exc))
+        except (SystemExit, click.exceptions.Exit):
+            if pending() is not None:  # the command ended on its own after a signal: still say so
+                ctx.exit(exit_code(None))
+            raise
+        if pending() is not None:
+            ctx.exit(exit_code(None))
+        return value
+
+    def _invoke_clean(self, ctx: click.Context):
+        from simulator.interrupts import Interrupted, pending
+
         try:
             return super().invoke(ctx)
         except JourneySimError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if pending() is not None:
+                raise Interrupted(pending()) from None
+            if _debug(ctx):
                 raise
             click.echo(str(exc) if isinstance(exc, ScenarioError) else f"error: {exc}", err=True)
             ctx.exit(2)
+        except Exception as exc:
+            from simulator.clifailures import clean_failure
+
+            if pending() is not None:  # e.g. a worker pool broken by the interruption
+                raise Interrupted(pending()) from None
+            message = clean_failure(exc)
+            if message is None or _debug(ctx):
+                raise
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(2)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.obj and ctx.obj.get("debug"))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +82,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     latency, batches, failures and outages, and flags race conditions, stage-change propagation
     misses, overlaps, broken caps, quiet hours and consent violations with their root cause.
 
-    Exit codes: 0 clean, 1 a gate failed, 2 usage or scenario error.
+    Exit codes: 0 clean, 1 a gate failed, 2 usage or scenario error, 130/143/129 interrupted
+    (Ctrl-C, SIGTERM, SIGHUP).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -53,7 +93,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value before validating, e.g. --set population.size=500 (repeatable).")
-def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+@click.option("--explain", is_flag=True, help="Print each value the scenario's platform preset set or was overridden on.")
+def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: bool = False) -> None:
     """Check scenario files: every error at once, with key path, line and a fix.
 
     Prints 'OK <file>: N journeys, M steps, K sync links' per valid file. Exits 0 when all are
@@ -71,6 +112,10 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
             continue
         click.echo(f"OK {path}: {_plural(len(sc.journeys), 'journey')}, {_plural(sc.step_count, 'step')}, "
                    f"{_plural(len(sc.sync), 'sync link')}")
+        if explain:
+            from simulator.platforms.cli import explain_text
+
+            click.echo(explain_text(path, list(overrides)))
     if failed:
         click.echo(f"{failed} of {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} invalid", err=True)
         sys.exit(2)
@@ -91,28 +136,37 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--fail-on", "fail_on", multiple=True, metavar="KIND>N[%]",
               help="Extra release gate, e.g. --fail-on 'exit-race>0.5%' --fail-on 'consent-violation>0' (repeatable).")
 @click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval.")
+              help="Also run N-1 more seeds and report each finding rate's mean and 95% interval; "
+                   "gates then judge the replications (see --gate-on).")
+@click.option("--gate-on", "gate_on", default=None, metavar="mean|upper",
+              help="With --replications N: gate on the mean of the N replications (default) or on the upper "
+                   "end of its 95% interval (conservative for '<' gates).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
-        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, no_report: bool,
-        quiet: bool) -> None:
+        fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, gate_on: str | None,
+        no_report: bool, quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
     only when the run is complete; a failed run leaves '<folder>.failed' with a summary.json saying
-    why, and Ctrl-C leaves nothing. Exit code 1 when a gate fails (the scenario's gates: plus
-    --fail-on; with none, any error-severity finding fails).
+    why, and Ctrl-C, SIGTERM or SIGHUP leave nothing (exit 130, 143, 129). Exit code 1 when a gate
+    fails (the scenario's gates: plus --fail-on; with none, any error-severity finding fails). With
+    --replications N the gates judge the mean of the N replications (or, with --gate-on upper, the
+    upper end of its 95% interval).
     """
     from simulator.findings.gates import parse_fail_on
+    from simulator.replications import check_gate_on
 
     extra_gates = [parse_fail_on(text) for text in fail_on]
+    gate_on = check_gate_on(gate_on, replications)
     from simulator.engine import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
 
     sc = load_scenario(scenario, list(overrides))
     seed = sc.seed if seed is None else seed
+    unique = out is None  # a default name never collides: a second run in the same second gets '-2'
     if out is None:
         out = default_run_dir(Path("reports"), sc.scenario, new_run_id(seed))
     days = sc.duration / 86400
@@ -121,7 +175,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
     if replications > 1:
         from simulator.replications import replication_hook
 
-        hook = replication_hook(sc, seed, replications, customers=customers,
+        hook = replication_hook(sc, seed, replications, customers=customers, gates=extra_gates, gate_on=gate_on,
                                 announce=None if quiet else (lambda text: click.echo(text, err=True)))
     try:
         if show:
@@ -146,13 +200,16 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                       csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook,
-                                      report=not no_report, status=status)
+                                      report=not no_report, status=status, unique=unique)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
-                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report)
-    except KeyboardInterrupt:
-        click.echo("interrupted: no output folder was written", err=True)
-        sys.exit(130)
+                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report,
+                                  unique=unique)
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        click.echo(f"\ninterrupted ({describe(exc)}): no output folder was written", err=True)
+        sys.exit(exit_code(exc))
     from simulator.summary import run_summary_lines
 
     lines = run_summary_lines(result)
@@ -216,8 +273,15 @@ def report(run_dir: Path) -> None:
     The report is one self-contained file (figures embedded) that opens offline and prints.
     """
     from simulator.report.html import build_report
+    from simulator.runfolder import check_run_folder, reading_errors
 
-    click.echo(f"wrote {build_report(run_dir)}")
+    check_run_folder(run_dir)
+    try:
+        written = build_report(run_dir)
+    except reading_errors() as exc:
+        raise UsageError(f"{run_dir} could not be read ({exc}); a file in it is damaged: run the scenario again") \
+            from None
+    click.echo(f"wrote {written}")
 
 
 @cli.command()
@@ -232,8 +296,14 @@ def trace(run_dir: Path, customer: str, png: Path | None) -> None:
     deliveries and findings with their root cause.
     """
     from simulator.report.trace import format_trace, load_trace, swimlane_png
+    from simulator.runfolder import check_run_folder, reading_errors
 
-    data = load_trace(run_dir, customer)
+    check_run_folder(run_dir)
+    try:
+        data = load_trace(run_dir, customer)
+    except reading_errors() as exc:
+        raise UsageError(f"{run_dir} could not be read ({exc}); a file in it is damaged: run the scenario again") \
+            from None
     click.echo(format_trace(data))
     if png is not None:
         click.echo(f"wrote {swimlane_png(data, png)}")
@@ -325,8 +395,11 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
     gates = [parse_fail_on(text) for text in fail_on]
     plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
                       overrides=overrides)
+    reserved = out is None
     if out is None:
-        out = default_run_dir(Path("reports"), f"{plan.base.scenario}-sweep", new_run_id(plan.seed))
+        from simulator.sweep.runner import reserve_folder
+
+        out = reserve_folder(default_run_dir(Path("reports"), f"{plan.base.scenario}-sweep", new_run_id(plan.seed)))
     show = not quiet and sys.stderr.isatty()
     bar = None
 
@@ -343,12 +416,17 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
         outcome = run_sweep(plan, out, workers=workers, dask=dask_address, resume=resume, gates=gates,
                             report=not no_report, on_start=on_start,
                             on_task=lambda _r: bar.update(1) if bar is not None else None)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished runs are kept in {out}; continue with --resume --out {out}", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        click.echo(f"\ninterrupted ({describe(exc)}): finished runs are kept in {out}; continue with --resume "
+                   f"--out {out}", err=True)
+        sys.exit(exit_code(exc))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+        if reserved and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a sweep that stopped before writing anything leaves no empty folder
     lines = [f"{outcome.ran} runs on {outcome.backend} in {outcome.wall_seconds:.1f} s"
              + (f", {outcome.resumed} resumed" if outcome.resumed else "")] if not quiet else []
     lines += [rec["sentence"] for rec in outcome.recommendations]
@@ -375,6 +453,14 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
+
+from simulator.creative.cli import register as _register_creative  # noqa: E402
+
+_register_creative(cli)
+
+from simulator.platforms.cli import platforms as _platforms  # noqa: E402
+
+cli.add_command(_platforms)
 
 from simulator.importers.cli import import_command as _import_command  # noqa: E402
 

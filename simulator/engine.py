@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ class Engine:
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
-        self.render = Renderer(scenario.messages)
+        self.render = Renderer(scenario.messages, clock=lambda: scenario.start + timedelta(seconds=self.env.now))
 
     # ------------------------------------------------------------------ clock helpers
 
@@ -317,7 +318,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                  overwrite: bool = False, csv: bool = False, gates: Sequence[Gate] = (),
                  progress: Callable[[float], None] | None = None,
                  before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
-                 report: bool = False, status: Callable[[str], None] | None = None) -> RunResult:
+                 report: bool = False, status: Callable[[str], None] | None = None,
+                 unique: bool = False) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
@@ -325,8 +327,13 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     files to the folder (``file(name)`` gives their path) and returns extra summary.json keys; it runs
     before the folder is renamed into place, so nothing is visible until it is all there. ``status``
     gets a line as each phase after the simulation starts (findings shard by shard, the report).
+    ``unique`` (default output names): if ``out`` is taken, write ``<out>-2``, ``<out>-3``, ... instead
+    (``result.out`` says which).
     """
     seed = scenario.seed if seed is None else seed
+    from simulator.scenario.limits import check_resources
+
+    check_resources(scenario, customers)  # refuse a run that cannot finish before building anything
     started = time.perf_counter()
     manifest = run_manifest(scenario, seed, customers, scripted)
     if out is None:
@@ -336,7 +343,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
         log.close()
         analysis = analyse(scenario, log.to_pandas(), customers_frame(engine.population), list(gates))
         return _result(engine, started, None, manifest, analysis)
-    folder = RunFolder(Path(out), overwrite=overwrite)
+    folder = RunFolder(Path(out), overwrite=overwrite, unique=unique, record_sizes=True)
+    out = Path(out).with_name(folder.final_path.name) if unique else Path(out)  # as given, or the name taken
     folder.manifest.update(manifest)
     with folder:
         with EventLog(folder.file("events.parquet"), scenario.start) as log:
@@ -371,7 +379,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             from simulator.report.html import build_report
 
             say("report: building report.html")
-            build_report(folder.path, summary={**result.summary, "status": "complete"})
+            build_report(folder.path, summary={**result.summary, "status": "complete"}, shown_as=out)
         folder.commit(result.summary)
     return result
 

@@ -63,10 +63,16 @@ class ScenarioError(JourneySimError):
         ]
         super().__init__(self.format())
 
+    #: At most this many issues are printed; the rest are summarised in one line (all stay in ``issues``).
+    SHOWN = 200
+
     def format(self) -> str:
         n = len(self.issues)
         head = f"{self.file or 'scenario'}: {n} error{'s' if n != 1 else ''}"
-        return "\n".join([head] + ["  " + i.format() for i in self.issues])
+        lines = [head] + ["  " + i.format() for i in self.issues[: self.SHOWN]]
+        if n > self.SHOWN:
+            lines.append(f"  ... and {n - self.SHOWN} more (fix the first ones and validate again)")
+        return "\n".join(lines)
 
 
 class ConditionError(JourneySimError, ValueError):

@@ -14,6 +14,9 @@ Exit checks (``exit_when.check``) reproduce vendor behaviour:
 - ``after_waits``: checked only when a wait or wait_until ends (SFMC Journey Builder checks exit
   criteria when a contact leaves a wait; Braze keeps a user inside a Delay until it ends).
 
+``max_duration`` ends an instance that long after its entry, wherever it is (a journey timeout,
+docs/platforms.md); a wait or send due at that same instant does not run.
+
 ``exit_when.recheck`` says what happens to a message the orchestrator held (quiet hours) or
 deferred (a cap): ``at_release`` (default) re-reads ``reads_from`` when it is released and drops it
 (and exits the instance) if the replica says the exit is met; ``never`` sends it regardless. The
@@ -29,6 +32,7 @@ import numpy as np
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
 from simulator.scenario.model import Journey, Step
+from simulator.scenario.units import format_duration
 from simulator.systems import Replica
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +88,8 @@ class JourneyRunner:
             if self.exit_cond is not None:
                 self.exit_keys |= _keys(self.exit_cond)
         self.next_of = [self._default_next(i) for i in range(len(self.steps))]
+        if journey.max_duration is not None:
+            self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
 
     # ------------------------------------------------------------------ routing
 
@@ -148,6 +154,8 @@ class JourneyRunner:
         self.active[customer] = inst
         self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
                                value=number, detail=why)
+        if self.j.max_duration is not None:  # scheduled before any step, so it runs first at a tie
+            self.engine.at(now + self.j.max_duration, lambda: self.finish(inst, self.max_duration_reason))
         if self.check == "continuous" and self._exit_check(inst, "entry"):
             return
         self.run(inst, 0)

@@ -48,7 +48,7 @@ def run_summary_lines(result: RunResult) -> list[str]:
             for kind, r in sorted(reps["by_kind"].items()):
                 lines.append(f"  {kind:<24} {100 * r['mean']:.2f}%  [{100 * r['low']:.2f}%, {100 * r['high']:.2f}%]")
         for gate in analysis.gates:
-            lines.append(f"gate {'PASS' if gate.passed else 'FAIL'}: {gate.text} (actual: {gate.actual})")
+            lines.append(gate.line())
         if result.out is not None and (result.out / "report.html").exists():
             lines.append(f"report: {result.out / 'report.html'}")
         if result.out is not None and analysis.totals:

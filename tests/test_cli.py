@@ -134,3 +134,66 @@ def test_schema_accepts_bundled_and_rejects_typos():
     bad = read_yaml(BUNDLED[0]).data
     bad["journeys"][0]["steps"][0]["wiat"] = "1h"
     assert any("wiat" in e.message for e in validator.iter_errors(bad))
+
+
+# --- --dask with a bad address: fast, clean, exit 2 (no 20 s hang, no traceback) -----------------------------
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+SWEEP_ARGS = ["sweep", str(ROOT / "scenarios" / "cart_abandonment.yaml"), "--customers", "5", "--replications", "1",
+              "--vary", "journeys[cart-abandonment].steps[wait_1h].wait=1h"]
+
+
+def _fake_server(reply: bytes | None) -> tuple[socket.socket, int]:
+    """A TCP server on localhost that accepts and sends ``reply`` (None: says nothing, keeps the line open)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+@pytest.mark.parametrize(("address", "words"), [
+    ("nonsense", "is not a scheduler address"),
+    ("tcp://scheduler", "is not a scheduler address"),
+    ("tcp://127.0.0.1:1", "Connection refused"),
+    ("tcp://no-such-host.invalid:8786", "unknown host 'no-such-host.invalid'"),
+    ("garbage", "not in Dask's protocol"),
+    ("silent", "no answer within 6 s"),
+])
+def test_dask_bad_address_is_fast_and_clean(tmp_path, monkeypatch, address, words):
+    """--dask with a malformed address, a refused port, an unknown host, a server that answers garbage or
+    nothing: exit 2 within 10 s naming the address and how to start a scheduler; no sweep folder is left."""
+    monkeypatch.chdir(tmp_path)
+    server = None
+    if address in ("garbage", "silent"):
+        server, port = _fake_server(b"\xff" * 64 if address == "garbage" else None)
+        address = f"tcp://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        result = run(*SWEEP_ARGS, "--dask", address)
+    finally:
+        if server is not None:
+            server.close()
+    took = time.monotonic() - started
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and words in result.output and address in result.output
+    assert "dask scheduler" in result.output or "tcp://HOST:PORT" in result.output  # the fix
+    assert took < 10
+    assert not any((tmp_path / "reports").glob("*"))

@@ -231,6 +231,7 @@ def test_runfolder_overwrite_replaces_existing(tmp_path):
     final = tmp_path / "run"
     final.mkdir()
     (final / "old.txt").write_text("old")
+    (final / "summary.json").write_text('{"status": "complete", "scenario": "x", "version": "0"}')  # a run folder
     rf = RunFolder(final, overwrite=True)
     rf.file("new.txt").write_text("new")
     rf.commit({})

@@ -59,3 +59,14 @@ def test_unknown_override_key_gets_did_you_mean():
         load_scenario_text(MINIMAL, overrides=["population.sise=5"])
     issue = err.value.issues[0]
     assert issue.path == "population.sise" and issue.hint == "did you mean 'size'?"
+
+
+@pytest.mark.parametrize("path, column", [("population..size", 11), (".population.size", 1),
+                                          ("population.size.", 16), ("sync[].every", 5), ("sync.[1].every", 5)])
+def test_key_path_with_an_empty_part_is_an_error(path, column):
+    """'population..size' used to be read as population.size; an empty part is now an error naming its place."""
+    with pytest.raises(ValueError, match=f"empty part at character {column}"):
+        parse_key_path(path)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_text(MINIMAL, overrides=[f"{path}=5"])
+    assert err.value.issues[0].path == path and "empty part" in err.value.issues[0].message

@@ -44,6 +44,8 @@ def test_report_has_every_section_and_figure(promo_run):
         png = base64.b64decode(match.group(1))
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, key
     assert "http://" not in html.replace("http://www.w3.org", "") and "<script" not in html  # self-contained
+    # built inside '.promo.partial-<pid>-...' during the run, the report names the final folder
+    assert ".partial-" not in html and f"journeysim trace {promo_run} --customer" in html
 
 
 def _rows(html: str, heading: str) -> list[list[str]]:
@@ -153,3 +155,112 @@ def test_report_renders_in_headless_chromium(promo_run, tmp_path):
                           "--dump-dom", (promo_run / "report.html").as_uri()],
                          check=True, capture_output=True, text=True, timeout=120).stdout
     assert dom.count("<figure") >= len(FIGURES) and "Gates" in dom
+
+
+# ------------------------------------------------------------------------ figure data (hand-checked)
+
+from simulator.report.data import hop_lags, wilson_interval  # noqa: E402
+
+QUIET_SMS = GOLDEN + """\
+policies:
+  quiet_hours: {from: "21:00", to: "08:00", channels: [sms]}
+"""
+
+
+@pytest.fixture(scope="module")
+def golden_run(tmp_path_factory):
+    """GOLDEN with quiet hours on SMS only: ana (London) gets emails at 10:00 and 12:00 local on Tue 1 Dec,
+    bob (New York) at 23:30 Tue 1 Dec and 01:30 Wed 2 Dec local."""
+    out = tmp_path_factory.mktemp("golden") / "run"
+    people = [ScriptedCustomer("ana", consent={"email": True}, timezone="Europe/London", events=((10 * 3600, "go"),)),
+              ScriptedCustomer("bob", consent={"email": True}, timezone="America/New_York",
+                               events=((28 * 3600 + 1800, "go"),))]
+    run_scenario(load_scenario_text(QUIET_SMS), scripted=people, out=out, report=True)
+    return out
+
+
+def test_send_hour_heatmap_per_channel(golden_run):
+    """One grid per channel; email's 23:30 and 01:30 deliveries are in the email grid at (Tue, 23) and
+    (Wed, 1) (1 Dec 2026 is a Tuesday) and quiet hours, which cover SMS only, are not drawn on it."""
+    run = load_run(golden_run)
+    grids = run.send_hour_grids()
+    assert list(grids) == ["email"]
+    cells = {(int(d), int(h)): int(grids["email"][d, h]) for d, h in zip(*grids["email"].nonzero())}
+    assert cells == {(1, 10): 1, (1, 12): 1, (1, 23): 1, (2, 1): 1}
+    assert run.quiet_hours_of("email") == []
+    assert run.quiet_hours_of("sms") == [(21.0, 24.0), (0.0, 8.0)]
+
+
+def test_funnel_counts_entries_like_the_summary(golden_run, promo_run):
+    """GOLDEN: 2 entries by 2 customers, each reaching first, wait_2h and second and sending twice. On the
+    bundled promo run the funnel's entries per journey equal the log's entry events and sum to the run
+    summary's entry count (the funnel used to count distinct customers at the first step)."""
+    table = load_run(golden_run).funnel_table()
+    assert table.to_dict("records") == [
+        {"journey": "twice", "entries": 2, "customers": 2, "step": s, "reached": 2, "sent": n, "suppressed": 0,
+         "exited": 0} for s, n in (("first", 2), ("wait_2h", 0), ("second", 2))]
+    run = load_run(promo_run)
+    funnel = run.funnel_table().drop_duplicates("journey").set_index("journey")["entries"]
+    entries = run.log(["entry"], ["journey"]).groupby("journey").size()
+    assert funnel[funnel > 0].sort_index().to_dict() == entries.sort_index().to_dict()
+    assert int(funnel.sum()) == run.summary["counts"]["entry"]
+    html = (promo_run / "report.html").read_text()
+    assert f"<tr><th>journey entries</th><td>{run.summary['counts']['entry']} " in html
+
+
+def test_findings_per_day_shows_empty_days(promo_run):
+    """Findings at t = 1h (day 1), 30h and 47h (day 2) and 200h (day 9) of a 10-day run: ten rows, days 3-8
+    and 10 zero."""
+    run = load_run(promo_run)
+    run.findings = pd.DataFrame({"kind": ["exit-race", "overlap", "exit-race", "overlap"],
+                                 "t": [3600.0, 30 * 3600.0, 47 * 3600.0, 200 * 3600.0]})
+    table = run.findings_per_day()
+    assert list(table.index) == list(range(1, 11))
+    assert table["exit-race"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert table["overlap"].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+
+
+def test_weekly_counts_have_an_all_channels_row(promo_run):
+    """The 'any' rows are the per-channel rows summed per customer and week (the all-channels chart)."""
+    weekly = load_run(promo_run).weekly_counts()
+    per = weekly[weekly["channel"] != "any"].groupby(["customer", "week"])["messages"].sum()
+    every = weekly[weekly["channel"] == "any"].set_index(["customer", "week"])["messages"]
+    pd.testing.assert_series_equal(per.sort_index(), every.sort_index(), check_names=False)
+
+
+def test_wilson_interval_by_hand():
+    """3 of 10, z = 1.959964: centre (0.3 + z^2/20) / (1 + z^2/10) = 0.355500, half-width
+    z * sqrt(0.021 + z^2/400) / (1 + z^2/10) = 0.247718 -> [0.1078, 0.6032]; 0 of 20 -> [0, 0.1611]."""
+    low, high = wilson_interval(3, 10)
+    assert low == pytest.approx(0.10779, abs=1e-5) and high == pytest.approx(0.60322, abs=1e-5)
+    low, high = wilson_interval(0, 20)
+    assert low == 0.0 and high == pytest.approx(0.16113, abs=1e-5)
+
+
+def test_optout_groups_have_wilson_intervals(promo_run):
+    """Every messaged customer is in exactly one group; each group's interval is its Wilson interval; the
+    last group ('N+') holds everyone at N or more per week and at least 30 customers."""
+    run = load_run(promo_run)
+    table = run.optout_table()
+    assert int(table["customers"].sum()) == run.deliveries["customer"].nunique()
+    for row in table.to_dict("records"):
+        assert (row["low"], row["high"]) == wilson_interval(row["unsubscribed"], row["customers"])
+    per_week = (run.deliveries.groupby("customer").size() / (10 / 7)).round()  # the promo run is 10 days
+    last = table.iloc[-1]
+    assert last["customers"] >= 30 and last["customers"] == int((per_week >= last["per_week"]).sum())
+    assert last["label"] == (f"{last['per_week']}+" if per_week.max() > last["per_week"] else str(last["per_week"]))
+    html = (promo_run / "report.html").read_text()
+    assert "Correlation, not causation" in html
+
+
+def test_hop_lags_per_link_and_end_to_end():
+    """stage v1 changes at crm at t=0, reaches cdp at t=100 over crm-to-cdp and esp at t=400 over cdp-to-esp:
+    crm-to-cdp is a first hop (per-link = end-to-end = 100 s); cdp-to-esp's own lag is 400 - 100 = 300 s,
+    its end-to-end lag 400 s."""
+    events = pd.DataFrame({
+        "customer": ["c1", "c1", "c1"], "kind": ["truth", "sync", "sync"], "system": ["crm", "cdp", "esp"],
+        "field": ["stage"] * 3, "version": [1.0, 1.0, 1.0], "t": [0.0, 100.0, 400.0],
+        "detail": ["", "link=crm-to-cdp; lag=1m40s", "link=cdp-to-esp; lag=6m40s"]})
+    lags = hop_lags(events, {"crm-to-cdp": "crm", "cdp-to-esp": "cdp"}).set_index("link")
+    assert lags.loc["crm-to-cdp", ["end_to_end", "per_link"]].tolist() == [100.0, 100.0]
+    assert lags.loc["cdp-to-esp", ["end_to_end", "per_link"]].tolist() == [400.0, 300.0]

@@ -111,7 +111,8 @@ def test_default_format_writes_no_csv(tmp_path):
 
 
 def test_existing_out_needs_overwrite(tmp_path):
-    """An existing --out without --overwrite exits 2 and leaves the folder alone; with --overwrite it is replaced."""
+    """An existing --out without --overwrite exits 2 and leaves the folder alone; --overwrite refuses a folder
+    that is not a run folder (nothing deleted) and replaces a run folder."""
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
@@ -121,9 +122,18 @@ def test_existing_out_needs_overwrite(tmp_path):
     assert "Traceback" not in result.output
     assert (out / "keep.txt").read_text() == "mine"
     assert leftovers(tmp_path) == ["run"]
+    refused = run(CART, "--customers", "20", "--out", str(out), "--quiet", "--no-report", "--overwrite")
+    assert refused.exit_code == 2
+    assert "not a journeysim run folder" in refused.output and "nothing was deleted" in refused.output
+    assert (out / "keep.txt").read_text() == "mine"
+    assert leftovers(tmp_path) == ["run"]
+    (out / "keep.txt").unlink()
+    out.rmdir()
+    assert run(CART, "--customers", "20", "--out", str(out), "--quiet", "--no-report", "--set", LENIENT).exit_code == 0
+    first = (out / "events.parquet").stat().st_mtime_ns
     again = run(CART, "--customers", "20", "--out", str(out), "--quiet", "--no-report", "--overwrite", "--set", LENIENT)
     assert again.exit_code == 0, again.output
-    assert not (out / "keep.txt").exists() and (out / "events.parquet").is_file()
+    assert (out / "events.parquet").stat().st_mtime_ns != first
     assert leftovers(tmp_path) == ["run"]
 
 

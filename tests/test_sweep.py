@@ -155,6 +155,21 @@ def test_exit_race_curve_is_monotone_with_a_recommended_wait(tmp_path):
     assert "data:image/png;base64," in html and "needs wait_1h.wait &gt;= 3h" in html
 
 
+def test_threshold_at_the_grid_edge_is_not_a_recommendation(tmp_path):
+    """The same sweep as above without 6h: the same seeds give the same rates at 30m, 1h30m and 3h (common
+    random numbers), and < 0.5% now holds only at 3h, the largest value tested. That used to print 'needs
+    wait_1h.wait >= 3h'; it must say the answer is at the edge of the grid."""
+    out = tmp_path / "s"
+    result = sweep("--vary", f"{WAIT}=30m,1h30m,3h", "--replications", "5", "--customers", "1000",
+                   "--workers", "2", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h; extend the grid beyond 3h "
+            "to find where it starts to hold") in result.output
+    assert "needs wait_1h.wait >= 3h" not in result.output
+    rec = next(r for r in json.loads((out / "summary.json").read_text())["recommendations"] if r["kind"] == "exit-race")
+    assert rec["at_edge"] and rec["meets"] == ["3h"] and rec["monotone"]
+
+
 # The exit race needs purchase < send < purchase + lag, so for one customer it is not monotone in the
 # wait (a later send can race a later purchase). The *rate* falls with the wait past the mode of the
 # purchase delay: about P(buy) * E[lag] / mean_delay * exp(-wait / mean_delay). With the bundled 35%
@@ -287,3 +302,115 @@ def test_what_if_errors_exit_2(text, message):
     result = sweep("--what-if", text)
     assert result.exit_code == 2
     assert message in result.output
+
+
+# ------------------------------------------------------------------ honest recommendations (hand-built)
+
+from types import SimpleNamespace  # noqa: E402
+
+from simulator.scenario.model import Gate  # noqa: E402
+from simulator.sweep import Variant, Vary, recommend  # noqa: E402
+
+EXIT_BELOW = Gate(kind="exit-race", op="<", value=0.5, percent=True)
+
+
+def hand_sweep(points: list[tuple[str, float, float, float]], key: str = WAIT):
+    """A sweep summary and plan stand-in from (value, mean %, low %, high %) per tested value."""
+    variants = [Variant(i, ((key, v),), (f"{key}={v}",)) for i, (v, *_rest) in enumerate(points)]
+    plan = SimpleNamespace(varies=(Vary(key, tuple(v for v, *_ in points)),), columns=[key], variants=variants)
+    summary = pd.DataFrame([{"variant": i, key: v, "kind": "exit-race", "mean_rate": m / 100, "low": lo / 100,
+                             "high": hi / 100, "mean_count": m * 10, "replications": 5}
+                            for i, (v, m, lo, hi) in enumerate(points)])
+    return summary, plan
+
+
+def sentence(points, gate=EXIT_BELOW, key=WAIT) -> tuple[str, dict]:
+    summary, plan = hand_sweep(points, key)
+    [rec] = recommend(summary, plan, [gate])
+    return rec["sentence"], rec
+
+
+def test_recommendation_clean_threshold():
+    """2.0% [1.8-2.2] at 1h, 0.9% [0.8-1.0] at 2h, 0.3% [0.2-0.4] at 3h, 0.1% [0.05-0.15] at 6h against < 0.5%:
+    fails, fails, holds, holds; the curve falls throughout and the boundary pair 2h/3h has disjoint bands
+    (1.0 < 0.2 is false, 0.4 < 0.8): a resolved threshold, >= 3h, the same at the band's pessimistic end."""
+    text, rec = sentence([("1h", 2.0, 1.8, 2.2), ("2h", 0.9, 0.8, 1.0), ("3h", 0.3, 0.2, 0.4), ("6h", 0.1, 0.05, 0.15)])
+    assert text == "exit-race < 0.5% needs wait_1h.wait >= 3h"
+    assert rec["holds"] == ">=" and rec["threshold"] == "3h" and rec["monotone"] and not rec["at_edge"]
+    assert rec["unresolved"] == [] and rec["meets"] == ["3h", "6h"]
+
+
+def test_recommendation_at_the_grid_edge():
+    """1d 2.0%, 2d 0.9%, 3d 0.3% against < 0.5%: only the largest tested value holds, so nothing says where
+    between 2d and 3d (or whether below 3d at all) the gate starts to hold: say so, no 'needs >= 3d'."""
+    text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)])
+    assert text == ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3d; extend the grid "
+                    "beyond 3d to find where it starts to hold")
+    assert rec["at_edge"] and rec["holds"] == ">=" and rec["threshold"] == "3d"
+    gate = Gate(kind="exit-race", op=">", value=1.5, percent=True)  # holds only at the smallest value
+    text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)], gate)
+    assert text == ("exit-race > 1.5% holds only at the smallest value tested, wait_1h.wait = 1d; extend the grid "
+                    "below 1d to find where it stops holding")
+
+
+def test_recommendation_fails_everywhere_names_the_edge():
+    """3.0%, 1.5%, 0.6% at 1d, 2d, 3d against < 0.5%: fails everywhere; the closest (0.6%) is at the largest
+    value of a falling curve, so the grid should be extended beyond it."""
+    text, _ = sentence([("1d", 3.0, 2.8, 3.2), ("2d", 1.5, 1.3, 1.7), ("3d", 0.6, 0.55, 0.65)])
+    assert text == ("exit-race < 0.5% fails at every tested wait_1h.wait; closest: 0.6% at wait_1h.wait = 3d; "
+                    "extend the grid beyond 3d")
+
+
+def test_recommendation_sawtooth_lists_every_setting():
+    """The 6-hourly batch sawtooth: 1d 3.45% [3.2-3.7], 1d30m 0.84% [0.7-0.98], 1d6h 2.42% [2.2-2.64]. Falls
+    then rises with disjoint bands both times: not monotone. Against < 3% the points read fail, hold, hold
+    (which looks like 'needs >= 1d30m') but a wait between the tested ones may land on a tooth: list the
+    settings instead. Against < 1% only 1d30m meets it."""
+    saw = [("1d", 3.45, 3.2, 3.7), ("1d30m", 0.84, 0.7, 0.98), ("1d6h", 2.42, 2.2, 2.64)]
+    text, rec = sentence(saw, Gate(kind="exit-race", op="<", value=3, percent=True))
+    assert text == ("exit-race < 3% holds at wait_1h.wait = 1d30m, 1d6h; the curve is not monotone in wait_1h.wait "
+                    "(1d: 3.45%, 1d30m: 0.84%, 1d6h: 2.42%), so no threshold: only these tested settings meet it")
+    assert rec["holds"] == "some" and not rec["monotone"] and rec["meets"] == ["1d30m", "1d6h"]
+    text, rec = sentence(saw, Gate(kind="exit-race", op="<", value=1, percent=True))
+    assert text.startswith("exit-race < 1% holds at wait_1h.wait = 1d30m; the curve is not monotone")
+
+
+def test_recommendation_overlapping_bands_are_not_resolved():
+    """2.0% [1.5-2.5] at 1h, 0.7% [0.4-1.0] at 2h, 0.45% [0.3-0.6] at 3h, 0.2% [0.1-0.3] at 6h against < 0.5%:
+    on the mean, >= 3h; but the boundary pair 2h/3h has overlapping bands (0.4 <= 0.6), so the data cannot
+    tell whether 2h already holds or 3h does not. The pessimistic ends (2.5, 1.0, 0.6, 0.3) hold from 6h."""
+    text, rec = sentence([("1h", 2.0, 1.5, 2.5), ("2h", 0.7, 0.4, 1.0), ("3h", 0.45, 0.3, 0.6), ("6h", 0.2, 0.1, 0.3)])
+    assert text == ("exit-race < 0.5% needs wait_1h.wait >= 3h; not resolved: the 95% bands overlap at 2h "
+                    "(0.4%-1%) and 3h (0.3%-0.6%), so the gate may hold on either side; add replications or "
+                    "customers (>= 6h to hold at the pessimistic end of the 95% band)")
+    assert rec["unresolved"] == [["2h", "3h"]] and rec["band_threshold"] == "6h"
+
+
+def test_recommendation_wiggle_inside_the_bands_is_still_monotone():
+    """2.0% at 1h, 0.3% [0.2-0.4] at 2h, 0.35% [0.25-0.45] at 3h, 0.1% at 6h: the rise 2h -> 3h is inside
+    overlapping bands, so it is noise, not a tooth: the threshold >= 2h stands."""
+    text, rec = sentence([("1h", 2.0, 1.8, 2.2), ("2h", 0.3, 0.2, 0.4), ("3h", 0.35, 0.25, 0.45),
+                          ("6h", 0.1, 0.05, 0.15)])
+    assert text == "exit-race < 0.5% needs wait_1h.wait >= 2h" and rec["monotone"]
+
+
+def test_recommendation_values_without_order_list_settings():
+    """Values that are not numbers (recheck modes) have no order: never a threshold, the settings that meet it."""
+    key = "journeys[cart-abandonment].exit_when.recheck"
+    text, rec = sentence([("never", 0.9, 0.8, 1.0), ("at_release", 0.2, 0.1, 0.3)], key=key)
+    assert text == (f"exit-race < 0.5% holds at {key} = at_release; the values of {key} "
+                    "have no order, so no threshold: only these tested settings meet it")
+
+
+def test_recommendation_flat_failing_curve_does_not_ask_to_extend():
+    """0.4, 0.3, 0.35 consent violations per run [0-1] at 1d, 2d, 3d against == 0: fails everywhere, but the
+    ends' bands overlap (no trend), so the closest point being at an edge is chance: no 'extend the grid'."""
+    gate = Gate(kind="consent-violation", op="==", value=0, percent=False)
+    summary, plan = hand_sweep([("1d", 0.4, 0, 1), ("2d", 0.3, 0, 1), ("3d", 0.35, 0, 1)])
+    summary = summary.assign(kind="consent-violation", mean_count=[0.4, 0.3, 0.35], count_low=0.0, count_high=1.0)
+    [rec] = recommend(summary, plan, [gate])
+    assert rec["sentence"] == ("consent-violation == 0 fails at every tested wait_1h.wait; closest: 0.3 findings "
+                               "per run at wait_1h.wait = 2d")
+    summary = summary.assign(mean_count=[0.6, 0.4, 0.0], count_low=[0.0, 0.0, 0.0], count_high=[1.2, 0.8, 0.0])
+    [rec] = recommend(summary, plan, [gate])  # 0 in every replication at 3d: holds there, at the edge
+    assert rec["sentence"].startswith("consent-violation == 0 holds only at the largest value tested")

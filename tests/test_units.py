@@ -365,3 +365,40 @@ def test_did_you_mean_accepts_any_iterable():
 def test_no_nan_sneaks_through():
     """Parsed values are finite."""
     assert all(math.isfinite(v) for v in (parse_duration("1w"), parse_throughput("1/d")))
+
+
+# ----------------------------------------------------------------------------- ranges (issue 14)
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "9" * 400 + "s", "36501d", "5215w", "1e400", 36500 * 86400 + 1,
+                                   10**400, 1e300, "99999999999999999999999w"])
+def test_durations_past_100_years_are_refused(value):
+    """36500d = 3,153,600,000 s is the longest duration; anything longer (or too large for a float) is refused."""
+    with pytest.raises(ValueError, match="100 years|expected a number"):
+        parse_duration(value)
+
+
+def test_the_longest_duration_is_accepted():
+    assert parse_duration("36500d") == 3_153_600_000.0 == parse_duration("5214w2d")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "1899-12-31T23:59:59Z",
+                                  "9000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_times_outside_1900_to_8999_are_refused(text):
+    """0001-01-01 and 9999-12-31 parse as ISO dates but leave no room before/after them for a run."""
+    with pytest.raises(ValueError, match="between the years 1900 and 8999"):
+        parse_time(text)
+
+
+def test_times_at_the_edges_of_the_range_are_accepted():
+    assert parse_time("1900-01-01T00:00:00Z") == datetime(1900, 1, 1, tzinfo=UTC)
+    assert parse_time("8999-12-31T23:59:59Z") == datetime(8999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    with pytest.raises(ValueError, match="between the years"):
+        parse_local_time("0001-01-01", "Asia/Tokyo")
+
+
+@pytest.mark.parametrize("value", ["9" * 400 + "/s", "0.0000000001/d", 1e-12, "1e400/s"])
+def test_throughputs_too_large_or_too_small_are_refused(value):
+    """A rate must be finite and at least one message per 100 years (so the queue spacing is a duration)."""
+    with pytest.raises(ValueError, match="throughput"):
+        parse_throughput(value)

@@ -8,6 +8,7 @@ Every name a step uses is checked by :class:`~simulator.bdd.names.NameBook` (``w
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.bdd.names import NameBook, UATUsageError, find_scenario_file
-from simulator.channels import Renderer
+from simulator.channels import Renderer, system_values
 from simulator.engine import RunResult, run_scenario
 from simulator.population import ScriptedCustomer
 from simulator.report.trace import CustomerTrace, format_trace
@@ -279,11 +280,13 @@ class UATWorld:
             queued = same[same["kind"] == "queued"]
             expected = int(re.search(r"chars=(\d+)", str(queued.iloc[0]["detail"]))[1]) if not queued.empty else None
             text = None
+            at = renders["t"] if not renders.empty else queued["t"]  # the render time of this send
+            rendered_at = self.ran.scenario.start + timedelta(seconds=float(at.iloc[0]))
             for strings in (False, True):
-                values: dict[str, object] = {"customer_id": name, "unsubscribe_url": f"https://unsubscribe.invalid/{name}"}
+                values = system_values(name)
                 for _, r in renders.iterrows():
                     values[str(r["field"])] = decode_value(r["value"], strings)
-                text = renderer(message, values)
+                text = renderer(message, values, now=rendered_at)
                 if expected is None or len(text) == expected:
                     break
             else:

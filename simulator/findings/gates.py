@@ -26,12 +26,28 @@ def gate_holds(gate: Gate, value: float) -> bool:
 
 @dataclass(frozen=True)
 class GateResult:
+    """One gate's verdict. ``statistic`` names what was compared when the run had replications
+    (``mean`` or ``upper``; None for a single run), and ``actual`` then describes it in words."""
+
     text: str
     passed: bool
     actual: str
+    statistic: str | None = None
+
+    @property
+    def detail(self) -> str:
+        """What the printed line shows in brackets after the gate."""
+        return self.actual if self.statistic else f"actual: {self.actual}"
+
+    def line(self) -> str:
+        """``gate PASS: exit-race < 0.5% (actual: 0.35% (7 of 2000 entered customers))``."""
+        return f"gate {'PASS' if self.passed else 'FAIL'}: {self.text} ({self.detail})"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"gate": self.text, "passed": self.passed, "actual": self.actual}
+        out = {"gate": self.text, "passed": self.passed, "actual": self.actual}
+        if self.statistic:
+            out["statistic"] = self.statistic
+        return out
 
 
 def parse_fail_on(text: str) -> Gate:

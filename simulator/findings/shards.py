@@ -8,6 +8,7 @@ back as the same DataFrame a read of the whole log would give for those customer
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -18,12 +19,33 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulator.parallel import process_context
+from simulator.errors import UsageError
+from simulator.interrupts import signals_deferred
+from simulator.parallel import close_pool, process_context
 
 __all__ = ["partition_log", "read_shard", "SHARD_CUSTOMERS"]
 
+#: Environment variable overriding :data:`SHARD_CUSTOMERS` (internal: lets tests reach the sharded,
+#: multi-process findings pass with a small run; read once, at import).
+SHARD_ENV = "JOURNEYSIM_SHARD_CUSTOMERS"
+
+
+def _shard_customers() -> int:
+    text = os.environ.get(SHARD_ENV)
+    if text is None:
+        return 50_000
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{SHARD_ENV}={text!r} must be a whole number of customers >= 1 (or unset it: "
+                         "the default is 50000)")
+    return value
+
+
 #: Customers per shard: a shard of the cart scenario (14 days) holds ~630k log rows, ~0.5 GiB in the pass.
-SHARD_CUSTOMERS = 50_000
+SHARD_CUSTOMERS = _shard_customers()
 
 
 def partition_log(path: str | Path, folder: str | Path, customers: Sequence[str], shards: int,
@@ -46,10 +68,17 @@ def partition_log(path: str | Path, folder: str | Path, customers: Sequence[str]
     if workers == 1:
         parts = [_partition_part(path, folder, 0, ranges[0], customers, shards, kinds, columns, batch_rows)]
     else:
-        with ProcessPoolExecutor(workers, mp_context=process_context(fork=True)) as pool:
-            parts = list(pool.map(_partition_part, [path] * workers, [folder] * workers, range(workers), ranges,
-                                  [customers] * workers, [shards] * workers, [list(kinds)] * workers,
-                                  [columns] * workers, [batch_rows] * workers))
+        pool = ProcessPoolExecutor(workers, mp_context=process_context(fork=True))
+        finished = False
+        try:
+            with signals_deferred():  # map submits every part at once, which starts the workers
+                results = pool.map(_partition_part, [path] * workers, [folder] * workers, range(workers), ranges,
+                                   [customers] * workers, [shards] * workers, [list(kinds)] * workers,
+                                   [columns] * workers, [batch_rows] * workers)
+            parts = list(results)
+            finished = True
+        finally:
+            close_pool(pool, abort=not finished)  # interrupted or failed: kill the workers, do not wait
     return [[part[i] for part in parts] for i in range(shards)]
 
 

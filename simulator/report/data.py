@@ -15,9 +15,10 @@ import pandas as pd
 
 from simulator.errors import UsageError
 from simulator.events import read_events
+from simulator.findings.aggregate import wilson
 from simulator.scenario.model import Scenario
 
-__all__ = ["RunData", "load_run", "with_local_time", "weekly_counts"]
+__all__ = ["RunData", "load_run", "with_local_time", "weekly_counts", "wilson_interval", "hop_lags"]
 
 
 def with_local_time(deliveries: pd.DataFrame, zones: pd.Series) -> pd.DataFrame:
@@ -39,6 +40,41 @@ def weekly_counts(deliveries: pd.DataFrame) -> pd.DataFrame:
     return d.assign(week=week).groupby(["channel", "customer", "week"]).size().rename("messages").reset_index()
 
 
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (the findings table's interval); (0, 0) for n == 0."""
+    if n <= 0:
+        return 0.0, 0.0
+    return wilson(successes, n)
+
+
+def hop_lags(events: pd.DataFrame, link_source: dict[str, str]) -> pd.DataFrame:
+    """Per arrival: ``end_to_end`` (seconds from the truth change at its origin to this arrival) and
+    ``per_link`` (seconds from the version being at the link's source system to this arrival: the
+    truth change when the source is the origin, else the earliest arrival of that version there).
+
+    ``events``: truth, sync and out-of-order rows with customer, kind, system, field, version, t, detail;
+    ``link_source``: link label -> its ``from`` system. Columns: link, field, end_to_end, per_link (NaN
+    when the version never reached the source, which cannot happen for a delivered arrival)."""
+    truth = events[events["kind"] == "truth"][["customer", "field", "version", "t", "system"]].rename(
+        columns={"t": "changed", "system": "origin"})
+    arrivals = events[events["kind"].isin(["sync", "out-of-order"])][
+        ["customer", "field", "version", "t", "system", "detail"]].copy()
+    arrivals["link"] = arrivals["detail"].str.extract(r"link=([^;]+)", expand=False)
+    joined = arrivals.merge(truth, on=["customer", "field", "version"], how="inner")
+    joined["source"] = joined["link"].map(link_source)
+    first_at = (arrivals.groupby(["customer", "field", "version", "system"], observed=True)["t"].min()
+                .rename("at_source").reset_index().rename(columns={"system": "source"}))
+    joined = joined.merge(first_at, on=["customer", "field", "version", "source"], how="left")
+    at_source = joined["changed"].where(joined["source"] == joined["origin"], joined["at_source"])
+    out = pd.DataFrame({"link": joined["link"], "field": joined["field"],
+                        "end_to_end": joined["t"] - joined["changed"], "per_link": joined["t"] - at_source})
+    return out.reset_index(drop=True)
+
+
+#: Above this many customers, per-link lags in the report are computed on this many (the first ids).
+HOP_SAMPLE = 200_000
+
+
 @dataclass
 class RunData:
     folder: Path
@@ -46,6 +82,7 @@ class RunData:
     summary: dict[str, Any]
     customers: pd.DataFrame
     findings: pd.DataFrame
+    sampled: int | None = None  # set by hop_lags when it used a sample of customers
 
     def log(self, kinds: list[str], columns: list[str]) -> pd.DataFrame:
         """Rows of the given kinds, only the given columns."""
@@ -56,6 +93,25 @@ class RunData:
         """Every sync arrival's lag (link, field, lag seconds) as the findings pass saved it, or None."""
         path = self.folder / "sync_lags.parquet"
         return pd.read_parquet(path) if path.exists() else None
+
+    @cached_property
+    def hop_lags(self) -> pd.DataFrame | None:
+        """Every arrival's per-link and end-to-end lag (:func:`hop_lags`), from the log; None without sync.
+
+        Large runs: above ``HOP_SAMPLE`` customers the lags are computed for the first ``HOP_SAMPLE`` customer
+        ids (deterministic), and ``sampled`` says how many customers that is."""
+        ids = None
+        if len(self.customers) > HOP_SAMPLE:
+            ids = sorted(self.customers["customer"].astype(str))[:HOP_SAMPLE]
+        filters = [("kind", "in", ["truth", "sync", "out-of-order"])]
+        if ids is not None:
+            filters.append(("customer", "in", ids))
+        events = read_events(self.folder / "events.parquet",
+                             columns=["customer", "kind", "system", "field", "version", "t", "detail"], filters=filters)
+        self.sampled = len(ids) if ids is not None else None
+        if events.empty or not (events["kind"] != "truth").any():
+            return None
+        return hop_lags(events, {link.label: link.from_ for link in self.scenario.sync})
 
     @cached_property
     def deliveries(self) -> pd.DataFrame:
@@ -87,8 +143,102 @@ class RunData:
         return pd.DataFrame(rows, columns=["channel", "messages_per_day", "customer_days", "share"])
 
     def weekly_counts(self) -> pd.DataFrame:
-        """Messages per customer per (local, Monday-start) week and channel, for customers messaged at all."""
-        return weekly_counts(self.deliveries)
+        """Messages per customer per (local, Monday-start) week and channel, for customers messaged at all;
+        channel ``any`` counts every channel together."""
+        per_channel = weekly_counts(self.deliveries)
+        if per_channel.empty:
+            return per_channel
+        every = per_channel.groupby(["customer", "week"])["messages"].sum().reset_index().assign(channel="any")
+        return pd.concat([per_channel, every[per_channel.columns]], ignore_index=True)
+
+    @property
+    def days(self) -> int:
+        """Simulated days, counting a partial last day."""
+        return max(1, int(np.ceil(self.scenario.duration / 86400 - 1e-9)))
+
+    def findings_per_day(self) -> pd.DataFrame:
+        """Findings per simulated day (rows: day 1 .. the run's last day, empty days as zeros; columns: kinds)."""
+        f = self.findings
+        index = pd.RangeIndex(1, self.days + 1, name="day")
+        if f.empty:
+            return pd.DataFrame(index=index)
+        day = (f["t"] // 86400).astype(int) + 1
+        table = pd.crosstab(day, f["kind"]).reindex(index, fill_value=0)
+        table.columns.name = None
+        return table
+
+    def funnel_table(self) -> pd.DataFrame:
+        """Per journey and step, counted in entries (a customer who re-enters counts each time, like the run
+        summary's entries): entries, reached, sends decided, suppressed, exits on exit_when; plus distinct
+        customers who entered. One row per step, in the journey's order."""
+        ev = self.log(["entry", "step", "send", "suppressed", "exit"], ["kind", "journey", "step", "customer", "detail"])
+        rows = []
+        for j in self.scenario.journeys:
+            mine = ev[ev["journey"] == j.name]
+            entries = int((mine["kind"] == "entry").sum())
+            customers = int(mine.loc[mine["kind"] == "entry", "customer"].nunique())
+            order = [s.id for s in j.steps]
+
+            def per_step(mask: pd.Series) -> pd.Series:
+                return mine[mask].groupby("step").size().reindex(order, fill_value=0)
+
+            reached = per_step(mine["kind"] == "step")
+            sent = per_step(mine["kind"] == "send")
+            suppressed = per_step(mine["kind"] == "suppressed")
+            exited = per_step((mine["kind"] == "exit") & mine["detail"].str.startswith("exit_when", na=False))
+            for step in order:
+                rows.append({"journey": j.name, "entries": entries, "customers": customers, "step": step,
+                             "reached": int(reached[step]), "sent": int(sent[step]),
+                             "suppressed": int(suppressed[step]), "exited": int(exited[step])})
+        return pd.DataFrame(rows, columns=["journey", "entries", "customers", "step", "reached", "sent", "suppressed",
+                                           "exited"])
+
+    def send_hour_grids(self) -> dict[str, np.ndarray]:
+        """Per channel: deliveries by local weekday (rows, Monday first) x local hour (columns)."""
+        d = self.deliveries
+        grids = {}
+        for channel in sorted(d["channel"].unique()):
+            sub = d[d["channel"] == channel]
+            grid = np.zeros((7, 24), dtype=int)
+            np.add.at(grid, (sub["local"].dt.day_of_week.to_numpy(), sub["local"].dt.hour.to_numpy()), 1)
+            grids[channel] = grid
+        return grids
+
+    def quiet_hours_of(self, channel: str) -> list[tuple[float, float]]:
+        """The local-hour spans (start, end) of quiet hours on ``channel``; [] when none apply to it."""
+        quiet = self.scenario.policies.quiet_hours
+        if quiet is None or channel not in quiet.channels:
+            return []
+        start, end = quiet.from_ / 3600, quiet.to / 3600
+        return [(start, 24.0), (0.0, end)] if start > end else [(start, end)]
+
+    def optout_table(self, top: int = 8, min_group: int = 30) -> pd.DataFrame:
+        """Customers with at least one delivered message, by messages received per week over the run (all
+        channels: delivered messages / (simulated days / 7), rounded): customers, how many unsubscribed
+        from any channel during the run, the rate and its 95% Wilson interval. The last group is "``top``
+        or more"; while it has fewer than ``min_group`` customers it is merged into the one before (a
+        group of 2 says nothing and would dwarf the rest of the chart). ``label``: '3' or '6+'."""
+        columns = ["per_week", "label", "customers", "unsubscribed", "rate", "low", "high"]
+        d = self.deliveries
+        if d.empty:
+            return pd.DataFrame(columns=columns)
+        weeks = self.scenario.duration / (7 * 86400)
+        per_week = (d.groupby("customer").size() / weeks).round().astype(int)
+        cut = min(top, int(per_week.max()))
+        while cut > int(per_week.min()) and int((per_week >= cut).sum()) < min_group:
+            cut -= 1
+        bucket = per_week.clip(upper=cut)
+        unsub = self.log(["event"], ["customer", "field"])
+        unsubscribed = set(unsub.loc[unsub["field"].str.endswith("_unsubscribed", na=False), "customer"])
+        rows = []
+        for k, members in bucket.groupby(bucket):
+            n = len(members)
+            hits = sum(1 for c in members.index if c in unsubscribed)
+            low, high = wilson_interval(hits, n)
+            label = f"{k}+" if k == cut and int(per_week.max()) > cut else str(k)
+            rows.append({"per_week": int(k), "label": label, "customers": n, "unsubscribed": hits,
+                         "rate": hits / n, "low": low, "high": high})
+        return pd.DataFrame(rows, columns=columns)
 
     def export(self) -> list[Path]:
         """Write daily_frequency.csv and sends.csv next to the log; returns the paths."""

@@ -4,6 +4,7 @@ nothing to show for it (the report then says so instead of showing an empty char
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -13,8 +14,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from simulator.findings.context import FindingContext  # noqa: E402
-from simulator.findings.totals import link_lags  # noqa: E402
 from simulator.report.data import RunData, percentiles  # noqa: E402
 
 __all__ = ["frequency", "volume", "send_hours", "findings_by_step", "findings_over_time", "sync_lags", "funnel",
@@ -34,42 +33,54 @@ def _png(fig: plt.Figure) -> bytes:
 
 
 def frequency(run: RunData) -> bytes | None:
-    """Messages per customer per local day (top) and per week (bottom), by channel, with caps drawn."""
+    """Messages per customer per local day (top) and per week (bottom), by channel and for all channels
+    together ("any"), with the caps that apply drawn and named in a legend."""
     weekly = run.weekly_counts()
     if weekly.empty:
         return None
     daily = run.daily_frequency
-    channels = sorted(weekly["channel"].unique())
-    fig, axes = plt.subplots(2, len(channels), figsize=(3.6 * len(channels), 5.6), squeeze=False)
+    channels = sorted(c for c in weekly["channel"].unique() if c != "any") + ["any"]
+    fig, axes = plt.subplots(2, len(channels), figsize=(3.3 * len(channels), 5.8), squeeze=False)
     for col, channel in enumerate(channels):
         colour = CHANNEL_COLOURS.get(channel, "#666")
+        title = "all channels" if channel == "any" else channel
         day = daily[daily["channel"] == channel]
         ax = axes[0, col]
         ax.bar(day["messages_per_day"], 100 * day["share"], color=colour, alpha=0.85)
         busy = day[day["messages_per_day"] > 0]
         p95 = _weighted_quantile(busy["messages_per_day"].to_numpy(), busy["customer_days"].to_numpy(), 0.95)
-        ax.set_title(f"{channel}: per local day (p95 when > 0: {p95:g})", fontsize=9)
+        caps = _caps(ax, run, channel, 86400, int(day["messages_per_day"].max()) if len(day) else 0)
+        ax.set_title(f"{title}: per local day\n(p95 of days with any: {p95:g})", fontsize=9, pad=10)
+        ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
         ax.set_xlabel("messages per customer per day")
         ax.set_ylabel("% of customer-days")
-        _caps(ax, run, channel, 86400)
         counts = weekly[weekly["channel"] == channel]["messages"].to_numpy()
         ax = axes[1, col]
         ax.hist(counts, bins=np.arange(0.5, max(counts.max(), 3) + 1.5), color=colour, alpha=0.85)
         p = percentiles(counts)
-        ax.set_title(f"{channel}: per week, p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g}", fontsize=9)
+        caps = _caps(ax, run, channel, 7 * 86400, int(counts.max()))
+        ax.set_title(f"{title}: per week\n(p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g})", fontsize=9, pad=10)
+        ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
         ax.set_xlabel("messages per customer per week")
         ax.set_ylabel("customer-weeks")
-        _caps(ax, run, channel, 7 * 86400)
     return _png(fig)
 
 
-def _caps(ax: plt.Axes, run: RunData, channel: str, per: float) -> None:
-    """Dashed line at each cap of this length that applies to the channel."""
+def _caps(ax: plt.Axes, run: RunData, channel: str, per: float, highest: int) -> str:
+    """A line just past each cap of this length that applies to the channel (its own caps and the
+    all-channel ones; for 'any', only the all-channel ones). Returns their key for the panel's title
+    (e.g. 'dashed: cap 2 (any, sliding)'), so no label is drawn over the bars or another label."""
+    styles = [("--", "dashed"), (":", "dotted"), ("-.", "dash-dot")]
+    names = []
     for cap in run.scenario.policies.frequency_caps:
-        if cap.channel in (channel, "any") and abs(cap.per - per) < 1:
-            ax.axvline(cap.max + 0.5, color="#d62728", ls="--", lw=1)
-            ax.annotate(f"cap {cap.max} ({cap.channel})", (cap.max + 0.55, ax.get_ylim()[1] * 0.9),
-                        color="#d62728", fontsize=7)
+        applies = cap.channel == "any" if channel == "any" else cap.channel in (channel, "any")
+        if applies and abs(cap.per - per) < 1:
+            style, word = styles[len(names) % len(styles)]
+            ax.axvline(cap.max + 0.5, color="#d62728", ls=style, lw=1.2)
+            names.append(f"{word}: cap {cap.max} ({cap.channel}, {cap.window})")
+            highest = max(highest, cap.max + 1)
+    ax.set_xticks(range(0, highest + 1) if highest <= 12 else ax.get_xticks())
+    return "; ".join(names)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -104,29 +115,38 @@ def volume(run: RunData) -> bytes | None:
 
 
 def send_hours(run: RunData) -> bytes | None:
-    """Deliveries by local weekday x hour, quiet hours shaded."""
-    d = run.deliveries
-    if d.empty:
+    """Deliveries by local weekday x hour, one heatmap per channel; quiet hours shaded only on the channels
+    they apply to, with the count of deliveries that landed inside them."""
+    grids = run.send_hour_grids()
+    if not grids:
         return None
-    grid = np.zeros((7, 24))
-    np.add.at(grid, (d["local"].dt.day_of_week.to_numpy(), d["local"].dt.hour.to_numpy()), 1)
-    fig, ax = plt.subplots(figsize=(10, 3.0))
-    im = ax.imshow(grid, aspect="auto", cmap="Blues")
     quiet = run.scenario.policies.quiet_hours
-    if quiet is not None:
-        start, end = quiet.from_ / 3600, quiet.to / 3600
-        spans = [(start, 24), (0, end)] if start > end else [(start, end)]
+    fig, axes = plt.subplots(len(grids), 1, figsize=(10, 2.3 * len(grids) + 0.4), squeeze=False)
+    for ax, (channel, grid) in zip(axes[:, 0], grids.items()):
+        im = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0)
+        spans = run.quiet_hours_of(channel)
         for a, b in spans:
-            ax.axvspan(a - 0.5, b - 0.5, color="#d62728", alpha=0.12)
-        label = f"quiet hours shaded ({', '.join(quiet.channels)})"
-    else:
-        label = "no quiet hours configured"
-    ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
-    ax.set_xticks(range(0, 24, 2))
-    ax.set_xlabel("hour of day in the customer's time zone")
-    ax.set_title(f"When messages land, in customers' local time; {label}")
-    fig.colorbar(im, ax=ax, label="messages")
+            ax.axvspan(a - 0.5, b - 0.5, facecolor="none", edgecolor="#d62728", hatch="///", lw=0, alpha=0.5)
+        total = int(grid.sum())
+        if spans:
+            inside = sum(int(grid[:, h].sum()) for h in range(24)
+                         if any(a <= h < b for a, b in spans))
+            label = (f"quiet hours {_clock(quiet.from_)}-{_clock(quiet.to)} hatched: {inside} of {total} "
+                     "delivered inside (whole hours)")
+        elif quiet is not None:
+            label = f"{total} delivered; quiet hours do not apply to {channel} (only {', '.join(quiet.channels)})"
+        else:
+            label = f"{total} delivered; no quiet hours configured"
+        ax.set_title(f"{channel}: {label}", fontsize=9, loc="left")
+        ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], fontsize=8)
+        ax.set_xticks(range(0, 24, 2))
+        fig.colorbar(im, ax=ax, label="messages", pad=0.01)
+    axes[-1, 0].set_xlabel("hour of day in the customer's time zone")
     return _png(fig)
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
 
 
 def findings_by_step(run: RunData) -> bytes | None:
@@ -148,109 +168,138 @@ def findings_by_step(run: RunData) -> bytes | None:
 
 
 def findings_over_time(run: RunData) -> bytes | None:
-    """Findings per simulated day, by kind."""
-    f = run.findings
-    if f.empty:
+    """Findings per simulated day, by kind; every day of the run is on the axis (days without findings
+    show as empty)."""
+    if run.findings.empty:
         return None
-    day = (f["t"] // 86400).astype(int) + 1
-    table = pd.crosstab(day, f["kind"])
-    fig, ax = plt.subplots(figsize=(10, 2.8))
+    table = run.findings_per_day()
+    fig, ax = plt.subplots(figsize=(11, 2.9))
     table.plot.bar(stacked=True, ax=ax, width=0.85)
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # never over the bars
+    empty = int((table.sum(axis=1) == 0).sum())
+    step = max(1, int(np.ceil(len(table) / 30)))
+    ax.set_xticks(range(0, len(table), step), [str(d) for d in table.index[::step]], rotation=0)
     ax.set_xlabel("simulated day")
     ax.set_ylabel("findings")
-    ax.set_title("Findings over simulated time")
-    ax.legend(frameon=False, fontsize=7, ncol=4)
+    ax.set_title(f"Findings per simulated day ({len(table)} days, {empty} without findings)")
     return _png(fig)
 
 
 def sync_lags(run: RunData) -> bytes | None:
-    """Observed lag from truth change to arrival, per link, with the waits of journeys reading the target."""
-    lags = run.sync_lags
-    if lags is None:  # a folder from before sync_lags.parquet: compute from the log
-        events = run.log(["truth", "sync", "out-of-order"], ["customer", "kind", "field", "version", "t", "detail"])
-        if events.empty:
-            return None
-        lags = link_lags(FindingContext(run.scenario, events, run.customers))
-    if lags.empty:
+    """Per link: its own lag (from the version being at the link's source to its arrival at the target) and
+    the end-to-end lag (from the truth change at its origin to the same arrival; the same on a first hop),
+    with the waits of journeys deciding at the target, which race the end-to-end lag."""
+    lags = run.hop_lags
+    if lags is None or lags.empty:
         return None
     links = sorted(lags["link"].dropna().unique())
-    fig, axes = plt.subplots(len(links), 1, figsize=(10, 1.6 * len(links) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(len(links), 1, figsize=(10, 2.3 * len(links) + 0.6), squeeze=False)
     for ax, label in zip(axes[:, 0], links):
-        hours = lags[lags["link"] == label]["lag"].to_numpy() / 3600.0
-        ax.hist(hours, bins=60, color="#7f7f7f")
-        p = percentiles(hours)
-        ax.set_title(f"{label}: lag p50 {p[50]:.2f} h, p95 {p[95]:.2f} h, p99 {p[99]:.2f} h ({len(hours)} records)",
-                     fontsize=8, loc="left")
-        target = next((s.to for s in run.scenario.sync if s.label == label), None)
+        mine = lags[lags["link"] == label]
+        hop = mine["per_link"].dropna().to_numpy() / 3600.0
+        e2e = mine["end_to_end"].to_numpy() / 3600.0
+        first_hop = len(hop) == len(e2e) and np.allclose(hop, e2e)
+        link = next((s for s in run.scenario.sync if s.label == label), None)
+        top = max(float(e2e.max()), 1e-6)
+        bins = np.linspace(0, top, 61)
+        p = percentiles(e2e)
+        if first_hop:
+            ax.hist(e2e, bins=bins, color="#7f7f7f", label="per-link = end-to-end (first hop)")
+            text = f"per-link = end-to-end lag p50 {p[50]:.2f} h, p95 {p[95]:.2f} h, p99 {p[99]:.2f} h"
+        else:
+            q = percentiles(hop)
+            ax.hist(e2e, bins=bins, color="#bbbbbb", label="end-to-end (from the truth change)")
+            ax.hist(hop, bins=bins, color="#1f77b4", alpha=0.75, label="per-link (from arrival at the source)")
+            text = (f"per-link lag p50 {q[50]:.2f} h, p95 {q[95]:.2f} h; end-to-end p50 {p[50]:.2f} h, "
+                    f"p95 {p[95]:.2f} h, p99 {p[99]:.2f} h")
+        route = f" ({link.from_} -> {link.to})" if link is not None else ""
+        waits: dict[float, list[str]] = {}
+        target = link.to if link is not None else None
         for j in run.scenario.journeys:
             if j.reads_from != target:
                 continue
             for step in j.steps:
-                if step.wait is not None and step.wait / 3600 <= max(hours.max(), 1) * 1.2:
-                    ax.axvline(step.wait / 3600, color="#d62728", ls="--", lw=1)
-                    ax.annotate(f"{j.name}/{step.id}", (step.wait / 3600, ax.get_ylim()[1] * 0.8),
-                                color="#d62728", fontsize=7, rotation=90, va="top")
-        ax.set_ylabel("records")
-    axes[-1, 0].set_xlabel("hours from truth change to arrival (dashed: waits of journeys deciding there)")
+                if step.wait is not None and step.wait / 3600 <= top * 1.2:
+                    waits.setdefault(step.wait / 3600, []).append(f"{j.name}/{step.id}")
+        for k, (hours, names) in enumerate(sorted(waits.items())):
+            ax.axvline(hours, color="#d62728", ls="--", lw=1, label="wait of a journey deciding here" if k == 0 else None)
+        title = f"{label}{route}: {text} ({len(e2e)} arrivals)"
+        if waits:
+            listed = ", ".join(f"{_hours(h)} ({', '.join(n)})" for h, n in sorted(waits.items()))
+            title += "\n" + textwrap.fill("red dashed: waits of journeys deciding at the target, " + listed, 140)
+        ax.set_title(title, fontsize=8, loc="left")
+        ax.set_ylabel("arrivals")
+        ax.legend(frameon=True, framealpha=0.9, edgecolor="none", fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("hours" + (f" (lags of a sample: the first {run.sampled:,} customer ids)"
+                                      if run.sampled else ""))
     return _png(fig)
 
 
+def _hours(h: float) -> str:
+    return f"{h:g}h" if h < 48 else f"{h / 24:g}d"
+
+
 def funnel(run: RunData) -> bytes | None:
-    """Per journey: customers who reached each step, and sends, suppressions and exits there."""
-    steps = run.log(["step", "send", "suppressed", "exit"], ["kind", "journey", "step", "customer", "detail"])
-    if steps.empty:
+    """Per journey: entries reaching each step, sends decided, suppressions and exits there (all counted in
+    entries, so the entry count equals the run summary's)."""
+    table = run.funnel_table()
+    table = table[table["entries"] > 0]
+    if table.empty:
         return None
-    journeys = [j for j in run.scenario.journeys if (steps["journey"] == j.name).any()]
-    fig, axes = plt.subplots(len(journeys), 1, figsize=(10, 1.1 + 0.3 * sum(len(j.steps) for j in journeys)),
+    journeys = list(dict.fromkeys(table["journey"]))
+    fig, axes = plt.subplots(len(journeys), 1, figsize=(10, 1.2 + 0.32 * len(table) + 0.35 * len(journeys)),
                              squeeze=False)
-    for ax, j in zip(axes[:, 0], journeys):
-        mine = steps[steps["journey"] == j.name]
-        order = [s.id for s in j.steps]
-        reached = mine[mine["kind"] == "step"].groupby("step")["customer"].nunique().reindex(order, fill_value=0)
-        sent = mine[mine["kind"] == "send"].groupby("step").size().reindex(order, fill_value=0)
-        suppressed = mine[mine["kind"] == "suppressed"].groupby("step").size().reindex(order, fill_value=0)
-        exited = mine[(mine["kind"] == "exit") & mine["detail"].str.startswith("exit_when", na=False)
-                      ].groupby("step").size().reindex(order, fill_value=0)
-        y = np.arange(len(order))[::-1]
-        ax.barh(y, reached.to_numpy(), color="#c6dbef", label="reached")
-        ax.barh(y, sent.to_numpy(), height=0.45, color="#1f77b4", label="send decided")
-        ax.barh(y, suppressed.to_numpy(), height=0.25, color="#d62728", label="suppressed")
-        ax.scatter(exited.to_numpy(), y, marker="P", color="#17becf", label="exited here", zorder=3)
-        ax.set_yticks(y, order)
-        ax.set_title(f"{j.name}: {int(reached.iloc[0])} entered, {int(exited.sum())} left on exit_when", loc="left")
+    for ax, name in zip(axes[:, 0], journeys):
+        mine = table[table["journey"] == name]
+        y = np.arange(len(mine))[::-1]
+        ax.barh(y, mine["reached"], color="#c6dbef", label="reached (entries)")
+        ax.barh(y, mine["sent"], height=0.45, color="#1f77b4", label="send decided")
+        ax.barh(y, mine["suppressed"], height=0.25, color="#d62728", label="suppressed")
+        ax.scatter(mine["exited"], y, marker="P", color="#17becf", label="exited here (exit_when)", zorder=3)
+        ax.set_yticks(y, mine["step"])
+        first = mine.iloc[0]
+        ax.set_title(f"{name}: {first['entries']} entries by {first['customers']} customers, "
+                     f"{int(mine['exited'].sum())} left on exit_when", loc="left", fontsize=9)
+        ax.set_xlim(0, max(1, first["entries"], mine["sent"].max()) * 1.05)
     axes[0, 0].legend(frameon=False, fontsize=7, ncol=4, loc="lower right")
-    axes[-1, 0].set_xlabel("customers (steps) / messages")
+    axes[-1, 0].set_xlabel("entries (steps) / messages")
     return _png(fig)
 
 
 def optout_vs_frequency(run: RunData) -> bytes | None:
-    """Unsubscribe rate by messages received per week (the frequency-vs-opt-out measure)."""
-    weekly = run.weekly_counts()
-    if weekly.empty:
+    """Share who unsubscribed by messages received per week, with 95% Wilson intervals (a correlation)."""
+    table = run.optout_table()
+    if table.empty:
         return None
-    unsub = run.log(["event"], ["customer", "field", "t"])
-    unsub = unsub[unsub["field"].str.endswith("_unsubscribed", na=False)]
-    per_customer = weekly.groupby("customer")["messages"].mean()
-    bucket = per_customer.round().clip(upper=8).astype(int)
-    rate = bucket.groupby(bucket).apply(lambda s: s.index.isin(unsub["customer"]).mean())
-    size = bucket.value_counts().sort_index()
-    fig, ax = plt.subplots(figsize=(6, 3.0))
-    ax.bar(rate.index, 100 * rate.to_numpy(), color="#8c564b")
-    for x, n in size.items():
-        ax.annotate(f"n={n}", (x, 100 * rate.get(x, 0)), ha="center", va="bottom", fontsize=7)
-    ax.set_xlabel("average messages per week received (8 = 8 or more)")
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    rate = 100 * table["rate"]
+    err = np.clip(np.vstack([rate - 100 * table["low"], 100 * table["high"] - rate]), 0, None)  # rounding
+    ax.bar(table["per_week"], rate, color="#8c564b", alpha=0.85)
+    ax.errorbar(table["per_week"], rate, yerr=err, fmt="none", ecolor="#333", capsize=3, lw=1)
+    for x, n, hi in zip(table["per_week"], table["customers"], table["high"]):
+        ax.annotate(f"n={n}", (x, 100 * hi), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(table["per_week"], table["label"])
+    ax.set_xlabel("messages received per week, all channels (rounded; N+ = N or more)")
     ax.set_ylabel("% who unsubscribed")
-    ax.set_title("Frequency vs opt-out")
+    ax.set_ylim(0, max(1.0, 100 * float(table["high"].max())) * 1.15)
+    ax.set_title("Frequency vs opt-out: a correlation (whiskers: 95% Wilson intervals)")
     return _png(fig)
 
 
 FIGURES: dict[str, Any] = {
-    "frequency": (frequency, "Projected messages per customer per day and per week, by channel"),
+    "frequency": (frequency, "Messages per customer per local day and per week, by channel and for all "
+                  "channels together; dashed: caps that apply"),
     "volume": (volume, "Send volume over time against throughput"),
-    "send_hours": (send_hours, "Send hours in customers' local time"),
+    "send_hours": (send_hours, "Send hours in customers' local time, per channel; hatched: quiet hours, "
+                   "only on the channels they apply to"),
     "findings_by_step": (findings_by_step, "Findings by journey step"),
-    "findings_over_time": (findings_over_time, "Findings over time"),
-    "sync_lags": (sync_lags, "Sync lag distributions against the waits that depend on them"),
-    "funnel": (funnel, "Journey funnels"),
-    "optout": (optout_vs_frequency, "Frequency vs opt-out"),
+    "findings_over_time": (findings_over_time, "Findings per simulated day; every day of the run is shown, "
+                           "days without findings are empty"),
+    "sync_lags": (sync_lags, "Sync lags per link: per-link lag (from the version reaching the link's source) and "
+                  "end-to-end lag (from the truth change); journeys deciding at the target race the end-to-end lag"),
+    "funnel": (funnel, "Journey funnels, counted in entries (a re-entering customer counts each time)"),
+    "optout": (optout_vs_frequency, "Frequency vs opt-out. Correlation, not causation: customers who receive "
+               "more messages also differ in other ways (more journeys, more activity), so a higher opt-out "
+               "rate among them does not show that the extra messages caused it. Whiskers: 95% Wilson intervals; "
+               "n = customers in the group"),
 }

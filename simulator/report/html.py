@@ -44,28 +44,51 @@ def _paths_table(run: RunData) -> pd.DataFrame:
     return table.reset_index().sort_values("findings", ascending=False)
 
 
-def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str]]:
-    """One swimlane per finding kind (first example customer), from a single filtered read of the log."""
-    out: list[tuple[str, str, str]] = []
+#: A customer whose events span more than this gets a second lane: the day around the finding.
+ZOOM_SPAN = 36 * 3600.0
+ZOOM_WINDOW = 24 * 3600.0
+
+
+def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str, str | None, str]]:
+    """One swimlane per finding kind (first example customer), from a single filtered read of the log:
+    (kind, customer, whole-run PNG, zoom PNG or None, the zoom's window in words). When the customer's
+    events span more than a day and a half, the zoom shows the 24 hours around the finding, so a busy day
+    is readable."""
+    out: list[tuple[str, str, str, str | None, str]] = []
     if run.findings.empty:
         return out
-    examples = [(kind, group["customer"].iloc[0]) for kind, group in run.findings.groupby("kind", sort=True)][:limit]
-    ids = sorted({customer for _, customer in examples})
+    examples = [(kind, group.iloc[0]) for kind, group in run.findings.groupby("kind", sort=True)][:limit]
+    ids = sorted({str(row["customer"]) for _, row in examples})
     events = read_events(run.folder / "events.parquet", filters=[("customer", "in", ids)])
     tmp = run.folder / ".swimlane.png"
-    for kind, customer in examples:
+    for kind, finding in examples:
+        customer = str(finding["customer"])
         mine = events[events["customer"] == customer].sort_values("seq", kind="stable").reset_index(drop=True)
         profile = run.customers[run.customers["customer"] == customer]
-        trace = CustomerTrace(customer, mine, run.findings[run.findings["customer"] == customer].reset_index(drop=True),
-                              profile.iloc[0].to_dict() if len(profile) else {}, run.summary)
-        swimlane_png(trace, tmp)
-        out.append((kind, customer, base64.b64encode(tmp.read_bytes()).decode()))
+        found = run.findings[run.findings["customer"] == customer].reset_index(drop=True)
+        profile_row = profile.iloc[0].to_dict() if len(profile) else {}
+        swimlane_png(CustomerTrace(customer, mine, found, profile_row, run.summary), tmp)
+        whole = base64.b64encode(tmp.read_bytes()).decode()
+        zoom, window = None, ""
+        if len(mine) and float(mine["t"].max() - mine["t"].min()) > ZOOM_SPAN:
+            start = max(float(mine["t"].min()), float(finding["t"]) - ZOOM_WINDOW / 2)
+            end = start + ZOOM_WINDOW
+            near = mine[(mine["t"] >= start) & (mine["t"] <= end)].reset_index(drop=True)
+            near_found = found[(found["t"] >= start) & (found["t"] <= end)].reset_index(drop=True)
+            swimlane_png(CustomerTrace(customer, near, near_found, profile_row, run.summary), tmp)
+            zoom = base64.b64encode(tmp.read_bytes()).decode()
+            first, last = near["ts"].min(), near["ts"].max()
+            window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if len(near) else ""
+        out.append((kind, customer, whole, zoom, window))
     tmp.unlink(missing_ok=True)
     return out
 
 
-def build_report(folder: str | Path, summary: dict | None = None) -> Path:
-    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder."""
+def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: str | Path | None = None) -> Path:
+    """Write ``report.html`` (and daily_frequency.csv, sends.csv) into a run folder.
+
+    ``shown_as`` is the folder named in the report's ``journeysim trace`` commands (default ``folder``):
+    a run builds its report in its temporary folder and passes the final one."""
     run = load_run(folder, summary)
     run.export()
     images: dict[str, tuple[str | None, str]] = {}
@@ -88,13 +111,16 @@ def build_report(folder: str | Path, summary: dict | None = None) -> Path:
     daily = run.daily_frequency
     daily_wide = daily.pivot_table(index="messages_per_day", columns="channel", values="share",
                                    fill_value=0.0).reset_index() if not daily.empty else daily
+    daily_wide.columns.name = None
     html = env.get_template("report.html.j2").render(
         s=s, days=round(run.scenario.duration / 86400, 2), passed=findings.get("passed", True),
         verdict="; ".join(f"{g['gate']}: {g['actual']}" for g in gates if not g["passed"]) or
                 f"{len(gates)} gate(s) checked",
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
-        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run), folder=str(run.folder),
+        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run),
+        folder=str(run.folder if shown_as is None else shown_as),
+        entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
     out = run.folder / "report.html"
     atomic_write_text(out, html)

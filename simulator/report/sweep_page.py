@@ -115,8 +115,12 @@ def curves_png(summary: pd.DataFrame, plan: SweepPlan, vary_key: str, gates: Seq
                 x = x_of.get(rec["threshold"])
                 if x is not None:
                     ax.axvline(x, color="#2ca02c", ls=":", lw=1.2)
-                    ax.annotate(f"{rec['holds']} {rec['threshold']}", (x, ax.get_ylim()[1] * 0.92), color="#2ca02c",
-                                fontsize=7, ha="left")
+                    label = (f"only at {rec['threshold']} (grid edge)" if rec.get("at_edge")
+                             else f"{rec['holds']} {rec['threshold']}")
+                    if rec.get("unresolved"):
+                        label += " (not resolved)"
+                    ax.annotate(label, (x, ax.get_ylim()[1] * 0.92), color="#2ca02c", fontsize=7,
+                                ha="right" if x == max(xs_sorted) else "left")
         ax.set_title(f"{kind} (% of entered customers)", fontsize=9)
         ax.set_ylim(bottom=0)
         _ticks(ax, xs_sorted, labels)
@@ -178,25 +182,53 @@ def _pct(v: float) -> str:
     return "" if v is None or pd.isna(v) else f"{100 * v:.2f}%"
 
 
+def _settings(variant: Any) -> dict[str, str]:
+    """A variant's settings with short column names (``wait_1h.wait``, not the whole key path)."""
+    from simulator.sweep import short_name
+
+    return {short_name(k): v for k, v in variant.settings}
+
+
+def _band(mean: float, low: float, high: float) -> str:
+    """``0.81% (0.35-1.26)``: the mean and its 95% interval, in % of entered customers."""
+    if mean is None or pd.isna(mean):
+        return ""
+    text = f"{100 * mean:.2f}%"
+    return text + (f" ({100 * low:.2f}\u2060–\u2060{100 * high:.2f})" if pd.notna(high) else "")  # no break inside
+
+
 def _rates_table(summary: pd.DataFrame, plan: SweepPlan, kinds: list[str]) -> pd.DataFrame:
-    """Variants as rows, kinds as columns: 'mean% [low-high]'."""
+    """Variants as rows, kinds as columns: 'mean% (low-high)'."""
     if summary.empty or not kinds:
         return pd.DataFrame()
     rows = []
     for variant in plan.variants:
         sub = summary[summary["variant"] == variant.index].set_index("kind")
-        row: dict[str, Any] = {"variant": variant.index, **dict(variant.settings)}
+        row: dict[str, Any] = {"variant": variant.index, **_settings(variant)}
         for kind in kinds:
             if kind in sub.index:
                 r = sub.loc[kind]
-                band = f" [{_pct(r['low'])}–{_pct(r['high'])}]" if pd.notna(r["high"]) else ""
-                row[kind] = _pct(r["mean_rate"]) + band
-        if kinds and kinds[0] in sub.index:
-            r = sub.loc[kinds[0]]
-            row["replications"] = int(r["replications"])
-            row["entered (mean)"] = round(float(r["mean_entered"]), 1)
-            for c in [c for c in sub.columns if c.startswith(("sends_", "p95_week_any"))]:
-                row[c] = round(float(r[c]), 2)
+                row[kind] = _band(r["mean_rate"], r["low"], r["high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _volumes_table(summary: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
+    """Variants as rows: replications, mean entered customers, messages delivered per channel and p95
+    messages per customer per week (means across replications)."""
+    if summary.empty:
+        return pd.DataFrame()
+    rows = []
+    for variant in plan.variants:
+        sub = summary[summary["variant"] == variant.index]
+        if sub.empty:
+            continue
+        r = sub.iloc[0]
+        row: dict[str, Any] = {"variant": variant.index, **_settings(variant), "replications": int(r["replications"]),
+                               "entered (mean)": round(float(r["mean_entered"]), 1)}
+        for c in [c for c in sub.columns if c.startswith(("sends_", "p95_week_"))]:
+            name = c.replace("sends_", "delivered ").replace("p95_week_", "p95/week ")
+            row[name] = round(float(r[c]), 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -235,7 +267,8 @@ def write_sweep_page(path: str | Path, *, plan: SweepPlan, summary: pd.DataFrame
     kinds = _kinds(summary, gates) if not summary.empty else []
     html = env.get_template("sweep.html.j2").render(
         m=manifest, plan=plan, figures=figures, what_if_fig=what_if_fig, recommendations=recommendations,
-        rates=_table(_rates_table(summary, plan, kinds)), deltas=_table(_deltas_table(deltas)),
+        rates=_table(_rates_table(summary, plan, kinds)), volumes=_table(_volumes_table(summary, plan)),
+        deltas=_table(_deltas_table(deltas)),
         failures=_table(pd.DataFrame(list(failures)).drop(columns=["traceback"], errors="ignore")),
         n_failures=len(failures), gates=[g.text for g in gates])
     path = Path(path)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .units import did_you_mean, format_duration, parse_duration, parse_percentage_or_probability
+from .units import MAX_DURATION, did_you_mean, format_duration, parse_duration, parse_percentage_or_probability
 
 __all__ = [
     "DistributionError", "Distribution", "Fixed", "Exponential", "Uniform", "Lognormal", "Normal",
@@ -407,6 +407,19 @@ def _positive(kind: str, key: str, value: float, unit: str, note: str = "") -> N
                                 (kind, key))
 
 
+def _bounded_log_space(mu: float, sigma: float, unit: str) -> None:
+    """exp(mu + 10 sigma) must be a finite float, and for durations exp(mu + 3.09 sigma) (the 99.9th
+    percentile) at most 100 years: otherwise samples overflow to infinity or lie past any date."""
+    if mu + 10 * sigma > 700:
+        raise DistributionError(f"lognormal mu {mu:g} and sigma {sigma:g} give samples too large for a number "
+                                "(exp(mu + 10 sigma) overflows); mu and sigma are in log space, such as "
+                                f"{_example('lognormal', unit)}", ("lognormal", "sigma"))
+    if unit == "duration" and mu + 3.09 * sigma > math.log(MAX_DURATION):
+        raise DistributionError(f"lognormal mu {mu:g} and sigma {sigma:g} put the 99.9th percentile past 36500d "
+                                "(100 years), the longest duration a scenario may give; mu and sigma are the log "
+                                "of seconds, such as {lognormal: {mu: 7, sigma: 1}}", ("lognormal", "mu"))
+
+
 def _parse_numeric(kind: str, params: Any, unit: str) -> Distribution:
     if kind == "fixed":
         if isinstance(params, (Mapping, list, tuple)):
@@ -428,6 +441,7 @@ def _parse_numeric(kind: str, params: Any, unit: str) -> Distribution:
         p = _params(kind, params, unit, ("median", "p95"), ("mu", "sigma"), numbers=("mu", "sigma"))
         if "sigma" in p:
             _positive(kind, "sigma", p["sigma"], unit)
+            _bounded_log_space(p["mu"], p["sigma"], unit)
             return Lognormal(p["mu"], p["sigma"], unit=unit)
         _positive(kind, "median", p["median"], unit)
         if p["p95"] <= p["median"]:

@@ -38,6 +38,10 @@ def parse_key_path(text: str) -> list[str | int]:
     parts: list[str | int] = []
     pos = 0
     text = text.strip()
+    empty = re.search(r"^\.|\.\.|\.$|\.\[|\[\s*\]", text)
+    if empty:
+        raise ValueError(f"key path {text!r} has an empty part at character {empty.start() + 1}; write it like "
+                         "population.size or sync[1].every")
     while pos < len(text):
         if text[pos] == ".":
             pos += 1
@@ -156,7 +160,8 @@ def apply_defaults(located: Located) -> Located:
     if pop is None:
         pop = data["population"] = {}
     if isinstance(pop, dict) and "timezones" not in pop:
-        pop["timezones"] = {data.get("default_timezone") or "UTC": 1.0}
+        zone = data.get("default_timezone")
+        pop["timezones"] = {zone if isinstance(zone, str) and zone else "UTC": 1.0}
         located.positions.setdefault(("population", "timezones"), located.where(("default_timezone",)))  # type: ignore[arg-type]
     systems, messages = data.get("systems"), data.get("messages")
     if isinstance(systems, dict) and isinstance(messages, dict):
@@ -165,7 +170,8 @@ def apply_defaults(located: Located) -> Located:
             if isinstance(system, dict) and isinstance(system.get("channel"), str):
                 serving.setdefault(system["channel"], name)
         for msg in messages.values():
-            if isinstance(msg, dict) and "system" not in msg and msg.get("channel") in serving:
+            if isinstance(msg, dict) and "system" not in msg and isinstance(msg.get("channel"), str) \
+                    and msg["channel"] in serving:
                 msg["system"] = serving[msg["channel"]]
     return located
 
@@ -277,5 +283,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
 
 
 def _load(located: Located, overrides: dict[str, Any] | list[str] | None) -> Scenario:
-    located = apply_defaults(apply_overrides(located, overrides))
+    from simulator.platforms.merge import apply_platform  # a preset goes UNDER the scenario (docs/platforms.md)
+
+    located = apply_defaults(apply_platform(apply_overrides(located, overrides)))
     return _freeze(validate_located(located), located)

@@ -62,6 +62,7 @@ __all__ = [
     "BranchArm",
     "WaitUntil",
     "Gate",
+    "Limits",
 ]
 
 
@@ -78,7 +79,7 @@ def _parsed(parse, kind: str, schema: dict[str, Any], serialize=None):
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc), "subpath": tuple(exc.subpath)}) from None
         except ConditionError as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": exc.message, "column": exc.column or 0}) from None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise PydanticCustomError(kind, "{msg}", {"msg": str(exc)}) from None
 
     if serialize is None:
@@ -490,7 +491,17 @@ class Journey(Strict):
     entry: Entry
     re_entry: bool | ReEntry = False
     exit_when: ExitWhen | None = None
+    #: an instance leaves the journey this long after it entered, wherever it is (Adobe Journey
+    #: Optimizer's 91-day journey timeout; docs/platforms.md). None: no limit.
+    max_duration: Duration | None = None
     steps: list[Step] = Field(min_length=1)
+
+    @field_validator("max_duration")
+    @classmethod
+    def _positive_max(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("max_duration must be longer than 0s, e.g. max_duration: 91d")
+        return v
 
     @property
     def cooldown(self) -> float | None:
@@ -543,6 +554,15 @@ GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
     _gate_text)]
 
 
+class Limits(Strict):
+    """Resource limits checked before a run starts (see :mod:`simulator.scenario.limits`, docs/errors.md)."""
+
+    max_customers: int = Field(default=2_000_000, ge=0)
+    max_events: float = Field(default=20_000_000, ge=0, allow_inf_nan=False)
+    max_scheduled: int = Field(default=500_000, ge=0)
+    max_segment_checks: float = Field(default=5e9, ge=0, allow_inf_nan=False)
+
+
 class Scenario(Strict):
     """A whole scenario file, validated and frozen (times in UTC, durations in seconds)."""
 
@@ -553,6 +573,8 @@ class Scenario(Strict):
     duration: Duration
     seed: int = Field(default=0, ge=0)
     default_timezone: TimeZoneName = "UTC"
+    #: a platform preset merged under this scenario before validation (docs/platforms.md)
+    platform: str | None = None
     population: Population = Population()
     systems: dict[Name, System] = Field(min_length=1)
     sync: list[SyncLink] = []
@@ -561,6 +583,7 @@ class Scenario(Strict):
     journeys: list[Journey] = Field(min_length=1)
     gates: dict[str, GateSpec] = {}
     severity: dict[str, Literal["info", "warning", "error"]] = {}
+    limits: Limits = Limits()
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from simulator.errors import ScenarioIssue
 from simulator.scenario.conditions import Condition
+from simulator.scenario.liquidenv import template_problem
 from simulator.scenario.model import Journey, Scenario, Step
 from simulator.scenario.model import SyncLink
 from simulator.scenario.units import did_you_mean
@@ -140,6 +141,7 @@ class _Checker:
         self.check_sync()
         self.check_messages()
         self.check_policies()
+        self.check_platform()
         names: dict[str, int] = {}
         for ji, j in enumerate(self.sc.journeys):
             if j.name in names:
@@ -153,6 +155,11 @@ class _Checker:
         for kind in self.sc.severity:
             if kind not in FINDING_KINDS:
                 self.unknown(("severity", kind), "finding kind", kind, FINDING_KINDS)
+        if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
+            from simulator.scenario.limits import resource_problems
+
+            for problem in resource_problems(self.sc):
+                self.add(problem.path, problem.message, problem.hint)
         return sorted(self.issues, key=lambda i: (i.line or 0, i.column or 0, i.path))
 
     def check_population(self) -> None:
@@ -223,9 +230,9 @@ class _Checker:
             for key in ("subject", "title", "body"):
                 text = getattr(msg, key)
                 if text:
-                    problem = _liquid_problem(text)
+                    problem = template_problem(text, self.sc.start)
                     if problem:
-                        self.add(path + (key,), f"template error: {problem}", "fix the Liquid syntax")
+                        self.add(path + (key,), f"template error: {problem}", "fix the Liquid template")
 
     def check_policies(self) -> None:
         pol = self.sc.policies
@@ -236,6 +243,13 @@ class _Checker:
         for pi, name in enumerate(pol.priority):
             if name not in journeys:
                 self.unknown(("policies", "priority", pi), "journey", name, journeys)
+
+    def check_platform(self) -> None:
+        from simulator.platforms.presets import presets, unknown_platform_hint
+
+        name = self.sc.platform
+        if name is not None and name not in presets():
+            self.add(("platform",), f"unknown platform '{name}'", unknown_platform_hint(name))
 
     def check_journey(self, ji: int, j: Journey) -> None:
         base: PathKey = ("journeys", ji)
@@ -376,17 +390,6 @@ def _cycle(succ: dict[int, list[int]], skip: set[int]) -> list[int] | None:
             found = visit(n)
             if found:
                 return found
-    return None
-
-
-def _liquid_problem(text: str) -> str | None:
-    from liquid import parse
-    from liquid.exceptions import LiquidError
-
-    try:
-        parse(text)
-    except LiquidError as exc:
-        return str(exc).splitlines()[0]
     return None
 
 

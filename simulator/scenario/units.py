@@ -32,6 +32,13 @@ __all__ = [
     "did_you_mean",
 ]
 
+#: The longest duration a scenario may give (100 years of 365 days): any wait, delay, period or run length.
+#: Together with the calendar range of :func:`parse_time` it keeps every simulated instant a valid date.
+MAX_DURATION = 36500 * 86400.0
+
+#: Times must lie in these years (a run of up to 100 years from a start before 9000 stays a valid date).
+MIN_YEAR, MAX_YEAR = 1900, 8999
+
 #: Seconds per duration unit, largest first (the canonical order of compound durations).
 DURATION_UNITS: dict[str, int] = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
@@ -65,9 +72,35 @@ def _unit_suggestion(parts: list[tuple[str, str]]) -> str | None:
 
 
 def parse_duration(value: object) -> float:
-    """Parse ``90s``, ``1.5h``, ``1h30m`` or a number of seconds into seconds (>= 0)."""
+    """Parse ``90s``, ``1.5h``, ``1h30m`` or a number of seconds into seconds (>= 0, at most :data:`MAX_DURATION`)."""
+    seconds = _parse_duration(value)
+    if seconds > MAX_DURATION:
+        raise ValueError(f"invalid duration {_short(value)}: longer than 36500d (100 years), the longest "
+                         f"duration a scenario may give; {_DURATION_EXPECTED}")
+    return seconds
+
+
+def _short(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text if len(text) <= 40 else text[:20] + "..." + text[-10:])
+
+
+def _exact(total: Fraction) -> float:
+    """A Fraction as a float; too large for a float becomes infinity (refused by the callers' range checks)."""
+    try:
+        return float(total)
+    except OverflowError:
+        return math.inf
+
+
+def _parse_duration(value: object) -> float:
     if _is_number(value):
-        seconds = float(value)  # type: ignore[arg-type]
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            seconds = math.inf if value > 0 else -math.inf  # type: ignore[operator]
+        if seconds == math.inf:
+            return seconds
         if not math.isfinite(seconds):
             raise ValueError(f"invalid duration {value!r}: {_DURATION_EXPECTED}")
         if seconds < 0:
@@ -83,7 +116,7 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"invalid duration '{value}': a duration must not be negative; "
                          f"{_DURATION_EXPECTED}")
     if re.fullmatch(_NUMBER, text):
-        return float(Fraction(text))
+        return _exact(Fraction(text))
     parts, pos = [], 0
     while pos < len(text):
         match = _DURATION_PART.match(text, pos)
@@ -99,10 +132,11 @@ def parse_duration(value: object) -> float:
                          f"'{unknown[0]}' is not a unit{tail}")
     order = [list(DURATION_UNITS).index(u) for _, u in parts]
     if order != sorted(set(order)):
-        hint = format_duration(float(sum(Fraction(n) * DURATION_UNITS[u] for n, u in parts)))
+        total = _exact(sum(Fraction(n) * DURATION_UNITS[u] for n, u in parts))
+        hint = format_duration(total) if total <= MAX_DURATION else "one unit per part"
         raise ValueError(f"invalid duration '{value}': write each unit once, largest first, "
                          f"such as '1h30m'; did you mean '{hint}'?")
-    return float(sum(Fraction(n) * DURATION_UNITS[u] for n, u in parts))
+    return _exact(sum(Fraction(n) * DURATION_UNITS[u] for n, u in parts))
 
 
 _UNIT_SIZES: tuple[tuple[str, int], ...] = tuple(DURATION_UNITS.items())
@@ -145,10 +179,24 @@ def _parse_iso(value: object, what: str) -> datetime:
         raise ValueError(f"invalid {what} {value!r}: expected an ISO 8601 date and time with a zone, "
                          f"{_TIME_EXAMPLE}")
     try:
-        return datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"invalid {what} '{value}': expected an ISO 8601 date and time with a zone, "
+        raise ValueError(f"invalid {what} {_short(value)}: expected an ISO 8601 date and time with a zone, "
                          f"{_TIME_EXAMPLE}") from None
+    return parsed
+
+
+def _in_range(parsed: datetime, value: object, what: str) -> datetime:
+    """Convert to UTC, refusing years outside MIN_YEAR..MAX_YEAR (the simulated calendar's range)."""
+    try:
+        utc = parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(f"invalid {what} {_short(value)}: times must lie between the years {MIN_YEAR} and "
+                         f"{MAX_YEAR} (so that every simulated instant, up to 100 years later, is a valid "
+                         f"date), {_TIME_EXAMPLE}")
+    return utc
 
 
 def parse_time(value: object) -> datetime:
@@ -157,7 +205,7 @@ def parse_time(value: object) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"invalid time '{value}': the time has no zone; add a zone such as 'Z' or "
                          f"'+01:00', e.g. '{parsed.isoformat()}Z'")
-    return parsed.astimezone(timezone.utc)
+    return _in_range(parsed, value, "time")
 
 
 def parse_local_time(value: object, tz: tzinfo | str) -> datetime:
@@ -176,7 +224,7 @@ def parse_local_time(value: object, tz: tzinfo | str) -> datetime:
     parsed = _parse_iso(value, "local time")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone, fold=0)
-    return parsed.astimezone(timezone.utc)
+    return _in_range(parsed, value, "local time")
 
 
 def parse_clock(value: object) -> int:
@@ -222,7 +270,7 @@ def parse_throughput(value: object) -> float:
     if _is_number(value):
         rate = float(value)  # type: ignore[arg-type]
         if math.isfinite(rate) and rate > 0:
-            return rate
+            return _rate_in_range(rate, value)
         raise ValueError(f"invalid throughput {value!r}: a throughput must be a positive finite "
                          f"number; {_RATE_EXPECTED}")
     if not isinstance(value, str):
@@ -232,7 +280,7 @@ def parse_throughput(value: object) -> float:
     if match and match[2] in _RATE_UNITS:
         rate = Fraction(match[1]) / _RATE_UNITS[match[2]]
         if rate > 0:
-            return float(rate)
+            return _rate_in_range(_exact(rate), value)
         raise ValueError(f"invalid throughput '{value}': a throughput must be positive; {_RATE_EXPECTED}")
     hint = ""
     loose = re.fullmatch(rf"({_NUMBER})\s*(?:/|per|a|an)\s*([A-Za-z]+)", text)
@@ -242,6 +290,13 @@ def parse_throughput(value: object) -> float:
         if unit in _RATE_UNITS:
             hint = f"; did you mean '{loose[1]}/{unit}'?"
     raise ValueError(f"invalid throughput '{value}': {_RATE_EXPECTED}{hint}")
+
+
+def _rate_in_range(rate: float, value: object) -> float:
+    if not rate * MAX_DURATION >= 1 or not math.isfinite(rate):
+        raise ValueError(f"invalid throughput {_short(value)}: a throughput must be a finite rate of at least one "
+                         f"message per 36500d (100 years); {_RATE_EXPECTED}")
+    return rate
 
 
 @functools.cache

@@ -9,7 +9,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from simulator.errors import UsageError
-from simulator.parallel import process_context, usable_cores
+from simulator.interrupts import signals_deferred
+from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.sweep.plan import SweepTask
 from simulator.sweep.task import TaskResult, failed_result, run_task
 
@@ -26,32 +27,106 @@ def run_local(tasks: Sequence[SweepTask], workers: int) -> Iterator[tuple[SweepT
             yield task, run_task(task)
         return
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=process_context(["simulator.sweep.task", "simulator.engine"]))
+    finished = False
     try:
-        futures = {pool.submit(run_task, task): task for task in tasks}
+        with signals_deferred():  # submit starts the worker processes
+            futures = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
                 yield task, future.result()
             except Exception as exc:  # a worker died (BrokenProcessPool) or the result did not unpickle
                 yield task, failed_result(task, exc)
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        close_pool(pool, abort=not finished)  # interrupted or abandoned: stop the workers, do not wait
+
+
+#: Seconds to wait for a TCP connection to a Dask scheduler before giving up (a scheduler on the same
+#: network answers in milliseconds).
+CONNECT_SECONDS = 3.0
+_FIX = "start one with 'dask scheduler' and workers with 'dask worker ADDRESS' (README: Sweeps on a cluster)"
+
+
+def _probe(address: str) -> None:
+    """Fail fast, before Dask's client starts its own retrying connection: a malformed address, or a
+    tcp:// scheduler that does not accept a connection within :data:`CONNECT_SECONDS`."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    example = "give it as tcp://HOST:PORT, e.g. tcp://scheduler.example.com:8786"
+    try:
+        scheme, location = parse_address(address, strict=False)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--dask {address!r} is not a scheduler address ({exc}); {example}") from None
+    if scheme != "tcp":
+        return  # tls://, ws://, ucx://: Dask's own client checks those (with the same timeout)
+    try:
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"--dask {address!r} is not a scheduler address ({exc}); {example}") from None
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
+            pass
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: unknown host {host!r} ({exc.strerror}); "
+                         f"check the name, or {_FIX}") from None
+    except TimeoutError:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: no answer within {CONNECT_SECONDS:g} s; "
+                         f"check the address and any firewall, or {_FIX}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}; {_FIX}") from None
+
+
+async def _identity(address: str) -> Any:
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=CONNECT_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def _handshake(address: str) -> None:
+    """Ask ``address`` who it is (Dask's ``identity`` call), within 2 x :data:`CONNECT_SECONDS`: something
+    that accepts connections but is not a scheduler must not leave Dask's client retrying or hanging."""
+    import asyncio
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(address), 2 * CONNECT_SECONDS))
+    except asyncio.TimeoutError:
+        reply = "no answer within {:g} s".format(2 * CONNECT_SECONDS)
+    except OSError as exc:  # refused, reset or closed (CommClosedError is an OSError too)
+        reply = f"the connection failed: {exc}"
+    except Exception:  # garbage on the wire: a decoder error, or a MemoryError for an absurd length
+        reply = "it answered, but not in Dask's protocol"
+    if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+        return
+    what = reply if isinstance(reply, str) else f"it answered {str(reply)[:80]!r}"
+    raise UsageError(f"{address} is not a Dask scheduler ({what}); check the address and port (a scheduler "
+                     f"listens on 8786 unless told otherwise), or {_FIX}")
 
 
 def dask_client(address: Any) -> Any:
     """A ``distributed.Client`` for ``address`` (``tcp://host:8786``, or a cluster object); UsageError when
-    Dask is not installed or the scheduler does not answer within 10 s."""
+    Dask is not installed, the address is malformed or the scheduler does not answer (a TCP connect
+    within :data:`CONNECT_SECONDS`, then Dask's handshake within 10 s)."""
     try:
         from distributed import Client
     except ImportError:
         raise UsageError("--dask needs Dask distributed: pip install 'journeysim[dask]' (on this machine "
                          "and on every worker)") from None
+    if isinstance(address, str):
+        _probe(address)
+        _handshake(address)
     try:
         return Client(address, timeout="10s", set_as_default=False)
     except Exception as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}; start one with "
-                         "'dask scheduler' and workers with 'dask worker ADDRESS' (README: Sweeps on a cluster)"
-                         ) from None
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}; {_FIX}") from None
 
 
 def run_dask(tasks: Sequence[SweepTask], client: Any) -> Iterator[tuple[SweepTask, TaskResult]]:

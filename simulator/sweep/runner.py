@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.errors import UsageError
-from simulator.fileio import atomic_path, atomic_write_text
+from simulator.fileio import atomic_path, atomic_write_text, describe_os_error
 from simulator.scenario.model import Gate
 from simulator.sweep.backends import dask_client, default_workers, run_dask, run_local
 from simulator.sweep.plan import SweepPlan, SweepTask
@@ -36,6 +36,26 @@ class SweepOutcome:
     wall_seconds: float
     backend: str
     files: list[str]
+
+
+def reserve_folder(path: str | Path) -> Path:
+    """Create ``path`` (or ``path-2``, ``path-3``, ... when taken) exclusively and return it: two sweeps
+    started in the same second with the default name never share a folder."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder: {describe_os_error(exc)}") from None
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.name}-{n}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder: {describe_os_error(exc)}") from None
+    raise UsageError(f"no free folder name like {path} (tried 999); pass --out")
 
 
 def _check_folder(out: Path, resume: bool) -> None:

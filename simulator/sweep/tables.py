@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
@@ -53,23 +54,26 @@ def build_table(plan: SweepPlan, results: dict[str, TaskResult]) -> pd.DataFrame
 
 def summarise(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Per variant x kind: mean rate with a 95% interval across replications (normal approximation, as
-    ``run --replications``), mean count and customers, replications; and the run-level means."""
+    ``run --replications``), mean count with its interval (count_low, count_high), mean customers,
+    replications; and the run-level means."""
     if table.empty:
         return pd.DataFrame(columns=["variant", *columns, "kind", "mean_rate", "low", "high", "replications"])
     keys = ["variant", *columns, "kind"]
     groups = table.groupby(keys, sort=False, dropna=False)
     out = groups.agg(mean_rate=("rate", "mean"), sd=("rate", "std"), replications=("rate", "size"),
-                     mean_count=("count", "mean"), mean_customers=("customers", "mean"),
+                     mean_count=("count", "mean"), sd_count=("count", "std"), mean_customers=("customers", "mean"),
                      mean_entered=("entered", "mean")).reset_index()
-    half = _Z95 * out["sd"].fillna(0.0) / np.sqrt(out["replications"])
-    half[out["replications"] < 2] = np.nan
-    out["low"] = (out["mean_rate"] - half).clip(lower=0.0)
-    out["high"] = out["mean_rate"] + half
+    for mean, sd, low, high in (("mean_rate", "sd", "low", "high"), ("mean_count", "sd_count", "count_low",
+                                                                      "count_high")):
+        half = _Z95 * out[sd].fillna(0.0) / np.sqrt(out["replications"])
+        half[out["replications"] < 2] = np.nan
+        out[low] = (out[mean] - half).clip(lower=0.0)
+        out[high] = out[mean] + half
     extra = [c for c in table.columns if c.startswith(("sends_", "p95_week_"))]
     if extra:
         means = table.groupby(["variant", "kind"], sort=False)[extra].mean().reset_index()
         out = out.merge(means, on=["variant", "kind"], how="left")
-    return out.drop(columns="sd")
+    return out.drop(columns=["sd", "sd_count"])
 
 
 def numeric_value(text: str) -> float | None:
@@ -87,7 +91,10 @@ def _gate_value(gate: Gate, row: pd.Series, edge: str) -> float:
     """The gate's quantity for one variant: % of entered customers or a mean count; ``edge`` 'mean' or the
     pessimistic end of the 95% band ('band')."""
     if not gate.percent:
-        return float(row["mean_count"])
+        count = float(row["mean_count"])
+        if edge == "band" and "count_high" in row and not math.isnan(float(row["count_high"])):
+            count = float(row["count_high"]) if gate.op in ("<", "<=", "==") else float(row["count_low"])
+        return count
     rate = float(row["mean_rate"])
     if edge == "band" and not math.isnan(float(row["high"])):
         rate = float(row["high"]) if gate.op in ("<", "<=", "==") else float(row["low"])
@@ -119,10 +126,128 @@ def _threshold(points: list[tuple[str, bool]]) -> tuple[str, str | None]:
     return "some", ", ".join(v for v, ok in points if ok)
 
 
+@dataclass(frozen=True)
+class _Point:
+    """One tested value of the varied key: the gate's quantity (mean; % or count), its 95% band (NaN ends
+    without one) and whether the gate holds on the mean and at the pessimistic end of the band."""
+
+    value: str
+    mean: float
+    low: float
+    high: float
+    holds: bool
+    band_holds: bool
+
+    @property
+    def has_band(self) -> bool:
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+
+def _points(gate: Gate, rows: pd.DataFrame, present: list[str], by_value: dict[str, int]) -> list[_Point]:
+    out = []
+    for v in present:
+        row = rows.loc[by_value[v]]
+        mean = _gate_value(gate, row, "mean")
+        if gate.percent:
+            low, high = 100.0 * float(row["low"]), 100.0 * float(row["high"])
+        elif "count_low" in row:
+            low, high = float(row["count_low"]), float(row["count_high"])
+        else:
+            low = high = float("nan")
+        out.append(_Point(v, mean, low, high, gate_holds(gate, mean),
+                          gate_holds(gate, _gate_value(gate, row, "band"))))
+    return out
+
+
+def _bands_overlap(a: _Point, b: _Point) -> bool:
+    """Whether two points' 95% bands overlap (False when either has no band: nothing to compare)."""
+    return a.has_band and b.has_band and a.low <= b.high and b.low <= a.high
+
+
+def _monotone(points: Sequence[_Point]) -> bool:
+    """False when the curve both rises and falls between neighbours by more than its bands allow (a step
+    counts when the two bands do not overlap; without bands, any change counts)."""
+    ups = downs = False
+    for a, b in zip(points, points[1:]):
+        if b.mean == a.mean or _bands_overlap(a, b):
+            continue
+        ups |= b.mean > a.mean
+        downs |= b.mean < a.mean
+    return not (ups and downs)
+
+
+def _show(gate: Gate, v: float) -> str:
+    return f"{v:.3g}%" if gate.percent else f"{v:.3g}"
+
+
+def _band_text(gate: Gate, p: _Point) -> str:
+    return f"{_show(gate, p.low)}-{_show(gate, p.high)}" if p.has_band else _show(gate, p.mean)
+
+
+def recommendation_text(gate: Gate, name: str, points: Sequence[_Point], *, ordered: bool = True
+                        ) -> dict[str, Any]:
+    """The recommendation along one varied key, from its tested points in increasing order (``ordered``
+    False for values that are not numbers: no threshold is then claimed). Returns the verdict as data
+    (holds, threshold, band_holds, band_threshold, monotone, at_edge, unresolved, meets) and a sentence.
+
+    The sentence never claims more than the points show: a threshold only on a monotone curve and never
+    at the grid's edge; a non-monotone curve (or unordered values) lists every tested setting that meets
+    the gate; where a neighbouring pair on either side of the boundary has overlapping 95% bands the
+    boundary is said to be not resolved."""
+    meets = [p.value for p in points if p.holds]
+    monotone = _monotone(points) if ordered else False
+    how, where = _threshold([(p.value, p.holds) for p in points])
+    band_how, band_where = _threshold([(p.value, p.band_holds) for p in points])
+    at_edge = False
+    if how in (">=", "<=", "some") and (not monotone or not ordered):
+        how, where = "some", ", ".join(meets)
+    if how == ">=" and where == points[-1].value:
+        at_edge = True
+        text = (f"{gate.text} holds only at the largest value tested, {name} = {where}; extend the grid "
+                f"beyond {where} to find where it starts to hold")
+    elif how == "<=" and where == points[0].value:
+        at_edge = True
+        text = (f"{gate.text} holds only at the smallest value tested, {name} = {where}; extend the grid "
+                f"below {where} to find where it stops holding")
+    elif how in (">=", "<="):
+        text = f"{gate.text} needs {name} {how} {where}"
+    elif how == "all":
+        text = f"{gate.text} holds at every tested {name} ({points[0].value} .. {points[-1].value})"
+    elif how == "none":
+        best = min(points, key=lambda p: abs(p.mean - gate.value))
+        text = (f"{gate.text} fails at every tested {name}; closest: "
+                + (f"{best.mean:.3g}%" if gate.percent else f"{best.mean:.3g} findings per run")
+                + f" at {name} = {best.value}")
+        trend = len(points) > 1 and points[0].mean != points[-1].mean and not _bands_overlap(points[0], points[-1])
+        if ordered and monotone and trend and best.value in (points[0].value, points[-1].value):
+            text += "; extend the grid " + ("beyond" if best is points[-1] else "below") + f" {best.value}"
+    elif ordered and monotone:
+        text = (f"{gate.text} holds at {name} = {where}; the tested points alternate between meeting and "
+                "missing the gate within their 95% bands, so no threshold: only these tested settings meet it")
+    else:
+        curve = ", ".join(f"{p.value}: {_show(gate, p.mean)}" for p in points)
+        why = (f"the curve is not monotone in {name} ({curve})" if ordered
+               else f"the values of {name} have no order")
+        text = f"{gate.text} holds at {name} = {where}; {why}, so no threshold: only these tested settings meet it"
+    unresolved = [(a, b) for a, b in zip(points, points[1:]) if a.holds != b.holds and _bands_overlap(a, b)]
+    if unresolved:
+        pairs = "; ".join(f"{a.value} ({_band_text(gate, a)}) and {b.value} ({_band_text(gate, b)})"
+                          for a, b in unresolved)
+        text += (f"; not resolved: the 95% bands overlap at {pairs}, so the gate may hold on either side; "
+                 "add replications or customers")
+    if how in (">=", "<=") and not at_edge and (band_how, band_where) != (how, where):
+        if band_how in (">=", "<="):
+            text += f" ({band_how} {band_where} to hold at the pessimistic end of the 95% band)"
+        elif band_how == "none":
+            text += " (no tested value holds at the pessimistic end of the 95% band)"
+    return {"holds": how, "threshold": where, "band_holds": band_how, "band_threshold": band_where,
+            "monotone": monotone, "at_edge": at_edge, "meets": meets,
+            "unresolved": [[a.value, b.value] for a, b in unresolved], "sentence": text}
+
+
 def recommend(summary: pd.DataFrame, plan: SweepPlan, gates: Sequence[Gate]) -> list[dict[str, Any]]:
-    """For each gate x varied key (x each combination of the other settings): where the gate starts to
-    hold, on the mean and on the pessimistic end of the 95% band, as data and a sentence such as
-    ``exit-race < 0.5% needs wait_1h.wait >= 2h30m``."""
+    """For each gate x varied key (x each combination of the other settings): where the gate holds, as data
+    and a sentence (:func:`recommendation_text`), e.g. ``exit-race < 0.5% needs wait_1h.wait >= 2h30m``."""
     out: list[dict[str, Any]] = []
     if summary.empty:
         return out
@@ -132,7 +257,8 @@ def recommend(summary: pd.DataFrame, plan: SweepPlan, gates: Sequence[Gate]) -> 
             others = [c for c in plan.columns if c != vary.key]
             numbers = [numeric_value(v) for v in vary.values]
             ordered = list(vary.values)
-            if all(n is not None for n in numbers):
+            is_numeric = all(n is not None for n in numbers)
+            if is_numeric:
                 ordered = [v for _, v in sorted(zip(numbers, vary.values), key=lambda p: p[0])]
             combos: dict[tuple[str, ...], dict[str, int]] = {}
             for variant in plan.variants:
@@ -142,36 +268,13 @@ def recommend(summary: pd.DataFrame, plan: SweepPlan, gates: Sequence[Gate]) -> 
                 present = [v for v in ordered if v in by_value and by_value[v] in rows.index]
                 if not present:
                     continue
-                mean = [(v, gate_holds(gate, _gate_value(gate, rows.loc[by_value[v]], "mean"))) for v in present]
-                band = [(v, gate_holds(gate, _gate_value(gate, rows.loc[by_value[v]], "band"))) for v in present]
-                how, where = _threshold(mean)
-                band_how, band_where = _threshold(band)
-                name = short_name(vary.key)
+                verdict = recommendation_text(gate, short_name(vary.key), _points(gate, rows, present, by_value),
+                                              ordered=is_numeric or len(present) == 1)
                 with_text = ", ".join(f"{c}={v}" for c, v in zip(others, combo))
-                if how in (">=", "<="):
-                    text = f"{gate.text} needs {name} {how} {where}"
-                elif how == "all":
-                    text = f"{gate.text} holds at every tested {name} ({present[0]} .. {present[-1]})"
-                elif how == "none":
-                    best = min(present, key=lambda v: abs(_gate_value(gate, rows.loc[by_value[v]], "mean")
-                                                          - gate.value))
-                    shown = _gate_value(gate, rows.loc[by_value[best]], "mean")
-                    text = (f"{gate.text} fails at every tested {name}; closest: "
-                            + (f"{shown:.3g}%" if gate.percent else f"{shown:.3g} findings per run")
-                            + f" at {name} = {best}")
-                else:
-                    text = f"{gate.text} holds at {name} = {where}"
-                if (band_how, band_where) != (how, where) and how != "none":
-                    if band_how in (">=", "<="):
-                        text += f" ({band_how} {band_where} to hold at the pessimistic end of the 95% band)"
-                    elif band_how == "none":
-                        text += " (no tested value holds at the pessimistic end of the 95% band)"
                 if with_text:
-                    text += f" (with {with_text})"
+                    verdict["sentence"] += f" (with {with_text})"
                 out.append({"gate": gate.text, "kind": gate.kind, "parameter": vary.key,
-                            "with": dict(zip(others, combo)),
-                            "holds": how, "threshold": where, "band_holds": band_how, "band_threshold": band_where,
-                            "sentence": text})
+                            "with": dict(zip(others, combo)), **verdict})
     return out
 
 

@@ -1,0 +1,256 @@
+"""Static creative and compliance checks of a scenario, without a run (``journeysim lint``).
+
+Every message is rendered through the engine's own rendering path (:class:`simulator.channels.Renderer`,
+the values a channel system passes: ``customer_id``, ``unsubscribe_url`` and the template's fields)
+for a sample of synthetic customers drawn with the scenario's seed, plus edge profiles (empty,
+missing, long, accented, Cyrillic and CJK values in every text field). Findings:
+
+* ``creative-template``: a template fails to render for some profile;
+* ``creative-missing-field``: a population attribute the template reads is empty or missing for
+  sampled customers (fields that only events or updates set are left to the run);
+* ``creative-unsubscribe``: a promotional email without the unsubscribe link, a promotional SMS
+  without an opt-out keyword (CTIA's STOP, END, CANCEL, UNSUBSCRIBE, QUIT);
+* ``creative-sms-segments``: a promotional SMS that needs more than 1 segment for some profile;
+* ``compliance-quiet-hours`` (with packs): the scenario's quiet-hours policy lets promotional
+  messages out at local times a pack forbids.
+
+A message is promotional when its ``tags`` contain ``promo``, ``promotional`` or ``marketing``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+
+from simulator.channels import Renderer, system_values, template_fields
+from simulator.creative.compliance import quiet_hours_allows
+from simulator.creative.rulepacks import Pack, QuietHours, load_pack
+from simulator.creative.sms import sms_segments
+from simulator.scenario.model import Scenario
+from simulator.scenario.units import parse_timezone
+from simulator.scenario.vocabulary import DEFAULT_SEVERITY
+
+__all__ = ["EDGE_PROFILES", "PROMO_TAGS", "LintFinding", "LintReport", "MessageLint", "lint_scenario"]
+
+PROMO_TAGS = frozenset({"promo", "promotional", "marketing"})
+PROMO_SMS_MAX_SEGMENTS = 1
+#: Edge profiles: the value every text field takes (None: the field is missing).
+EDGE_PROFILES: dict[str, str | None] = {
+    "empty": "",
+    "missing": None,
+    "long": "Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh",
+    "accented": "Zoë Núñez",
+    "cyrillic": "Анастасия Волкова",
+    "cjk": "李小龙",
+}
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One problem: ``kind``, ``severity``, the ``message`` it concerns and a sentence."""
+
+    kind: str
+    severity: str
+    message: str
+    text: str
+
+
+@dataclass
+class MessageLint:
+    """What lint saw for one message: renders, SMS variants ``(encoding, segments) -> count``."""
+
+    name: str
+    channel: str
+    promotional: bool
+    renders: int = 0
+    variants: Counter = field(default_factory=Counter)
+    examples: dict = field(default_factory=dict)
+
+
+@dataclass
+class LintReport:
+    """Result of :func:`lint_scenario`; ``errors`` decide the exit code."""
+
+    scenario: str
+    sample: int
+    messages: list[MessageLint]
+    findings: list[LintFinding]
+
+    @property
+    def errors(self) -> list[LintFinding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def _severity(scenario: Scenario, kind: str) -> str:
+    return scenario.severity.get(kind, DEFAULT_SEVERITY.get(kind, "error"))
+
+
+def _profiles(scenario: Scenario, fields: tuple[str, ...], sample: int):
+    """(label, customer id, values) for sampled customers, then the edge profiles; the sampled rows;
+    the fields the population draws (fields set only by events start empty and are not judged)."""
+    import numpy as np
+
+    from simulator.population import build_population, child_rng
+
+    base = int(np.random.SeedSequence(scenario.seed).generate_state(1)[0])
+    pop = build_population(scenario, child_rng(base, "population"), size=sample)
+    rows = [(cid, {f: pop.value(i, f) for f in fields}) for i, cid in enumerate(pop.ids)]
+    text_fields = {f for f in fields if f in pop.faker_fields or any(isinstance(v[f], str) for _, v in rows)}
+    first = rows[0][1] if rows else {f: None for f in fields}
+    out = [(cid, cid, values) for cid, values in rows]
+    for label, value in EDGE_PROFILES.items():
+        values = {f: (value if f in text_fields else first[f]) for f in fields}
+        if value is None:
+            values = {f: None for f in fields}
+        out.append((f"edge profile '{label}'", f"edge-{label}", values))
+    attributes = set(pop.attributes) | set(pop.faker_fields)
+    return out, rows, attributes
+
+
+def _opt_out_pattern() -> re.Pattern[str]:
+    keywords = load_pack("ctia").rule("opt-out-keywords").keywords  # type: ignore[union-attr]
+    return re.compile(r"\b(" + "|".join(map(re.escape, keywords)) + r")\b", re.IGNORECASE)
+
+
+def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ...] = ()) -> LintReport:
+    """Render every message for ``sample`` synthetic customers and the edge profiles and check them.
+
+    ``packs`` add the static compliance checks of their quiet-hours rules against the scenario's
+    quiet-hours policy. Raises ``ValueError`` for ``sample < 1``.
+    """
+    if sample < 1:
+        raise ValueError(f"--sample must be at least 1, got {sample}")
+    from simulator.scenario.semantics import FieldCatalogue
+
+    catalogue = FieldCatalogue(scenario).fields  # as the engine: only customer fields come from the profile
+    message_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
+                      for name, m in scenario.messages.items()}
+    fields = tuple(sorted({f for fs in message_fields.values() for f in fs}))
+    profiles, sampled, drawn = _profiles(scenario, fields, sample)
+    render = Renderer(scenario.messages, clock=lambda: scenario.start)  # 'now' renders the run's start
+    opt_out = _opt_out_pattern()
+    findings: list[LintFinding] = []
+    report = []
+    for name, message in scenario.messages.items():
+        promo = bool(PROMO_TAGS & {t.lower() for t in message.tags})
+        ml = MessageLint(name, message.channel, promo)
+        report.append(ml)
+        failures: dict[str, str] = {}
+        no_opt_out: list[str] = []
+        for label, cid, values in profiles:
+            try:
+                text = render(name, {**system_values(cid), **values})
+            except Exception as exc:  # the engine suppresses such a send; lint reports it
+                failures[label] = str(exc).splitlines()[0]
+                continue
+            ml.renders += 1
+            if promo and message.channel == "email" and str(system_values(cid)["unsubscribe_url"]) not in text:
+                no_opt_out.append(label)
+            if promo and message.channel == "sms" and not opt_out.search(text):
+                no_opt_out.append(label)
+            if message.channel == "sms":
+                seg = sms_segments(text)
+                key = (seg.encoding, seg.segments)
+                ml.variants[key] += 1
+                ml.examples.setdefault(key, (label, seg))
+        for label, error in failures.items():
+            findings.append(LintFinding("creative-template", _severity(scenario, "creative-template"), name,
+                                        f"{name} fails to render for {label}: {error}"))
+        if no_opt_out:
+            what = ("the unsubscribe link ({{ unsubscribe_url }}; CAN-SPAM, CASL)" if message.channel == "email"
+                    else "an opt-out keyword such as 'Reply STOP to opt out' (CTIA: STOP, END, CANCEL, "
+                         "UNSUBSCRIBE, QUIT)")
+            share = f"{len(no_opt_out)} of {ml.renders} renders"
+            findings.append(LintFinding("creative-unsubscribe", _severity(scenario, "creative-unsubscribe"), name,
+                                        f"promotional {message.channel} {name} lacks {what} in {share} "
+                                        f"(e.g. {no_opt_out[0]})"))
+        for f in (f for f in message_fields[name] if f in drawn):
+            empty = sum(1 for _, values in sampled if values[f] is None or values[f] == "")
+            if empty:
+                findings.append(LintFinding(
+                    "creative-missing-field", _severity(scenario, "creative-missing-field"), name,
+                    f"{name} renders '{f}' empty for {empty} of {len(sampled)} sampled customers "
+                    f"({100 * empty / len(sampled):.0f}%); give a default ({{{{ {f} | default: '...' }}}}) "
+                    f"or make sure the field is filled"))
+        over = {k: n for k, n in ml.variants.items() if k[1] > PROMO_SMS_MAX_SEGMENTS}
+        if promo and over:
+            worst = max(over)
+            label, seg = ml.examples[worst]
+            why = ""
+            if seg.encoding == "UCS-2":
+                chars = ", ".join(f"'{o.char}' {'+'.join(o.codepoints)}" for o in seg.offending[:4])
+                fixable = all(o.replacement is not None for o in seg.offending)
+                why = f"; UCS-2 because of {chars}" + ("" if fixable else " (Smart Encoding cannot replace them)")
+            findings.append(LintFinding(
+                "creative-sms-segments", _severity(scenario, "creative-sms-segments"), name,
+                f"promotional sms {name} needs {worst[1]} segments ({worst[0]}, {seg.characters} characters) for "
+                f"{label}; {sum(over.values())} of {ml.renders} renders exceed {PROMO_SMS_MAX_SEGMENTS} segment{why}"))
+    findings += _quiet_hours_findings(scenario, packs)
+    return LintReport(scenario.scenario, sample, report, findings)
+
+
+def _ranges(minutes: set[int]) -> str:
+    """Minutes of the day -> 'HH:MM-HH:MM, ...'."""
+    out, run = [], None
+    for m in sorted(minutes):
+        if run and m == run[1]:
+            run[1] = m + 1
+        else:
+            if run:
+                out.append(run)
+            run = [m, m + 1]
+    if run:
+        out.append(run)
+    return ", ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in out)
+
+
+def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[LintFinding]:
+    """Local times the scenario's quiet-hours policy lets promotional messages out but a pack forbids.
+
+    Checked minute by minute over the first 7 days from ``start`` for every population time zone,
+    so weekday/weekend windows, fixed-zone rules and DST inside that week are all covered.
+    """
+    promo = {m.channel for m in scenario.messages.values() if PROMO_TAGS & {t.lower() for t in m.tags}}
+    if not packs or not promo:
+        return []
+    zones = [z for z, p in sorted(scenario.population.timezones.items()) if p > 0] or [scenario.default_timezone]
+    policy = scenario.policies.quiet_hours
+    start = scenario.start.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    findings = []
+    for pack in packs:
+        for rule in pack.rules:
+            if not isinstance(rule, QuietHours) or "marketing" not in rule.purposes:
+                continue
+            for channel in sorted(promo & set(rule.channels)):
+                gaps: dict[str, set[int]] = defaultdict(set)
+                for zone_name in zones:
+                    tz = parse_timezone(zone_name)
+                    for minute in range(7 * 24 * 60):
+                        t = start + timedelta(minutes=minute)
+                        local = t.astimezone(tz)
+                        sod = local.hour * 3600 + local.minute * 60
+                        quiet = False
+                        if policy is not None and channel in policy.channels and policy.from_ != policy.to:
+                            a, b = policy.from_, policy.to
+                            quiet = a <= sod < b if a < b else (sod >= a or sod < b)
+                        if not quiet and not quiet_hours_allows(rule, t, tz):
+                            gaps[zone_name].add(local.hour * 60 + local.minute)
+                if not gaps:
+                    continue
+                by_range: dict[str, list[str]] = defaultdict(list)
+                for zone_name, minutes in gaps.items():
+                    by_range[_ranges(minutes)].append(zone_name)
+                allowed = "; ".join(f"{w.days} {w.start:%H:%M}-{w.end:%H:%M}" for w in rule.windows)
+                where = "recipient's local time" if rule.zone == "recipient" else rule.zone
+                own = ("no quiet hours for " + channel if policy is None or channel not in policy.channels
+                       else f"quiet hours {policy.from_ // 3600:02d}:{policy.from_ % 3600 // 60:02d}-"
+                            f"{policy.to // 3600:02d}:{policy.to % 3600 // 60:02d}")
+                for ranges, zone_list in sorted(by_range.items()):
+                    findings.append(LintFinding(
+                        "compliance-quiet-hours", "error", f"{pack.pack}:{rule.id}",
+                        f"promotional {channel} can go out at {ranges} local time for customers in "
+                        f"{', '.join(zone_list)} (the scenario's policy: {own}); {pack.pack} {rule.id} allows only "
+                        f"{allowed} ({where}) [{rule.citation.ref}, confidence {rule.confidence}]"))
+    return findings
