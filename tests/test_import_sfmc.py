@@ -204,7 +204,11 @@ def test_decision_split_becomes_a_branch_with_an_explicit_unmapped_arm():
     assert "# NOT MAPPED: outcome b: its criteria could not be translated" in text
     assert '# verbatim: <FilterDefinition><ConditionSet Operator="AND" ConditionSetName="Individual Filter ' \
            'Grouping"><Condition Key="E.Email" Operator="EndsWith">' in text
-    assert notes(data) == ["activities[0].configurationArguments.criteria.b: criteria of outcome 'b' not translated"]
+    assert notes(data) == [
+        "activities[0].configurationArguments.criteria.a: reads Journey Data (Event.APIEvent-t.Tier), the values as "
+        "they were when the contact entered (https://help.salesforce.com/s/articleView?id=mktg.mc_jb_journey_contact_"
+        "data.htm&language=en_US&type=5); the scenario reads the current value at reads_from",
+        "activities[0].configurationArguments.criteria.b: criteria of outcome 'b' not translated"]
     # the field read gets a generated attribute that makes each compared value possible
     assert doc["population"]["attributes"] == {"Tier": {"choice": {"Gold": 0.5, "other": 0.5}}}
 
@@ -699,3 +703,13 @@ def test_journey_names_come_from_the_display_name(name, key, expected):
     data = interaction(act("EMAILV2-1", "EMAILV2"), name=name, key=key)
     _, _, doc = imported(data)
     assert doc["journeys"][0]["name"] == expected and doc["journeys"][0]["description"] == name
+
+
+def test_contact_data_criteria_are_not_flagged_as_journey_data():
+    """Only Event.<key>.<field> attributes are Journey Data (the entry snapshot); Contact Data keys
+    are read live in Journey Builder as in the scenario, so they get no note."""
+    data = interaction({"key": "MCD-1", "type": "MULTICRITERIADECISION",
+                        "configurationArguments": {"criteria": {"a": cond("Equal", "Gold", key="Contact.Attribute.P.Tier")}},
+                        "outcomes": [{"key": "a", "next": None}, {"key": "rest", "next": None}]})
+    assert notes(data) == []
+    assert translate_filter(cond("Equal", "x")).snapshot == ("Event.APIEvent-t.Tier",)

@@ -29,6 +29,8 @@ __all__ = ["import_sfmc", "ACTIVITY_TYPES", "TRIGGER_TYPES", "EXIT_CRITERIA_URL"
 
 EXPECTED = ("a Journey Builder interaction as GET /interaction/v1/interactions/{id} returns it (an object "
             "with 'key', 'triggers' and 'activities') or a page of them ({count, page, pageSize, items})")
+JOURNEY_DATA_URL = ("https://help.salesforce.com/s/articleView?id=mktg.mc_jb_journey_contact_data.htm"
+                    "&language=en_US&type=5")
 EXIT_CRITERIA_URL = ("https://help.salesforce.com/s/articleView?id=mktg.mc_jb_define_exit_criteria.htm"
                      "&language=en_US&type=5")
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400,
@@ -174,6 +176,8 @@ class _Journey:
                                               + "; ".join(tr.problems) + "): nobody exits early",
                                               " ".join(crit.split())))
                 continue
+            if tr.snapshot:
+                self.exit_unmapped.append(_snapshot_note(f"{path}.{where}", tr.snapshot))
             out.append(ExitCondition(path, condition=tr.condition, check="after_waits",
                                      source="SFMC exit criteria, checked when a contact leaves a wait "
                                             f"(check: after_waits, {EXIT_CRITERIA_URL})"))
@@ -414,6 +418,8 @@ class _Journey:
                                      path=apath))
             else:
                 node.arms.append(Arm(key, target, tr.condition, label, path=apath))
+                if tr.snapshot:
+                    node.unmapped.append(_snapshot_note(apath, tr.snapshot))
         for k in crit:
             if k not in {o[0] for o in outcomes}:
                 node.unmapped.append(Unmapped(f"{self.p}activities[{i}].configurationArguments.criteria.{k}",
@@ -485,6 +491,12 @@ class _Journey:
         node = Unmodelled(**base, kind=f"{a['type']} without the documented configurationArguments.field and "
                                        "arguments.value", outcomes=outcomes)
         return node
+
+
+def _snapshot_note(path: str, keys: tuple[str, ...]) -> Unmapped:
+    """Journey Data (``Event.`` keys) is the entry-time snapshot; the scenario reads current values."""
+    return Unmapped(path, f"reads Journey Data ({', '.join(keys)}), the values as they were when the contact "
+                          f"entered ({JOURNEY_DATA_URL}); the scenario reads the current value at reads_from")
 
 
 def import_sfmc(data: Any, file: str) -> list[ImportedJourney]:

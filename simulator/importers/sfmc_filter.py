@@ -39,6 +39,8 @@ class Translation:
     condition: str | None
     fields: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    #: keys read from Journey Data (``Event.<entry event key>.<field>``: the entry-time snapshot)
+    snapshot: tuple[str, ...] = ()
 
 
 def field_name(key: str) -> str:
@@ -66,7 +68,7 @@ def _literal(text: str, as_string: bool) -> str:
     return repr(text)
 
 
-def _condition(el: ET.Element, fields: list[str], problems: list[str]) -> str | None:
+def _condition(el: ET.Element, fields: list[str], problems: list[str], snapshot: list[str]) -> str | None:
     key = el.get("Key")
     op = (el.get("Operator") or "").strip()
     if not key:
@@ -77,6 +79,8 @@ def _condition(el: ET.Element, fields: list[str], problems: list[str]) -> str | 
         problems.append(f"condition on {key} compares to another attribute (ValueIsReference)")
         return None
     f = field_name(key)
+    if key.strip().startswith("Event."):
+        snapshot.append(key.strip())
     value_el = el.find("Value")
     value = (value_el.text or "") if value_el is not None else ""
     low = op.lower()
@@ -93,7 +97,7 @@ def _condition(el: ET.Element, fields: list[str], problems: list[str]) -> str | 
     return None
 
 
-def _set(el: ET.Element, fields: list[str], problems: list[str]) -> str | None:
+def _set(el: ET.Element, fields: list[str], problems: list[str], snapshot: list[str]) -> str | None:
     joiner = (el.get("Operator") or "AND").strip().upper()
     if joiner not in ("AND", "OR"):
         problems.append(f"ConditionSet Operator={joiner!r} (expected AND or OR)")
@@ -101,9 +105,9 @@ def _set(el: ET.Element, fields: list[str], problems: list[str]) -> str | None:
     parts = []
     for child in el:
         if child.tag == "Condition":
-            text = _condition(child, fields, problems)
+            text = _condition(child, fields, problems, snapshot)
         elif child.tag == "ConditionSet":
-            text = _set(child, fields, problems)
+            text = _set(child, fields, problems, snapshot)
             if text is not None and len([c for c in child if c.tag in ("Condition", "ConditionSet")]) > 1:
                 text = f"({text})"
         else:
@@ -121,6 +125,7 @@ def translate_filter(xml: str) -> Translation:
     """Translate one FilterDefinition; never raises on bad input (the problem is returned)."""
     fields: list[str] = []
     problems: list[str] = []
+    snapshot: list[str] = []
     try:
         root = ET.fromstring(xml.strip())
     except ET.ParseError as exc:
@@ -129,11 +134,11 @@ def translate_filter(xml: str) -> Translation:
     if root.tag not in ("FilterDefinition", "ConditionSet") or len(sets) != 1:
         return Translation(None, (), (f"expected <FilterDefinition> with one <ConditionSet>, got <{root.tag}> "
                                       f"with {len(sets)}",))
-    text = _set(sets[0], fields, problems)
+    text = _set(sets[0], fields, problems, snapshot)
     if text is None:
         return Translation(None, (), tuple(problems))
     try:
         compile_condition(text)
     except ConditionError as exc:  # e.g. a field called 'and'
         return Translation(None, (), (f"translated to {text!r}, which is not a valid condition: {exc}",))
-    return Translation(text, tuple(dict.fromkeys(fields)), ())
+    return Translation(text, tuple(dict.fromkeys(fields)), (), tuple(dict.fromkeys(snapshot)))
