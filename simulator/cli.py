@@ -476,6 +476,10 @@ from simulator.platforms.cli import platforms as _platforms  # noqa: E402
 
 cli.add_command(_platforms)
 
+from simulator.importers.cli import import_command as _import_command  # noqa: E402
+
+cli.add_command(_import_command)
+
 
 def main() -> None:
     """Console-script entry point."""
