@@ -461,6 +461,7 @@ _register_creative(cli)
 from simulator.platforms.cli import platforms as _platforms  # noqa: E402
 
 cli.add_command(_platforms)
+cli.add_command(__import__("simulator.platforms.compare", fromlist=["compare"]).compare)
 
 
 def main() -> None:
