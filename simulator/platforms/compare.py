@@ -138,10 +138,11 @@ def rule_table(path: str | Path, platforms: Sequence[str], sweep: SweepPlan,
 
     Columns: ``key``; per platform ``<p>`` (the value that runs, read from the validated scenario) and
     ``<p>_from`` (``preset`` when the preset set it, ``scenario`` when the scenario or ``--set`` gives
-    the key, ``default`` when neither does: journeysim's default); ``differs`` (the values are not all
+    the key, ``default`` when neither does: journeysim's default; ``n/a`` when the scenario has nothing
+    there, e.g. no caps); ``differs`` (the values are not all
     equal); ``pinned`` (the scenario's own value is used under every platform while at least one preset
-    says otherwise: why two platforms can give the same rates); ``sources`` (``p: URL`` for each preset
-    with a rule for the key).
+    says otherwise: why two platforms can give the same rates); ``preset_says`` and ``sources`` (``p: value`` and ``p: URL``
+    for each preset with a rule for the key, joined by ``; ``).
     """
     from simulator.platforms.merge import plan
     from simulator.platforms.presets import preset
@@ -166,11 +167,11 @@ def rule_table(path: str | Path, platforms: Sequence[str], sweep: SweepPlan,
             shown = _show(key, value) if found else "n/a"
             values.append(shown)
             row[name] = shown
-            row[f"{name}_from"] = ("preset" if o is not None and o.status == "set"
+            row[f"{name}_from"] = ("n/a" if not found else "preset" if o is not None and o.status == "set"
                                    else "scenario" if given else "default")
         row["differs"] = len(set(values)) > 1
         row["pinned"] = given and any(o.status == "kept" and o.value != o.rule.value for o in by_platform.values())
-        row["sources"] = " ".join(f"{name}: {by_platform[name].rule.source}" for name in platforms
+        row["sources"] = "; ".join(f"{name}: {by_platform[name].rule.source}" for name in platforms
                                   if name in by_platform)
         row["preset_says"] = "; ".join(f"{name}: {_show(key, by_platform[name].rule.value)}" for name in platforms
                                        if name in by_platform)
@@ -276,9 +277,8 @@ def wide_rates(frame: pd.DataFrame, platforms: Sequence[str]) -> pd.DataFrame:
 
 
 def _sources(text: str) -> list[tuple[str, str]]:
-    """``'braze: URL sfmc: URL'`` -> [(braze, URL), (sfmc, URL)]."""
-    words = text.split()
-    return [(words[i].rstrip(":"), words[i + 1]) for i in range(0, len(words) - 1, 2)]
+    """``'braze: URL; sfmc: URL'`` -> [(braze, URL), (sfmc, URL)]."""
+    return [tuple(part.split(": ", 1)) for part in text.split("; ") if part]  # type: ignore[misc]
 
 
 def rates_text(frame: pd.DataFrame, platforms: Sequence[str]) -> list[str]:
