@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from simulator.cli import cli
-from simulator.platforms.compare import compare_table, paired_differences, plan_compare, rule_table
+from simulator.platforms.compare import compare_table, identical_runs, paired_differences, plan_compare, rule_table
 from simulator.sweep import task as sweep_task
 
 CART = str(ROOT / "scenarios" / "cart_abandonment.yaml")
@@ -107,6 +107,7 @@ def test_exit_race_difference_matches_the_closed_form(tmp_path):
     result = run_cli(path, "--platforms", "customerio,sfmc,braze", "--replications", "4", "--workers", "1",
                      "--out", str(out), "--no-report")
     assert result.exit_code == 0, result.output
+    assert "the same finding counts" not in result.output
     frame = pd.read_csv(out / "compare.csv")
     race = frame[frame["kind"] == "exit-race"].set_index("platform")
     band = 2.576 * math.sqrt(q * (1 - q) / 6000)
@@ -149,6 +150,7 @@ def test_cli_writes_the_tables_and_the_page(tmp_path):
     assert result.exit_code == 0, result.output
     text = result.output
     assert "exit-race" in text and "sfmc - customerio: +" in text
+    assert "the same finding counts" not in text
     assert "journeys[cart].exit_when.check: customerio continuous (preset), sfmc after_waits (preset)" in text
     assert "https://docs.customer.io/journeys/campaign-exit-conditions" in text
     assert "https://help.salesforce.com/s/articleView?id=mktg.mc_jb_define_exit_criteria.htm" in text
@@ -172,6 +174,22 @@ def test_cli_writes_the_tables_and_the_page(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "compare" and summary["platforms"] == ["customerio", "sfmc"]
     assert summary["status"] == "complete" and summary["rules_differ"] == ["journeys[cart].exit_when.check"]
+
+
+def test_a_check_the_scenario_pins_gives_identical_runs(tmp_path):
+    """With the journey's own check: continuous (--set), sfmc and braze run RACE exactly as customerio
+    does: the terminal says the runs are identical and that the scenario's check runs under every
+    platform; the page says it too; no rule differs."""
+    out = tmp_path / "out"
+    result = run_cli(race_file(tmp_path), "--platforms", "sfmc,braze", "--replications", "1", "--workers", "1",
+                     "--set", "journeys[cart].exit_when.check=continuous", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "every platform gave the same finding counts and deliveries on every seed" in result.output
+    assert ("the scenario's own journeys[cart].exit_when.check = continuous runs under every platform "
+            "(presets: sfmc: after_waits; braze: after_waits)") in result.output
+    assert "rules that differ: none" in result.output
+    assert "Every platform gave the same finding counts" in (out / "compare.html").read_text()
+    assert json.loads((out / "summary.json").read_text())["identical_runs"] is True
 
 
 @pytest.mark.parametrize("platforms, message", [
@@ -240,6 +258,16 @@ def hand_table() -> pd.DataFrame:
                              "kind": kind, "count": round(r * 100), "customers": round(r * 100), "entered": 100,
                              "rate": r})
     return pd.DataFrame(rows)
+
+
+def test_identical_runs():
+    """a and b differ (exit-race counts); a against a copy of itself named c is identical; c's missing
+    seed 3 is left out (seeds every platform finished)."""
+    table = hand_table()
+    assert not identical_runs(table, ["a", "b", "c"])
+    copy = table[table["platform"] == "a"].assign(platform="c")
+    both = pd.concat([table[table["platform"] == "a"], copy[copy["seed"] != 3]])
+    assert identical_runs(both, ["a", "c"])
 
 
 def test_paired_differences_by_hand():

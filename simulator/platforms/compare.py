@@ -35,8 +35,8 @@ from simulator.scenario.vocabulary import FINDING_KINDS
 from simulator.sweep.grid import Vary
 from simulator.sweep.plan import SweepPlan
 
-__all__ = ["PLATFORM", "ComparePlan", "parse_platforms", "plan_compare", "rule_table", "paired_differences",
-           "compare_table", "run_compare", "compare"]
+__all__ = ["PLATFORM", "ComparePlan", "CompareOutcome", "parse_platforms", "plan_compare", "rule_table",
+           "paired_differences", "compare_table", "identical_runs", "run_compare", "compare"]
 
 #: The scenario key a compare varies.
 PLATFORM = "platform"
@@ -300,6 +300,20 @@ def rates_text(frame: pd.DataFrame, platforms: Sequence[str]) -> list[str]:
     return lines
 
 
+def identical_runs(table: pd.DataFrame, platforms: Sequence[str]) -> bool:
+    """Whether every platform gave the same count of every finding kind and the same deliveries on every
+    seed that all platforms finished (False when no seed was finished by all)."""
+    if table.empty:
+        return False
+    metrics = ["count", "customers", "entered", *[c for c in table.columns if c.startswith("sends_")]]
+    done = table.groupby("seed")[PLATFORM].nunique()
+    seeds = done[done == len(platforms)].index
+    if seeds.empty:
+        return False
+    sub = table[table["seed"].isin(seeds)]
+    return bool((sub.groupby(["seed", "kind"])[metrics].nunique() == 1).all().all())
+
+
 def rules_text(rules: pd.DataFrame, platforms: Sequence[str]) -> list[str]:
     """The terminal lines for the rules: each differing key with its values, then the pinned keys."""
     lines = []
@@ -352,7 +366,8 @@ def run_compare(cplan: ComparePlan, out: str | Path, *, workers: int | None = No
     manifest = json.loads(summary_file.read_text(encoding="utf-8"))
     manifest.update({"kind": "compare", "platforms": list(cplan.platforms),
                      "rules_differ": cplan.rules.loc[cplan.rules["differs"], "key"].tolist(),
-                     "rules_pinned": cplan.rules.loc[cplan.rules["pinned"], "key"].tolist()})
+                     "rules_pinned": cplan.rules.loc[cplan.rules["pinned"], "key"].tolist(),
+                     "identical_runs": identical_runs(outcome.table, cplan.platforms)})
     if report:
         from simulator.platforms.compare_page import write_compare_page
 
@@ -438,6 +453,9 @@ def compare(scenario: Path, platforms_text: str, replications: int, seed: int | 
         lines.append(f"finding rates: % of entered customers, mean (95% interval); the difference from {names[0]} "
                      "is paired by seed, in percentage points [95% interval]")
         lines += rates_text(outcome.compare, names)
+    if json.loads((outcome.folder / "summary.json").read_text(encoding="utf-8"))["identical_runs"]:
+        lines.append("every platform gave the same finding counts and deliveries on every seed: the rules that "
+                     "differ do not change this journey's outcome (docs/platforms.md, \"Comparing platforms\")")
     lines += rules_text(outcome.rules, names)
     lines.append(f"wrote {outcome.folder} ({', '.join(outcome.files)})")
     click.echo("\n".join(lines))
