@@ -331,3 +331,15 @@ def test_rule_table_reads_the_values_that_run(tmp_path):
     row = row.loc["journeys[cart].max_duration"]
     assert (row["sfmc"], row["sfmc_from"], row["ajo"], row["ajo_from"]) == ("2d", "scenario", "2d", "scenario")
     assert bool(row["pinned"]) and not bool(row["differs"])
+
+
+def test_the_docs_show_the_closed_form_scenario_the_test_runs():
+    """docs/platforms.md's order-before-tag scenario is RACE at 2000 customers (the same data)."""
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs" / "platforms.md").read_text()
+    block = re.search(r"```yaml\n(scenario: order-before-tag\n.*?)```", text, re.S)
+    assert block, "the closed-form scenario is missing from docs/platforms.md"
+    assert yaml.safe_load(block.group(1)) == yaml.safe_load(RACE.format(size=2000, p=0.5, mean="20m", lag="10m"))

@@ -26,7 +26,8 @@ def _rules_frame(rules: pd.DataFrame, platforms: Sequence[str], which: str) -> p
     rows = []
     for r in sub.to_dict("records"):
         row: dict[str, Any] = {"key": r["key"]}
-        row.update({name: f"{r[name]} ({r[f'{name}_from']})" for name in platforms})
+        row.update({name: r[name] if r[f"{name}_from"] == "n/a" else f"{r[name]} ({r[f'{name}_from']})"
+                    for name in platforms})
         row["preset says"] = r["preset_says"]
         row["sources"] = r["sources"]
         rows.append(row)
