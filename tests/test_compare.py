@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import cli
 from simulator.platforms.compare import compare_table, identical_runs, paired_differences, plan_compare, rule_table
@@ -320,7 +322,8 @@ def test_rules_on_the_bundled_cart_scenario():
 
 
 def test_rule_table_reads_the_values_that_run(tmp_path):
-    """ajo's 91-day max_duration shows as 13w (91 d = 13 weeks, journeysim's duration format) against sfmc's none (journeysim's default); with --set the
+    """ajo's 91-day max_duration shows as 13w (91 d = 13 weeks, journeysim's duration format) against
+    sfmc's none (journeysim's default); with --set the
     journey's own value (2d) runs under both and is marked scenario."""
     path = race_file(tmp_path)
     cplan = plan_compare(path, ["sfmc", "ajo"], replications=1)
@@ -343,3 +346,32 @@ def test_the_docs_show_the_closed_form_scenario_the_test_runs():
     block = re.search(r"```yaml\n(scenario: order-before-tag\n.*?)```", text, re.S)
     assert block, "the closed-form scenario is missing from docs/platforms.md"
     assert yaml.safe_load(block.group(1)) == yaml.safe_load(RACE.format(size=2000, p=0.5, mean="20m", lag="10m"))
+
+
+rate_lists = st.lists(st.floats(min_value=0, max_value=1, allow_nan=False), min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=rate_lists, b=rate_lists)
+def test_paired_difference_properties(a, b):
+    """On the seeds both platforms finished, the paired difference is the difference of the means; the
+    other order negates it (interval mirrored); a platform against itself differs by exactly 0."""
+    n = min(len(a), len(b))
+    rows = [{"platform": p, "seed": s, "kind": "exit-race", "rate": r}
+            for p, rates in (("a", a), ("b", b)) for s, r in enumerate(rates)]
+    table = pd.DataFrame(rows)
+    ab = paired_differences(table, ["a", "b"]).iloc[0]
+    ba = paired_differences(table, ["b", "a"]).iloc[0]
+    assert ab["pairs"] == n
+    assert ab["delta"] == pytest.approx(sum(b[:n]) / n - sum(a[:n]) / n, abs=1e-9)
+    assert ba["delta"] == pytest.approx(-ab["delta"], abs=1e-9)
+    if n > 1:
+        assert ba["delta_low"] == pytest.approx(-ab["delta_high"], abs=1e-9)
+        assert ab["delta_low"] <= ab["delta"] <= ab["delta_high"]
+    else:
+        assert math.isnan(ab["delta_high"])
+    same = pd.concat([table[table["platform"] == "a"], table[table["platform"] == "a"].assign(platform="c")])
+    aa = paired_differences(same, ["a", "c"]).iloc[0]
+    assert aa["delta"] == 0.0 and aa["pairs"] == len(a)
+    if len(a) > 1:
+        assert (aa["delta_low"], aa["delta_high"]) == (0.0, 0.0)

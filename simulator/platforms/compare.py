@@ -59,7 +59,8 @@ def parse_platforms(text: str) -> list[str]:
 
     names = [n.strip() for n in text.split(",")]
     if any(not n for n in names):
-        raise UsageError(f"--platforms {text!r}: empty name; give names separated by commas, e.g. braze,sfmc,customerio")
+        raise UsageError(f"--platforms {text!r}: empty name; give names separated by commas, "
+                         "e.g. braze,sfmc,customerio")
     for name in names:
         if name not in presets():
             raise UsageError(f"--platforms: unknown platform '{name}'; {unknown_platform_hint(name)}")
@@ -84,17 +85,12 @@ def plan_compare(path: str | Path, platforms: Sequence[str], *, replications: in
             continue  # plan_sweep reports it with the fix
         if first == PLATFORM:
             raise UsageError(f"--set {text!r}: compare sets platform itself; give the platforms with --platforms")
-    names = list(platforms)
-    sweep = _plan_sweep(path, names, replications, seed, customers, overrides)
-    return ComparePlan(sweep, tuple(names), rule_table(path, names, sweep, overrides))
-
-
-def _plan_sweep(path: str | Path, names: list[str], replications: int, seed: int | None, customers: int | None,
-                overrides: Sequence[str]) -> SweepPlan:
     from simulator.sweep.plan import plan_sweep
 
-    return plan_sweep(path, [Vary(PLATFORM, tuple(names))], replications=replications, seed=seed,
-                      customers=customers, overrides=overrides)
+    names = list(platforms)
+    sweep = plan_sweep(path, [Vary(PLATFORM, tuple(names))], replications=replications, seed=seed,
+                       customers=customers, overrides=overrides)
+    return ComparePlan(sweep, tuple(names), rule_table(path, names, sweep, overrides))
 
 
 # ----------------------------------------------------------------------------------------- rules
@@ -139,10 +135,10 @@ def rule_table(path: str | Path, platforms: Sequence[str], sweep: SweepPlan,
     Columns: ``key``; per platform ``<p>`` (the value that runs, read from the validated scenario) and
     ``<p>_from`` (``preset`` when the preset set it, ``scenario`` when the scenario or ``--set`` gives
     the key, ``default`` when neither does: journeysim's default; ``n/a`` when the scenario has nothing
-    there, e.g. no caps); ``differs`` (the values are not all
-    equal); ``pinned`` (the scenario's own value is used under every platform while at least one preset
-    says otherwise: why two platforms can give the same rates); ``preset_says`` and ``sources`` (``p: value`` and ``p: URL``
-    for each preset with a rule for the key, joined by ``; ``).
+    there, e.g. no caps); ``differs`` (the values are not all equal); ``pinned`` (the scenario's own
+    value runs under every platform while at least one preset says otherwise: why two platforms can
+    give the same rates); ``preset_says`` and ``sources`` (``p: value`` and ``p: URL`` for each preset
+    with a rule for the key, joined by ``; ``).
     """
     from simulator.platforms.merge import plan
     from simulator.platforms.presets import preset

@@ -41,7 +41,8 @@ def write_compare_page(path: str | Path, *, cplan: ComparePlan, frame: pd.DataFr
 
     names = list(cplan.platforms)
     deltas = frame[frame["delta"].notna()] if not frame.empty else frame
-    deltas = deltas[(deltas["delta"] != 0) | (deltas["delta_high"] != deltas["delta_low"])] if not deltas.empty else deltas
+    if not deltas.empty:  # the chart shows differences that are not exactly 0 on every seed
+        deltas = deltas[(deltas["delta"] != 0) | (deltas["delta_high"] != deltas["delta_low"])]
     if not deltas.empty:
         deltas = deltas.assign(what_if=[f"{p} - {names[0]}" for p in deltas[PLATFORM]])
     figure = what_if_png(deltas) if not deltas.empty else None
