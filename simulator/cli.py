@@ -461,7 +461,10 @@ _register_creative(cli)
 from simulator.platforms.cli import platforms as _platforms  # noqa: E402
 
 cli.add_command(_platforms)
-cli.add_command(__import__("simulator.platforms.compare", fromlist=["compare"]).compare)
+
+from simulator.platforms.compare import compare as _compare  # noqa: E402
+
+cli.add_command(_compare)
 
 
 def main() -> None:
