@@ -454,6 +454,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+from simulator.platforms.compare import compare as _compare  # noqa: E402
+
+cli.add_command(_compare)
+
 from simulator.creative.cli import register as _register_creative  # noqa: E402
 
 _register_creative(cli)
@@ -461,10 +465,6 @@ _register_creative(cli)
 from simulator.platforms.cli import platforms as _platforms  # noqa: E402
 
 cli.add_command(_platforms)
-
-from simulator.platforms.compare import compare as _compare  # noqa: E402
-
-cli.add_command(_compare)
 
 
 def main() -> None:
