@@ -468,6 +468,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+from simulator.platforms.compare import compare as _compare  # noqa: E402
+
+cli.add_command(_compare)
+
 from simulator.creative.cli import register as _register_creative  # noqa: E402
 
 _register_creative(cli)
