@@ -130,6 +130,25 @@ def is_run_folder(path: str | Path) -> bool:
             and "scenario" in summary and "version" in summary and summary.get("kind", "run") == "run")
 
 
+#: Files a run (and its report) writes; a run's summary.json also lists its data files under ``files``.
+RUN_OUTPUTS = frozenset({SUMMARY_NAME, "report.html", "daily_frequency.csv", "sends.csv", "events.parquet",
+                         "events.csv", "customers.parquet", "findings.csv", "scenario.json", "sync_lags.parquet",
+                         "replications.csv"})
+
+
+def foreign_entries(folder: str | Path) -> list[str]:
+    """Names in a run folder that no run wrote (a user's own files): ``--overwrite`` must not delete them.
+
+    Only folders whose summary.json lists its data files (``files``, written by every ``journeysim run``)
+    can be checked; folders written through the :class:`RunFolder` API without ``record_sizes`` can't."""
+    folder = Path(folder)
+    listed = (_read_json_object(folder / SUMMARY_NAME) or {}).get("files")
+    if not isinstance(listed, dict):
+        return []
+    ours = RUN_OUTPUTS | set(listed)
+    return sorted(p.name for p in folder.iterdir() if p.name not in ours)
+
+
 def partial_owner(folder: str | Path) -> dict[str, Any] | None:
     """The marker of a partial folder (pid, host, start time, started, final), with ``alive``: whether
     its process still runs (None when it runs on another host: cannot tell). None if not a partial."""
@@ -261,14 +280,20 @@ class RunFolder:
         if not final.exists() and not final.is_symlink():
             return
         if not self.overwrite:
-            raise UsageError(f"{final} already exists; pass --out with another folder "
-                             "or overwrite=True (--overwrite) to replace it")
+            raise UsageError(f"{final} already exists; pass --overwrite to replace it, "
+                             "or --out with another folder")
         if not is_run_folder(final):
             what = "a file" if final.is_file() else "a symbolic link" if final.is_symlink() else \
                 "a sweep folder" if (_read_json_object(final / SUMMARY_NAME) or {}).get("kind") == "sweep" else \
                 "a folder that is not a journeysim run folder (no run summary.json)"
             raise UsageError(f"{final} is {what}; --overwrite only replaces a journeysim run folder, so nothing "
                              "was deleted; pass --out with another folder, or remove it yourself")
+        foreign = foreign_entries(final)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise UsageError(f"{final} is a run folder but also holds what a run does not write ({shown}); "
+                             "--overwrite would delete them, so nothing was deleted; move them out, or pass --out "
+                             "with another folder")
 
     def _reserve(self, final: Path) -> Path | None:
         """Create ``final``'s partial folder exclusively; None when a live run holds it."""

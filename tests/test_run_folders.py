@@ -542,3 +542,22 @@ def test_overwrite_that_cannot_put_the_new_folder_in_place_restores_the_old_one_
             rf.commit({"scenario": "s", "version": "0"})
     assert (out / "data.txt").read_text() == "old" and not (out / MARKER_NAME).exists()
     assert is_run_folder(out)
+
+
+def test_overwrite_refuses_a_run_folder_holding_a_users_own_files(tmp_path):
+    """A run folder into which a user put a file of their own (or a copied summary.json next to their
+    data) is not replaced: the user's files would be deleted. Nothing is deleted; the message names them."""
+    from click.testing import CliRunner
+    from conftest import ROOT
+    from simulator.cli import cli
+    out = tmp_path / "run"
+    args = ["run", str(ROOT / "scenarios" / "cart_abandonment.yaml"), "--customers", "50", "--no-report",
+            "--quiet", "--out", str(out), "--set", 'gates={consent-violation: "<= 100%"}']
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (out / "data.txt").write_text("mine")
+    r = CliRunner().invoke(cli, [*args, "--overwrite"])
+    assert r.exit_code == 2, r.output
+    assert "data.txt" in r.output and "nothing was deleted" in r.output
+    assert (out / "data.txt").read_text() == "mine"
+    (out / "data.txt").unlink()
+    assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
