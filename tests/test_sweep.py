@@ -163,8 +163,9 @@ def test_threshold_at_the_grid_edge_is_not_a_recommendation(tmp_path):
     result = sweep("--vary", f"{WAIT}=30m,1h30m,3h", "--replications", "5", "--customers", "1000",
                    "--workers", "2", "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
-    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h; extend the grid beyond 3h "
-            "to find where it starts to hold") in result.output
+    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h: one point is not a threshold; "
+            "test values between 1h30m and 3h (where it starts to hold) and beyond 3h (that it keeps holding)") \
+        in result.output
     assert "needs wait_1h.wait >= 3h" not in result.output
     rec = next(r for r in json.loads((out / "summary.json").read_text())["recommendations"] if r["kind"] == "exit-race")
     assert rec["at_edge"] and rec["meets"] == ["3h"] and rec["monotone"]
@@ -344,13 +345,15 @@ def test_recommendation_at_the_grid_edge():
     """1d 2.0%, 2d 0.9%, 3d 0.3% against < 0.5%: only the largest tested value holds, so nothing says where
     between 2d and 3d (or whether below 3d at all) the gate starts to hold: say so, no 'needs >= 3d'."""
     text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)])
-    assert text == ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3d; extend the grid "
-                    "beyond 3d to find where it starts to hold")
+    assert text == ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3d: one point is not a "
+                    "threshold; test values between 2d and 3d (where it starts to hold) and beyond 3d (that it "
+                    "keeps holding)")
     assert rec["at_edge"] and rec["holds"] == ">=" and rec["threshold"] == "3d"
     gate = Gate(kind="exit-race", op=">", value=1.5, percent=True)  # holds only at the smallest value
     text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)], gate)
-    assert text == ("exit-race > 1.5% holds only at the smallest value tested, wait_1h.wait = 1d; extend the grid "
-                    "below 1d to find where it stops holding")
+    assert text == ("exit-race > 1.5% holds only at the smallest value tested, wait_1h.wait = 1d: one point is not a "
+                    "threshold; test values between 1d and 2d (where it stops holding) and below 1d (that it keeps "
+                    "holding)")
 
 
 def test_recommendation_fails_everywhere_names_the_edge():
