@@ -320,7 +320,13 @@ def trace(run_dir: Path, customer: str, png: Path | None) -> None:
             from None
     click.echo(format_trace(data))
     if png is not None:
-        click.echo(f"wrote {swimlane_png(data, png)}")
+        from simulator.errors import UsageError
+        from simulator.fileio import describe_os_error
+        try:
+            written = swimlane_png(data, png)
+        except OSError as exc:
+            raise UsageError(f"cannot write the --png file: {describe_os_error(exc, '--png')}") from None
+        click.echo(f"wrote {written}")
 
 
 @cli.command()
