@@ -169,19 +169,31 @@ def findings_by_step(run: RunData) -> bytes | None:
 
 def findings_over_time(run: RunData) -> bytes | None:
     """Findings per simulated day, by kind; every day of the run is on the axis (days without findings
-    show as empty)."""
+    show as empty). Runs longer than 400 days are drawn per simulated week (over 2800 days, per 30 days),
+    so a long run stays readable and quick to draw."""
     if run.findings.empty:
         return None
     table = run.findings_per_day()
+    width, unit = (1, "day") if len(table) <= 400 else (7, "week") if len(table) <= 2800 else (30, "30 days")
+    if width > 1:
+        table = table.groupby((table.index - 1) // width + 1).sum()
+        table.index.name = unit
     fig, ax = plt.subplots(figsize=(11, 2.9))
-    table.plot.bar(stacked=True, ax=ax, width=0.85)
+    x = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for kind in table.columns:  # stacked bars drawn directly: pandas' bar plot makes one tick per bar
+        values = table[kind].to_numpy(dtype=float)
+        ax.bar(x, values, bottom=bottom, width=0.85, label=kind)
+        bottom += values
+    ax.set_xlim(-0.6, len(table) - 0.4)
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # never over the bars
     empty = int((table.sum(axis=1) == 0).sum())
     step = max(1, int(np.ceil(len(table) / 30)))
-    ax.set_xticks(range(0, len(table), step), [str(d) for d in table.index[::step]], rotation=0)
-    ax.set_xlabel("simulated day")
+    ax.set_xticks(x[::step], [str(d) for d in table.index[::step]], rotation=0)
+    ax.set_xlabel(f"simulated {unit}")
     ax.set_ylabel("findings")
-    ax.set_title(f"Findings per simulated day ({len(table)} days, {empty} without findings)")
+    plural = {"day": "days", "week": "weeks", "30 days": "30-day periods"}[unit]
+    ax.set_title(f"Findings per simulated {unit} ({len(table)} {plural}, {empty} without findings)")
     return _png(fig)
 
 
