@@ -262,3 +262,36 @@ def test_each_instance_freezes_its_own_entry():
     result = run(text, person((0, "go"), (30 * M, "stage_up"), (2 * H, "go")))
     assert delivered(result) == [[1 * H, "m"], [3 * H, "m2"]]
     assert of_kind(result, "stale-branch")["t"].tolist() == [1 * H]
+
+
+# ------------------------------------------------------------------------------------ the presets
+
+def test_klaviyo_checks_flow_filters_only_before_messages():
+    """klaviyo sets check at_sends ('before every email in the flow is sent'). Entry 0; steps w1 wait 1h,
+    u update {stage: C} at crm, s1 send m; exit on buy; ana buys at 30m, at the cdp at 40m. Nothing looks at
+    entry, at w1's end or at u: u runs at 1h (an exit-race, phase decided, replica true); the check at s1
+    (1h) exits her; m is not sent. The scenario's own `check: at_steps` exits at 1h before u: no update."""
+    def flow(check: str = ""):
+        ew = "{event: buy" + (f", check: {check}" if check else "") + "}"
+        text = scenario(sync=BUY_10M, extra="platform: klaviyo\n",
+                        journeys=journey("{id: w1, wait: 1h}", "{id: u, update: {stage: C}, at: crm}",
+                                         "{id: s1, send: m}", exit_when=ew))
+        return run(text, person((0, "go"), (30 * M, "buy")))
+
+    result = flow()
+    assert result.scenario.journeys[0].exit_when.check == "at_sends"
+    assert (times(result, "exit-check"), times(result, "exit"), delivered(result)) == ([1 * H], [1 * H], [])
+    assert records(result, "exit")["step"].tolist() == ["s1"]
+    assert of_kind(result, "exit-race")[["step", "phase", "replica_value"]].values.tolist() == \
+        [["u", "decided", "true"]]
+    own = flow("at_steps")
+    assert records(own, "exit")["step"].tolist() == ["u"] and of_kind(own, "exit-race").empty
+
+
+def test_sfmc_preset_leaves_journey_data_to_the_journey():
+    """Which data a Decision Split reads is chosen per filter in SFMC, so the sfmc preset does not set
+    journey_data: a journey without it stays live; one that gives `entry` keeps it."""
+    text = scenario(sync=STAGE_NOW, extra="platform: sfmc\n", journeys=journey(*BRANCH))
+    assert load_scenario_text(text).journeys[0].journey_data == "live"
+    frozen = text.replace("    re_entry: false\n", "    re_entry: false\n    journey_data: entry\n")
+    assert load_scenario_text(frozen).journeys[0].journey_data == "entry"
