@@ -9,12 +9,12 @@ Exit checks (``exit_when.check``) reproduce vendor behaviour:
 
 - ``continuous``: the orchestrator listens; the instance exits as soon as the exit event (or a
   field of the exit condition) arrives at ``reads_from``, and at entry.
-- ``at_steps``: checked before every step, including the first (Klaviyo re-checks flow filters
-  before each action; Customer.io checks when it is time to send).
+- ``at_steps``: checked before every step, including the first (Customer.io re-evaluates exit
+  conditions at actions that affect a person: messages and attribute updates).
 - ``after_waits``: checked only when a wait or wait_until ends (SFMC Journey Builder checks exit
   criteria when a contact leaves a wait; Braze keeps a user inside a Delay until it ends).
-- ``at_sends``: checked only when a send step is reached, just before it decides (Customer.io: "when
-  it's time to send them a message"); not at entry, waits, branches, splits, updates or the end.
+- ``at_sends``: checked only when a send step is reached, just before it decides (Klaviyo: "before
+  every email in the flow is sent"); not at entry, waits, branches, splits, updates or the end.
 
 ``journey_data: entry`` makes branch conditions read a snapshot of ``reads_from`` taken at entry
 (SFMC Journey Data) instead of the live replica; exit checks, re-checks and sends still read the live
