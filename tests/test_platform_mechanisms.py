@@ -11,6 +11,8 @@ tier bronze. New York is UTC-5 in December: 22:00 EST is 03:00 UTC the next day 
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from test_findings_kinds import H, M, journey, of_kind, person, run, scenario
 
 from simulator.errors import ScenarioError
@@ -295,3 +297,54 @@ def test_sfmc_preset_leaves_journey_data_to_the_journey():
     assert load_scenario_text(text).journeys[0].journey_data == "live"
     frozen = text.replace("    re_entry: false\n", "    re_entry: false\n    journey_data: entry\n")
     assert load_scenario_text(frozen).journeys[0].journey_data == "entry"
+
+
+# ------------------------------------------------------------------------------------ properties
+
+@settings(max_examples=25, deadline=None)
+@given(buy=st.integers(min_value=1, max_value=179), lag=st.integers(min_value=0, max_value=180))
+def test_at_sends_closed_form(buy: int, lag: int):
+    """wait 1h, send m, wait 1d; exit on buy made at `buy` minutes, at the cdp `lag` minutes later.
+    at_sends looks only at 1h: the cdp has the buy then iff buy + lag < 60. If so: exit at 1h, nothing
+    sent. Otherwise m is delivered at 1h, the instance completes at 25h, and m is an exit race iff the buy
+    came before 1h (truth met exit_when at the decision: buy < 60). An arrival at 1h itself (a tie with the
+    wait's end, ordered by the engine) is left out."""
+    assume(buy + lag != 60 and buy != 60)
+    text = scenario(sync=f"  - {{from: web, to: cdp, fields: [buy], latency: {{fixed: {lag}m}}}}",
+                    journeys=journey("{id: w1, wait: 1h}", "{id: s1, send: m}", "{id: w2, wait: 1d}",
+                                     exit_when="{event: buy, check: at_sends}"))
+    result = run(text, person((0, "go"), (buy * M, "buy")))
+    exits = records(result, "exit")
+    if buy + lag < 60:
+        assert exits[["t", "step"]].values.tolist() == [[1 * H, "s1"]] and delivered(result) == []
+    else:
+        assert delivered(result) == [[1 * H, "m"]]
+        assert exits[["t", "detail"]].values.tolist() == [[25 * H, "completed"]]
+        assert len(of_kind(result, "exit-race")) == (1 if buy < 60 else 0)
+    assert times(result, "exit-check") == [1 * H]
+
+
+@settings(max_examples=25, deadline=None)
+@given(change=st.integers(min_value=0, max_value=119), go=st.integers(min_value=0, max_value=59),
+       lag=st.integers(min_value=0, max_value=90))
+def test_entry_journey_data_reads_the_replica_at_entry(change: int, go: int, lag: int):
+    """stage B made at crm at `change` minutes, at the cdp `lag` minutes later; ana enters at `go`; the branch
+    runs at go + 60. With entry the branch takes B iff the cdp had B at entry (change + lag < go); with
+    live iff it had it at the branch (change + lag < go + 60). A frozen decision that took A while truth
+    had B at the branch (change < go + 60) is exactly one stale-branch; its link is crm->cdp iff the change
+    was made before entry (the snapshot was already stale), else empty. Ties between an arrival and the
+    entry or the branch (same instant: the order is the engine's) are left out."""
+    assume(change + lag not in (go, go + 60) and change not in (go, go + 60))
+    sync = f"  - {{from: crm, to: cdp, fields: [stage], latency: {{fixed: {lag}m}}}}"
+    events = sorted([(change * M, "stage_up"), (go * M, "go")], key=lambda e: (e[0], e[1] != "stage_up"))
+    frozen = staged("entry", sync, *events)
+    live = staged("live", sync, *events)
+    at_entry, at_branch = change + lag < go, change + lag < go + 60
+    assert delivered(frozen) == [[(go + 60) * M, "m2" if at_entry else "m"]]
+    assert delivered(live) == [[(go + 60) * M, "m2" if at_branch else "m"]]
+    stale = of_kind(frozen, "stale-branch")
+    if not at_entry and change < go + 60:
+        [f] = stale.to_dict("records")
+        assert f["link"] == ("crm->cdp" if change < go else None)
+    else:
+        assert stale.empty
