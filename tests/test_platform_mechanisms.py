@@ -10,11 +10,14 @@ tier bronze. New York is UTC-5 in December: 22:00 EST is 03:00 UTC the next day 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_findings_kinds import H, M, journey, of_kind, person, run, scenario
 
+from simulator.cli import cli
 from simulator.errors import ScenarioError
 from simulator.scenario.load import load_scenario_text
 
@@ -348,3 +351,29 @@ def test_entry_journey_data_reads_the_replica_at_entry(change: int, go: int, lag
         assert f["link"] == ("crm->cdp" if change < go else None)
     else:
         assert stale.empty
+
+
+# ------------------------------------------------------------------------------------ the CLI
+
+def test_cli_bad_values_exit_2_and_a_frozen_run_names_the_cause(tmp_path):
+    """`journeysim validate` on `check: at_send` exits 2 with the suggestion; `--set journeys[j].journey_data=
+    entri` too. `journeysim run` with journey_data entry on one generated customer (go at 0, stage B at crm
+    at 30m, at the cdp at once; the branch at 1h reads the snapshot A) writes exactly one stale-branch to
+    findings.csv, naming the freeze, with an empty link and truth changed at 00:30."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(scenario(sync=BUY_2M, journeys=journey("{id: a, send: m}", exit_when="{event: buy, check: at_send}")))
+    result = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == 2 and "did you mean 'at_sends'?" in result.output
+    good = tmp_path / "frozen.yaml"
+    events = ("    - {name: go, origin: app, once: {probability: 1, at: {fixed: 0s}}}\n"
+              "    - {name: stage_up, origin: crm, once: {probability: 1, at: {fixed: 30m}}, sets: {stage: B}}\n")
+    good.write_text(scenario(size=1, sync=STAGE_NOW, events=events, journeys=journey(*BRANCH)))
+    result = CliRunner().invoke(cli, ["validate", str(good), "--set", "journeys[j].journey_data=entri"])
+    assert result.exit_code == 2 and "did you mean 'entry'?" in result.output
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(good), "--out", str(out), "--set", "journeys[j].journey_data=entry"])
+    assert result.exit_code == 0, result.output
+    findings = pd.read_csv(out / "findings.csv")
+    assert findings["kind"].tolist() == ["stale-branch"]
+    assert findings["root_cause"][0].startswith("journey data frozen at entry 2026-12-01 00:00 (journey_data: entry)")
+    assert findings["link"].isna().all() and findings["truth_changed_at"][0] == "2026-12-01 00:30"
