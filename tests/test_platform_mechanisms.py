@@ -361,7 +361,8 @@ def test_cli_bad_values_exit_2_and_a_frozen_run_names_the_cause(tmp_path):
     at 30m, at the cdp at once; the branch at 1h reads the snapshot A) writes exactly one stale-branch to
     findings.csv, naming the freeze, with an empty link and truth changed at 00:30."""
     bad = tmp_path / "bad.yaml"
-    bad.write_text(scenario(sync=BUY_2M, journeys=journey("{id: a, send: m}", exit_when="{event: buy, check: at_send}")))
+    bad.write_text(scenario(sync=BUY_2M,
+                            journeys=journey("{id: a, send: m}", exit_when="{event: buy, check: at_send}")))
     result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == 2 and "did you mean 'at_sends'?" in result.output
     good = tmp_path / "frozen.yaml"
