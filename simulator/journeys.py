@@ -9,10 +9,17 @@ Exit checks (``exit_when.check``) reproduce vendor behaviour:
 
 - ``continuous``: the orchestrator listens; the instance exits as soon as the exit event (or a
   field of the exit condition) arrives at ``reads_from``, and at entry.
-- ``at_steps``: checked before every step, including the first (Klaviyo re-checks flow filters
-  before each action; Customer.io checks when it is time to send).
+- ``at_steps``: checked before every step, including the first (Customer.io re-evaluates exit
+  conditions at actions that affect a person: messages and attribute updates).
 - ``after_waits``: checked only when a wait or wait_until ends (SFMC Journey Builder checks exit
   criteria when a contact leaves a wait; Braze keeps a user inside a Delay until it ends).
+- ``at_sends``: checked only when a send step is reached, just before it decides (Klaviyo: "before
+  every email in the flow is sent"); not at entry, waits, branches, splits, updates or the end.
+
+``journey_data: entry`` makes branch conditions read a snapshot of ``reads_from`` taken at entry
+(SFMC Journey Data) instead of the live replica; exit checks, re-checks and sends still read the live
+replica. The ``decision`` records then carry the snapshot's value and version (and truth's), with
+``journey data frozen at entry`` in their detail, so the stale-read detector names that cause.
 
 ``max_duration`` ends an instance that long after its entry, wherever it is (a journey timeout,
 docs/platforms.md); a wait or send due at that same instant does not run.
@@ -46,7 +53,7 @@ END = -1
 class Instance:
     """One customer's pass through one journey."""
 
-    __slots__ = ("customer", "number", "entered", "trigger", "epoch", "step", "wait_key")
+    __slots__ = ("customer", "number", "entered", "trigger", "epoch", "step", "wait_key", "frozen")
 
     def __init__(self, customer: int, number: int, entered: float, trigger: float):
         self.customer = customer
@@ -56,6 +63,7 @@ class Instance:
         self.epoch = 0            # bumped to cancel pending callbacks
         self.step = 0
         self.wait_key: str | None = None
+        self.frozen: dict[str, tuple] | None = None  # journey_data: entry: the reads_from entries at entry
 
 
 class JourneyRunner:
@@ -88,6 +96,14 @@ class JourneyRunner:
             if self.exit_cond is not None:
                 self.exit_keys |= _keys(self.exit_cond)
         self.next_of = [self._default_next(i) for i in range(len(self.steps))]
+        self.frozen_keys: tuple[str, ...] = ()
+        if journey.journey_data == "entry":
+            keys: set[str] = set()
+            for step in journey.steps:
+                for arm in step.branch or []:
+                    if arm.when is not None:
+                        keys |= _keys(arm.when)
+            self.frozen_keys = tuple(sorted(keys))
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
 
@@ -151,6 +167,8 @@ class JourneyRunner:
         self.entries[customer] = number
         self.last_entry[customer] = now
         inst = Instance(customer, number, now, trigger)
+        if self.frozen_keys:
+            inst.frozen = {key: self.reads.entry(customer, key) for key in self.frozen_keys}
         self.active[customer] = inst
         self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
                                value=number, detail=why)
@@ -191,6 +209,8 @@ class JourneyRunner:
             step = self.steps[i]
             inst.step = i
             if self.check == "at_steps" and self._exit_check(inst, "before step"):
+                return
+            if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
@@ -256,10 +276,14 @@ class JourneyRunner:
                 self.engine.log.record(self.engine.now, "decision", self.cid(inst.customer), journey=self.name,
                                        step=step.id, system=self.j.reads_from, detail=f"arm {arm_index}: else")
                 return self._target(arm.else_, END)
-            taken = bool(arm.when(self.reads.view(inst.customer), self.engine.now))  # type: ignore[misc]
+            view = _Frozen(inst.frozen) if inst.frozen is not None else self.reads.view(inst.customer)
+            taken = bool(arm.when(view, self.engine.now))  # type: ignore[misc]
             truth_taken = bool(arm.when(self.truth.view(inst.customer), self.engine.now))  # type: ignore[misc]
+            label = f"arm {arm_index}: {arm.when.source}"  # type: ignore[union-attr]
+            if inst.frozen is not None:
+                label += f"; journey data frozen at entry {self.engine.stamp(inst.entered)}"
             self._log_reads(inst.customer, arm.when, "decision", step.id, taken, truth_taken,  # type: ignore[arg-type]
-                            f"arm {arm_index}: {arm.when.source}")  # type: ignore[union-attr]
+                            label, frozen=inst.frozen)
             if taken:
                 return self._target(arm.goto, END)
         return i + 1 if i + 1 < len(self.steps) else END
@@ -280,15 +304,17 @@ class JourneyRunner:
         return self._target(chosen, END)
 
     def _log_reads(self, customer: int, cond: Condition, kind: str, step: str | None, result: bool,
-                   truth_result: bool | None = None, label: str | None = None) -> None:
-        """One decision record per key the condition read: replica value/version vs truth."""
+                   truth_result: bool | None = None, label: str | None = None,
+                   frozen: dict[str, tuple] | None = None) -> None:
+        """One decision record per key the condition read: replica value/version vs truth (the entry
+        snapshot's value/version instead of the replica's when ``frozen`` is given)."""
         eng = self.engine
         cid = self.cid(customer)
         if truth_result is None:
             truth_result = bool(cond(self.truth.view(customer), eng.now))
         detail = f"{label or cond.source} -> {str(result).lower()} (truth: {str(truth_result).lower()})"
         for key in sorted(_keys(cond)):
-            value, version = self.reads.entry(customer, key)[:2]
+            value, version = (frozen[key] if frozen is not None else self.reads.entry(customer, key))[:2]
             truth_value, truth_version = self.truth.entry(customer, key)[:2]
             eng.log.record(eng.now, kind, cid, journey=self.name, step=step, system=self.j.reads_from, field=key,
                            value=value, version=version, truth_value=truth_value, truth_version=truth_version,
@@ -413,6 +439,23 @@ class JourneyRunner:
             waiting = inst.wait_key or ("wait" if step.wait is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
+
+
+class _Frozen:
+    """A condition's view of a journey-data snapshot (``key -> replica entry``), like ``Replica.view``."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: dict[str, tuple]):
+        self._entries = entries
+
+    def get(self, key: str, default: object = None) -> object:
+        hit = self._entries.get(key)
+        value = hit[0] if hit is not None else None
+        return default if value is None else value
+
+    def __getitem__(self, key: str) -> object:
+        return self.get(key)
 
 
 def _keys(cond: Condition) -> set[str]:

@@ -101,8 +101,8 @@ def test_braze_user_who_meets_exit_criteria_in_a_delay_stays_until_it_ends_and_g
 
 
 def test_klaviyo_checks_flow_filters_before_the_first_message():
-    """klaviyo sets check at_steps. exit_when `tier == 'bronze'` already holds at entry (0). at_steps checks
-    before every step, the first included: the profile leaves at 0 and gets nothing. sfmc (after_waits)
+    """klaviyo sets check at_sends. exit_when `tier == 'bronze'` already holds at entry (0). at_sends checks
+    when a send step is reached, the first step here: the profile leaves at 0 and gets nothing. sfmc (after_waits)
     sends m at 0 (no wait before it) and removes the contact when the 1h wait ends (1h), before m2."""
     def flow(platform: str, check: str = ""):
         ew = "{when: \"tier == 'bronze'\"" + (f", check: {check}" if check else "") + "}"

@@ -6,7 +6,8 @@ Phases (docs/findings.md):
 
 - ``decided``: truth already met exit_when when the journey decided (the ``send`` / ``step`` record's
   exit evidence says truth ``true``); the deciding replica had not seen it (a sync cause) or had
-  seen it but the check mode did not look (``check: after_waits``). Counted only if the message was
+  seen it but the check mode did not look (``check: after_waits``; ``check: at_sends`` at an
+  ``update`` step, which that mode does not check: the update still ran after the exit). Counted only if the message was
   delivered (a send the re-check or a policy stopped reached nobody).
 - ``held`` / ``deferred``: truth met exit_when while quiet hours held the message or a cap deferred
   it. With ``recheck: at_release`` the re-check (``exit-recheck``) read a replica that had not seen
@@ -35,7 +36,7 @@ __all__ = ["ExitRace", "PHASES"]
 PHASES: tuple[str, ...] = ("decided", "held", "deferred", "queued")
 
 _WHEN = {"after_waits": "only when a wait ends", "at_steps": "only before each step",
-         "continuous": "as changes arrive"}
+         "continuous": "as changes arrive", "at_sends": "only when a send step is reached"}
 _PIPELINE = ("held", "deferred", "queued")
 
 

@@ -6,10 +6,17 @@ inside the journey (after entry) and the key is a field, a stage change had not 
 system choosing or rendering the touchpoint: ``stage-propagation-miss``. Otherwise it is
 ``stale-branch`` (decisions) or ``stale-content`` (renders). One finding per decision/render,
 naming the first stale key.
+
+A branch of a journey with ``journey_data: entry`` reads a snapshot taken at entry (its ``decision``
+records say ``journey data frozen at entry``). A change truth made after the snapshot is missed by
+design, whatever the sync did: ``stale-branch`` with the root cause "journey data frozen at entry"
+(no link, lag or late_by; ``truth_changed_at`` is the change). A change made before entry that the
+replica had not received when the snapshot was taken is a sync miss, traced at the entry time.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,6 +51,15 @@ class StaleReads(Detector):
             group = (row.customer, row.journey, row.step, row.t, row.kind)
             if group in seen:
                 continue
+            frozen = FROZEN in str(row.detail)
+            if frozen:
+                cause = _frozen_cause(ctx, row)
+                yield finding(ctx, "stale-branch", row,
+                              f"{row.journey}/{row.step} decided for {row.customer} on {row.field}={row.value!s} "
+                              f"(v{int(row.version)}, {FROZEN} {ctx.stamp(row.entered)}) while truth had "
+                              f"{row.truth_value!s} (v{int(row.truth_version)})", cause.text, cause=cause)
+                seen.add(group)
+                continue
             cause = ctx.cause(row.customer, row.field, int(row.version) + 1, row.system, row.t)
             during = (not str(row.field).startswith(("@", "consent."))) and row.step is not None \
                 and isinstance(row.step, str) and cause.changed_at >= row.entered
@@ -63,6 +79,32 @@ class StaleReads(Detector):
                 kind = "stale-branch"
                 message = f"{where} decided for {row.customer} on {used} at {row.system}"
             yield finding(ctx, kind, row, message, cause.text, cause=cause)
+
+
+#: The marker the engine writes in the detail of a decision read from the entry snapshot.
+FROZEN = "journey data frozen at entry"
+
+
+def _frozen_cause(ctx: FindingContext, row: Any) -> Cause:
+    """Why a branch on the entry snapshot read an old version: truth changed after entry (the freeze), or
+    before it while the replica had not yet received the change (a sync miss at the snapshot)."""
+    missed = int(row.version) + 1
+    entered = float(row.entered)
+    changed = ctx.change_time(row.customer, row.field, missed)
+    if changed is not None and changed < entered:
+        sync = ctx.cause(row.customer, row.field, missed, row.system, entered)
+        return Cause(f"the {FROZEN} {ctx.stamp(entered)} (journey_data: entry) was already stale: {sync.text}",
+                     sync.link, sync.lag, sync.changed_at, sync.late_by, sync.hop_at_decision)
+    live = ctx.cause(row.customer, row.field, missed, row.system, float(row.t))
+    if math.isnan(live.changed_at):
+        return Cause(f"{FROZEN} {ctx.stamp(entered)} (journey_data: entry): {live.text}", None, math.nan, math.nan)
+    if not math.isnan(live.late_by) and live.late_by <= 0:
+        would = f"{row.system} had it at the branch, so journey_data: live would have read it"
+    else:
+        would = f"{row.system} did not have it at the branch either ({live.text})"
+    return Cause(f"{FROZEN} {ctx.stamp(entered)} (journey_data: entry): {row.field} changed in truth at "
+                 f"{ctx.stamp(live.changed_at)} (v{missed}), after the snapshot; {would}",
+                 None, math.nan, live.changed_at)
 
 
 class OutOfOrder(Detector):

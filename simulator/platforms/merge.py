@@ -108,13 +108,14 @@ def _reach(data: dict[str, Any], rule: Rule, preset: Preset) -> list[Outcome]:
                 continue
             out.append(_decide(rule, cap, ("policies", "frequency_caps", i, "window"), path))
         return out
-    if key == "journeys[*].max_duration":
+    if key in ("journeys[*].max_duration", "journeys[*].journey_data"):
+        leaf = key.split(".")[-1]
         journeys = data.get("journeys")
         out = []
         for i, j in enumerate(journeys if isinstance(journeys, list) else []):
             if isinstance(j, dict):
                 label = j.get("name") if isinstance(j.get("name"), str) else i
-                out.append(_decide(rule, j, ("journeys", i, "max_duration"), f"journeys[{label}].max_duration"))
+                out.append(_decide(rule, j, ("journeys", i, leaf), f"journeys[{label}].{leaf}"))
         return out
     if key.startswith("journeys[*].exit_when."):
         leaf = key.split(".")[-1]

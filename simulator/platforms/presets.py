@@ -25,12 +25,13 @@ __all__ = ["KEYS", "Rule", "NotModelled", "Preset", "presets", "preset", "platfo
 #: ``[*]`` means "every item the scenario has": a preset never creates a journey's exit_when, the
 #: quiet hours or a cap; it says how the platform treats the ones the scenario defines.
 KEYS: dict[str, tuple[str, ...] | None] = {
-    "journeys[*].exit_when.check": ("continuous", "at_steps", "after_waits"),
+    "journeys[*].exit_when.check": ("continuous", "at_steps", "after_waits", "at_sends"),
     "journeys[*].exit_when.recheck": ("never", "at_release"),
     "policies.on_cap": ("drop", "defer"),
     "policies.quiet_hours.action": ("hold", "drop"),
     "policies.frequency_caps[*].window": ("sliding", "calendar"),
     "journeys[*].max_duration": None,  # a duration such as 91d
+    "journeys[*].journey_data": ("live", "entry"),
 }
 
 #: Which ``where`` filters each key accepts.

@@ -393,7 +393,9 @@ class ReEntry(Strict):
 class ExitWhen(Strict):
     event: Name | None = None
     when: ConditionText | None = None
-    check: Literal["continuous", "at_steps", "after_waits"] = "continuous"
+    #: when exit_when is read on ``reads_from`` (docs/exits.md): ``at_sends`` only when a send step is
+    #: reached (Customer.io, Klaviyo check when it is time to send a message)
+    check: Literal["continuous", "at_steps", "after_waits", "at_sends"] = "continuous"
     #: whether a held (quiet hours) or deferred (cap) send is re-checked against exit_when on
     #: ``reads_from`` when it is released; default at_release (Customer.io, Braze check at send time)
     recheck: Literal["never", "at_release"] = "at_release"
@@ -494,6 +496,9 @@ class Journey(Strict):
     #: an instance leaves the journey this long after it entered, wherever it is (Adobe Journey
     #: Optimizer's 91-day journey timeout; docs/platforms.md). None: no limit.
     max_duration: Duration | None = None
+    #: what branch conditions read: ``live`` (default) the ``reads_from`` replica as it is at the branch;
+    #: ``entry`` a snapshot of it taken when the instance entered (SFMC Journey Data; docs/exits.md)
+    journey_data: Literal["live", "entry"] = "live"
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
