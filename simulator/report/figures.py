@@ -101,12 +101,18 @@ def volume(run: RunData) -> bytes | None:
     peak_text = []
     for channel in sorted(d["channel"].unique()):
         series = hourly.loc[channel]
-        ax.plot(series.index, series.to_numpy(), label=channel, color=CHANNEL_COLOURS.get(channel, "#666"), lw=1)
+        few = len(series) < 50  # a handful of hours: markers, or a lone hour would draw nothing
+        ax.plot(series.index, series.to_numpy(), label=channel, color=CHANNEL_COLOURS.get(channel, "#666"), lw=1,
+                marker="o" if few else None, ms=3)
         peak_text.append(f"{channel} peak {int(series.max())}/h")
         system = run.scenario.channel_systems.get(channel)
         rate = run.scenario.systems[system].throughput if system else None
         if rate and rate * 3600 < series.max() * 20:
             ax.axhline(rate * 3600, color=CHANNEL_COLOURS.get(channel, "#666"), ls=":", lw=1)
+    start = pd.Timestamp(run.scenario.start)
+    start = start.tz_convert(d["ts"].dt.tz) if d["ts"].dt.tz is not None else start.tz_localize(None)
+    ax.set_xlim(start, max(start + pd.Timedelta(seconds=run.scenario.duration), d["ts"].max()))  # the run's span
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("messages delivered per hour")
     ax.set_xlabel("simulated time (UTC)")
     ax.set_title("Send volume over time (" + ", ".join(peak_text) + "); dotted: throughput limit when near")
