@@ -353,6 +353,8 @@ class Message(Strict):
     tags: list[str] = []
     valid_for: Duration | None = None
     system: Name | None = None
+    #: SMS only: the most segments one send may take (default 1 for promotional SMS, else no limit).
+    max_segments: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):

@@ -20,6 +20,7 @@ from simulator.scenario.units import did_you_mean
 from simulator.scenario.validate import issue_at
 from simulator.scenario.vocabulary import (
     FINDING_KINDS,
+    RENAMED_KINDS,
     RESERVED_TARGETS,
     SYNC_TOKENS,
     engagement_events,
@@ -149,12 +150,12 @@ class _Checker:
                          "journey names must be unique")
             names.setdefault(j.name, ji)
             self.check_journey(ji, j)
-        for kind in self.sc.gates:
-            if kind not in FINDING_KINDS:
-                self.unknown(("gates", kind), "finding kind", kind, FINDING_KINDS)
-        for kind in self.sc.severity:
-            if kind not in FINDING_KINDS:
-                self.unknown(("severity", kind), "finding kind", kind, FINDING_KINDS)
+        for key in ("gates", "severity"):
+            for kind in getattr(self.sc, key):
+                if kind in RENAMED_KINDS:
+                    self.add((key, kind), f"finding kind '{kind}' was renamed", f"write '{RENAMED_KINDS[kind]}'")
+                elif kind not in FINDING_KINDS:
+                    self.unknown((key, kind), "finding kind", kind, FINDING_KINDS)
         if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
             from simulator.scenario.limits import resource_problems
 
@@ -227,6 +228,9 @@ class _Checker:
             if msg.subject is not None and msg.channel != "email":
                 self.add(path + ("subject",), f"'subject' is for email messages; this one is {msg.channel}",
                          "use 'title' for push, or put the text in 'body'")
+            if msg.max_segments is not None and msg.channel != "sms":
+                self.add(path + ("max_segments",), f"'max_segments' is for sms messages; this one is {msg.channel}",
+                         "remove it, or set channel: sms")
             for key in ("subject", "title", "body"):
                 text = getattr(msg, key)
                 if text:

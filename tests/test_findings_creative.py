@@ -1,0 +1,165 @@
+"""Creative findings in a run: creative-render-error, creative-missing-field, creative-sms-segments,
+creative-unsubscribe. Tiny scripted scenarios; every count and time is derived by hand in the
+docstring. Times are after the scenario start (UTC); the journey sends at entry, when ``go`` happens.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_engine_semantics import H, M, person, scenario
+
+from simulator.creative.rules import lacks_opt_out, segment_budget
+from simulator.engine import run_scenario
+from simulator.errors import ScenarioError
+from simulator.scenario.load import load_scenario_text
+from simulator.scenario.model import Message
+
+WEB = "  - {from: web, to: cdp, fields: [go]}"
+NAME_EVENTS = ("    - {name: named, origin: crm, once: {probability: 1, at: {fixed: 0s}}, sets: {first_name: Ann}}\n"
+               "    - {name: blank, origin: crm, once: {probability: 1, at: {fixed: 0s}}, sets: {first_name: ''}}\n"
+               "    - {name: zero, origin: crm, once: {probability: 1, at: {fixed: 0s}}, sets: {n: 0}}\n"
+               "    - {name: two, origin: crm, once: {probability: 1, at: {fixed: 0s}}, sets: {n: 2}}")
+SEND = "      - {id: a, send: p}"
+
+
+def run(messages: str, people, latency: str = "0s", steps: str = SEND):
+    text = scenario(sync=WEB + f"\n  - {{from: crm, to: esp, fields: [first_name, n], latency: {{fixed: {latency}}}}}"
+                    f"\n  - {{from: crm, to: sms, fields: [first_name, n], latency: {{fixed: {latency}}}}}",
+                    extra_events=NAME_EVENTS, messages=messages, steps=steps)
+    return run_scenario(load_scenario_text(text), scripted=list(people))
+
+
+def kinds(result, kind):
+    f = result.findings
+    return f[f["kind"] == kind].reset_index(drop=True)
+
+
+EMAIL_NAME = "  p: {channel: email, body: \"Hi {{ first_name }}\"}"
+
+
+def test_ten_customers_three_without_first_name_give_three_findings():
+    """10 customers enter at +1h; 6 were named Ann at 0 (the crm->esp link is instant), 1 was set to
+    '' at 0 and 3 never got a first_name. The email renders first_name at the ESP at +1h: empty for 1,
+    missing for 3 -> exactly 4 creative-missing-field, none of them with a sync cause (truth has no
+    value either), and no stale-content (nothing is stale)."""
+    people = [person((0.0, "named"), (H, "go"), name=f"n{i}") for i in range(6)]
+    people.append(person((0.0, "blank"), (H, "go"), name="b0"))
+    people += [person((H, "go"), name=f"x{i}") for i in range(3)]
+    result = run(EMAIL_NAME, people)
+    found = kinds(result, "creative-missing-field")
+    assert sorted(found["customer"]) == ["b0", "x0", "x1", "x2"]
+    assert set(found["field"]) == {"first_name"} and set(found["system"]) == {"esp"}
+    assert found["t"].tolist() == [H] * 4
+    assert found["link"].isna().all()
+    by = dict(zip(found["customer"], found["message"]))
+    assert by["b0"].endswith("with 'first_name' empty; truth had no value either")
+    assert by["x0"].endswith("with 'first_name' missing; truth had no value either")
+    assert kinds(result, "stale-content").empty
+    assert set(result.findings["severity"][result.findings["kind"] == "creative-missing-field"]) == {"warning"}
+
+
+@pytest.mark.parametrize("latency, n", [("2h", 1), ("30m", 0)])
+def test_missing_field_traced_to_the_late_link(latency, n):
+    """first_name=Ann is set at crm at 0; crm->esp takes `latency`; the email renders at the ESP at +1h.
+    2h: the ESP has no first_name at +1h -> one finding, link crm->esp, lag 7200 s (arrival at +2h),
+    late_by 3600 s (+2h - +1h), truth_changed_at = the start. 30m: it arrived at +30m -> none."""
+    result = run(EMAIL_NAME, [person((0.0, "named"), (H, "go"))], latency=latency)
+    found = kinds(result, "creative-missing-field")
+    assert len(found) == n
+    if n:
+        row = found.iloc[0]
+        assert row["link"] == "crm->esp"
+        assert row["lag_seconds"] == 7200.0 and row["late_by_seconds"] == 3600.0
+        assert row["truth_value"] == "Ann" and row["replica_value"] is None
+        assert row["truth_changed_at"] == "2026-12-01 00:00"
+        assert "truth had 'Ann'" in row["message"]
+        assert "never" not in row["root_cause"] and "crm->esp" in row["root_cause"]
+
+
+def test_render_error_replaces_missed_send():
+    """'{{ 100 | divided_by: n }}' at the ESP: n=2 renders (50), n=0 fails ("can't divide by 0").
+    Two customers: one with n=2, one with n=0 -> one creative-render-error (with the error text) and
+    no missed-send for it; the other is delivered."""
+    result = run("  p: {channel: email, body: \"{{ 100 | divided_by: n }} points\"}",
+                 [person((0.0, "two"), (H, "go"), name="ok"), person((0.0, "zero"), (H, "go"), name="bad")])
+    found = kinds(result, "creative-render-error")
+    assert found["customer"].tolist() == ["bad"]
+    assert found.loc[0, "root_cause"] == "template error: divided_by: can't divide by 0"
+    assert found.loc[0, "severity"] == "warning"
+    assert kinds(result, "missed-send").empty
+    assert kinds(result, "creative-missing-field").empty  # the failed send went nowhere
+
+
+def sms(body: str, tags: str = "[promo]", extra: str = "") -> str:
+    return f"  p: {{channel: sms, body: \"{body}\", tags: {tags}{extra}}}"
+
+
+@pytest.mark.parametrize("body, tags, extra, n, seg", [
+    ("a" * 150 + " Reply STOP", "[promo]", "", 1, "2"),        # 161 GSM-7 septets: 153 + 8 -> 2 > 1
+    ("a" * 149 + " Reply STOP", "[promo]", "", 0, None),       # 160: one segment, within the default 1
+    ("a" * 150 + " Reply STOP", "[promo]", ", max_segments: 2", 0, None),  # budget 2
+    ("a" * 150 + " Reply STOP", "[cart]", "", 0, None),        # not promotional: no default budget
+    ("a" * 150 + " Reply STOP", "[cart]", ", max_segments: 1", 1, "2"),    # explicit budget applies to any SMS
+    ("Zoë " + "a" * 55 + " Reply STOP", "[promo]", "", 0, None),  # 4 + 55 + 11 = 70 UCS-2 units: 1
+    ("Zoë " + "a" * 56 + " Reply STOP", "[promo]", "", 1, "2"),   # 71 units: 67 + 4 -> 2
+])
+def test_sms_segments_over_budget(body, tags, extra, n, seg):
+    """The rendered SMS's segments (sms_segments, written as enc=...; seg=N into its queued record)
+    against the budget: max_segments, else 1 for promotional SMS, else none. Sizes in each row."""
+    result = run(sms(body, tags, extra), [person((H, "go"))])
+    found = kinds(result, "creative-sms-segments")
+    assert len(found) == n
+    ev = result.events()
+    queued = ev[ev["kind"] == "queued"]
+    assert len(queued) == 1
+    if n:
+        enc = "UCS-2" if "ë" in body else "GSM-7"
+        assert f"enc={enc}; seg={seg}" in queued["detail"].iloc[0]
+        assert found.loc[0, "message"].startswith(f"p to ana (j/a) took {seg} segments ({enc}), over its budget of 1")
+
+
+@pytest.mark.parametrize("message, n", [
+    ("  p: {channel: email, body: \"20% off\", tags: [promo]}", 1),
+    ("  p: {channel: email, body: \"20% off. Unsubscribe: {{ unsubscribe_url }}\", tags: [promo]}", 0),
+    ("  p: {channel: email, body: \"Your receipt\"}", 0),              # not promotional
+    ("  p: {channel: sms, body: \"20% off\", tags: [Marketing]}", 1),   # tags match in any case
+    ("  p: {channel: sms, body: \"20% off. Text stop to quit\", tags: [marketing]}", 0),  # "stop" as a word, any case
+    ("  p: {channel: sms, body: \"20% off. Nonstop deals\", tags: [promo]}", 1),  # 'Nonstop' is not the word
+])
+def test_unsubscribe_per_promotional_send(message, n):
+    """One creative-unsubscribe (error) per queued promotional send without the link / opt-out word."""
+    result = run(message, [person((H, "go"), name="a1"), person((H, "go"), name="a2")])
+    found = kinds(result, "creative-unsubscribe")
+    assert len(found) == 2 * n
+    assert set(found["severity"]) <= {"error"}
+
+
+def test_rules_are_shared_with_lint():
+    """One definition: the budget and the opt-out test lint uses are those of the run."""
+    promo = Message(channel="sms", body="x", tags=["Promo"])
+    assert segment_budget(promo) == 1
+    assert segment_budget(Message(channel="sms", body="x")) is None
+    assert segment_budget(Message(channel="sms", body="x", max_segments=3)) == 3
+    assert segment_budget(Message(channel="email", body="x", tags=["promo"])) is None
+    assert lacks_opt_out(promo, "Reply END", "u") is False
+    assert lacks_opt_out(Message(channel="email", body="x", tags=["promo"]), "see https://u/x", "https://u/x") is False
+
+
+@pytest.mark.parametrize("message, extra, where, text, hint", [
+    ("  p: {channel: email, body: x, max_segments: 2}", "", "messages.p.max_segments",
+     "'max_segments' is for sms messages; this one is email", "remove it, or set channel: sms"),
+    ("  p: {channel: sms, body: x, max_segments: 0}", "", "messages.p.max_segments",
+     "greater than or equal to 1", None),
+    ("  p: {channel: sms, body: x}", "severity: {creative-template: error}\n", "severity.creative-template",
+     "finding kind 'creative-template' was renamed", "write 'creative-render-error'"),
+])
+def test_max_segments_and_renamed_kind_validation(message, extra, where, text, hint):
+    """max_segments must be >= 1 and only on sms messages; creative-template names its new name."""
+    body = extra + scenario(sync=WEB, messages=message, steps=SEND)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_text(body, "s.yaml")
+    issues = [i for i in err.value.issues if where in i.format()]
+    assert issues, [i.format() for i in err.value.issues]
+    assert text in issues[0].format()
+    if hint:
+        assert hint in issues[0].format()
