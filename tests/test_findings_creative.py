@@ -5,6 +5,8 @@ docstring. Times are after the scenario start (UTC); the journey sends at entry,
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_engine_semantics import H, M, person, scenario
 
@@ -163,3 +165,48 @@ def test_max_segments_and_renamed_kind_validation(message, extra, where, text, h
     assert text in issues[0].format()
     if hint:
         assert hint in issues[0].format()
+
+
+def test_sms_segment_table_by_hand():
+    """Four queued SMS of message p over 2 simulated days: segments 1, 1, 2 (GSM-7) and 3 (UCS-2):
+    sends 4 (3 GSM-7, 1 UCS-2), 7 segments, 7 / 4 = 1.75 per send, max 3, budget 1 -> 2 sends over
+    it, 7 / 2 = 3.5 segments per day. Message q: one GSM-7 send of 1 segment, no budget."""
+    import pandas as pd
+
+    from simulator.report.data import sms_segment_table
+
+    details = ["queue wait 0s; chars=10; enc=GSM-7; seg=1; req=1; inst=1",
+               "queue wait 0s; chars=10; enc=GSM-7; seg=1; req=2; inst=1",
+               "queue wait 0s; chars=200; enc=GSM-7; seg=2; req=3; inst=1",
+               "queue wait 0s; chars=140; enc=UCS-2; seg=3; req=4; inst=1",
+               "queue wait 0s; chars=5; enc=GSM-7; seg=1; req=5; inst=1"]
+    queued = pd.DataFrame({"message": ["p", "p", "p", "p", "q"], "detail": details})
+    table = sms_segment_table(queued, 2.0, {"p": 1, "q": None})
+    assert table.to_dict("records") == [
+        {"message": "p", "sends": 4, "GSM-7 sends": 3, "UCS-2 sends": 1, "segments per send": 1.75,
+         "max segments per send": 3, "budget": 1, "sends over budget": 2, "segments": 7, "segments per day": 3.5},
+        {"message": "q", "sends": 1, "GSM-7 sends": 1, "UCS-2 sends": 0, "segments per send": 1.0,
+         "max segments per send": 1, "budget": "none", "sends over budget": 0, "segments": 1,
+         "segments per day": 0.5}]
+    assert sms_segment_table(queued.iloc[0:0], 2.0).empty
+
+
+def test_report_shows_the_sms_segment_table(tmp_path):
+    """End to end: 3 customers enter at +1h (duration 3d) and get a promotional SMS of 161 GSM-7
+    septets (2 segments, budget 1): the report's table says 3 sends, 6 segments, 2 per send, 3 over
+    budget, 6 / 3 = 2 segments per day; findings.csv has 3 creative-sms-segments."""
+    import pandas as pd
+
+    text = scenario(sync=WEB, messages=sms("a" * 150 + " Reply STOP"), steps=SEND)
+    people = [person((H, "go"), name=f"c{i}") for i in range(3)]
+    run_scenario(load_scenario_text(text), scripted=people, out=tmp_path / "run", report=True)
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert 'id="sms-segments"' in html
+    part = html.split('id="sms-segments"', 1)[1].split("</table>", 1)[0]
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", part, re.S)]
+    row = dict(zip(cells[0], cells[1]))
+    assert len(cells) == 2 and row["message"] == "p"
+    assert (row["sends"], row["segments"], row["segments per send"], row["sends over budget"],
+            row["segments per day"]) == ("3", "6", "2", "3", "2")
+    findings = pd.read_csv(tmp_path / "run" / "findings.csv")
+    assert (findings["kind"] == "creative-sms-segments").sum() == 3
