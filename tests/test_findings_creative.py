@@ -210,3 +210,83 @@ def test_report_shows_the_sms_segment_table(tmp_path):
             row["segments per day"]) == ("3", "6", "2", "3", "2")
     findings = pd.read_csv(tmp_path / "run" / "findings.csv")
     assert (findings["kind"] == "creative-sms-segments").sum() == 3
+
+
+# --------------------------------------------------------------------------- compliance-quiet-hours
+
+D = 24 * H
+PROMO_SMS = '  p: {channel: sms, body: "20% off today. Reply STOP to opt out", tags: [promo]}'
+PLAIN_SMS = '  p: {channel: sms, body: "Your order shipped. Reply STOP to opt out"}'
+
+
+def comply(packs: str, people, message: str = PROMO_SMS):
+    text = (f"compliance: {packs}\n"
+            + scenario(start="2025-11-01T00:00:00Z", duration="5d", sync=WEB, messages=message, steps=SEND))
+    return kinds(run_scenario(load_scenario_text(text), scripted=list(people)), "compliance-quiet-hours")
+
+
+def test_compliance_quiet_hours_in_the_recipients_zone_across_dst():
+    """us-fl allows 08:00-20:00 recipient local time. Start 2025-11-01 00:00Z; US DST ends Sun 2 Nov.
+    ny1 at +24.5h = 2025-11-02 00:30Z = Sat 20:30 EDT in New York: outside -> 1 finding, next allowed
+    2025-11-02 13:00Z (Sun 08:00 EST, after the change). chi at the same instant is Sat 19:30 CDT in
+    Chicago: inside. ny2 at +3d 0.5h = 2025-11-04 00:30Z = Mon 19:30 EST: inside. -> exactly 1."""
+    found = comply("[us-fl]", [person((24.5 * H, "go"), name="ny1", zone="America/New_York"),
+                               person((24.5 * H, "go"), name="chi", zone="America/Chicago"),
+                               person((3 * D + 0.5 * H, "go"), name="ny2", zone="America/New_York")])
+    assert found["customer"].tolist() == ["ny1"]
+    row = found.iloc[0]
+    assert row["rule"] == "us-fl:quiet-hours" and row["severity"] == "error" and row["t"] == 24.5 * H
+    assert "at Sat 20:30 EDT (America/New_York): outside us-fl quiet-hours" in row["message"]
+    assert "[Fla. Stat. 501.616(6)(a), confidence statute]" in row["root_cause"]
+    assert "next allowed instant was 2025-11-02 13:00 UTC (08:00 EST)" in row["root_cause"]
+    assert "the scenario has no quiet hours for sms" in row["root_cause"]
+
+
+def test_compliance_quiet_hours_names_every_blocking_pack():
+    """compliance: [us-tcpa, us-fl]. a at 2025-11-04 01:30Z = Mon 20:30 EST: us-fl forbids it (20:00),
+    us-tcpa allows it (21:00) -> rule 'us-fl:quiet-hours'. b at 02:30Z = 21:30 EST: both forbid ->
+    'us-tcpa:quiet-hours; us-fl:quiet-hours' (scenario order). 2 findings."""
+    found = comply("[us-tcpa, us-fl]", [person((3 * D + 1.5 * H, "go"), name="a", zone="America/New_York"),
+                                        person((3 * D + 2.5 * H, "go"), name="b", zone="America/New_York")])
+    assert dict(zip(found["customer"], found["rule"])) == {
+        "a": "us-fl:quiet-hours", "b": "us-tcpa:quiet-hours; us-fl:quiet-hours"}
+
+
+def test_compliance_quiet_hours_skips_what_the_rules_do_not_cover():
+    """The same 20:30 EDT delivery as above: a transactional SMS (no promo tag) is not covered by
+    us-fl's marketing rule; with no compliance packs nothing is checked; ca-crtc covers voice only."""
+    ny = [person((24.5 * H, "go"), name="ny1", zone="America/New_York")]
+    assert comply("[us-fl]", ny, PLAIN_SMS).empty
+    assert comply("[]", ny).empty
+    assert comply("[ca-crtc]", ny).empty
+
+
+@pytest.mark.parametrize("packs, where, text", [
+    ("[us-fla]", "s.yaml:1:14: compliance[0]", "unknown compliance pack 'us-fla'"),
+    ("[us-fl, us-fl]", "compliance[1]", "compliance pack 'us-fl' is listed twice (also compliance[0])"),
+])
+def test_compliance_key_validation(packs, where, text):
+    """Pack names are checked against the bundled packs, with a did-you-mean."""
+    body = f"compliance: {packs}\n" + scenario(sync=WEB, messages=PROMO_SMS, steps=SEND)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_text(body, "s.yaml")
+    shown = [i.format() for i in err.value.issues]
+    assert any(where in s and text in s for s in shown), shown
+    if "us-fla" in packs:
+        assert any("did you mean 'us-fl'?" in s for s in shown), shown
+
+
+def test_lint_uses_the_scenarios_compliance_packs(tmp_path):
+    """lint without --pack checks the scenario's compliance: packs. UTC customers, no quiet hours,
+    a promotional SMS: us-fl forbids 00:00-08:00 and 20:00-24:00 local -> one error, exit 1."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    path = tmp_path / "s.yaml"
+    path.write_text("compliance: [us-fl]\n" + scenario(sync=WEB, messages=PROMO_SMS, steps=SEND))
+    r = CliRunner().invoke(cli, ["lint", str(path), "--sample", "5"])
+    assert r.exit_code == 1, r.output
+    assert "; packs us-fl" in r.output
+    assert ("error compliance-quiet-hours: promotional sms can go out at 00:00-08:00, 20:00-24:00 local time for "
+            "customers in UTC") in r.output

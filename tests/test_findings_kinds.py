@@ -379,6 +379,14 @@ def unsubscribe(body: str):
     return text, [person((0, "go"))]
 
 
+def compliance_quiet(at: float):
+    # compliance: [us-tcpa] (08:00-21:00 recipient local). ana (UTC) gets a promotional SMS at entry:
+    # at 0 = 00:00 UTC -> 1 compliance-quiet-hours; at 12h = 12:00 -> 0.
+    text = scenario(messages='  p: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}',
+                    journeys=journey("{id: a, send: p}"), extra="compliance: [us-tcpa]\n")
+    return text, [person((at, "go"))]
+
+
 CASES = [
     # kind, builder, setting that fires, expected count, twin setting
     ("exit-race", exit_race, "2h", 3, "10m"),
@@ -409,6 +417,7 @@ CASES = [
     ("creative-missing-field", missing_field, "", 1, "bronze"),
     ("creative-sms-segments", sms_segments_over, 150, 1, 149),
     ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
+    ("compliance-quiet-hours", compliance_quiet, 0, 1, 12 * H),
 ]
 
 

@@ -241,7 +241,7 @@ def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[L
                             f"{policy.to // 3600:02d}:{policy.to % 3600 // 60:02d}")
                 for ranges, zone_list in sorted(by_range.items()):
                     findings.append(LintFinding(
-                        "compliance-quiet-hours", "error", f"{pack.pack}:{rule.id}",
+                        "compliance-quiet-hours", _severity(scenario, "compliance-quiet-hours"), f"{pack.pack}:{rule.id}",
                         f"promotional {channel} can go out at {ranges} local time for customers in "
                         f"{', '.join(zone_list)} (the scenario's policy: {own}); {pack.pack} {rule.id} allows only "
                         f"{allowed} ({where}) [{rule.citation.ref}, confidence {rule.confidence}]"))

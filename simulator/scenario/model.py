@@ -585,6 +585,8 @@ class Scenario(Strict):
     journeys: list[Journey] = Field(min_length=1)
     gates: dict[str, GateSpec] = {}
     severity: dict[str, Literal["info", "warning", "error"]] = {}
+    #: compliance rule packs whose rules the run checks deliveries against (docs/creative.md)
+    compliance: list[str] = []
     limits: Limits = Limits()
 
     _source_file: str | None = PrivateAttr(default=None)

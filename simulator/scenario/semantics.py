@@ -150,6 +150,7 @@ class _Checker:
                          "journey names must be unique")
             names.setdefault(j.name, ji)
             self.check_journey(ji, j)
+        self.check_compliance()
         for key in ("gates", "severity"):
             for kind in getattr(self.sc, key):
                 if kind in RENAMED_KINDS:
@@ -237,6 +238,19 @@ class _Checker:
                     problem = template_problem(text, self.sc.start)
                     if problem:
                         self.add(path + (key,), f"template error: {problem}", "fix the Liquid template")
+
+    def check_compliance(self) -> None:
+        from simulator.creative.rulepacks import available_packs
+
+        packs = available_packs()
+        seen: dict[str, int] = {}
+        for i, name in enumerate(self.sc.compliance):
+            if name not in packs:
+                self.unknown(("compliance", i), "compliance pack", name, packs)
+            elif name in seen:
+                self.add(("compliance", i), f"compliance pack '{name}' is listed twice (also compliance[{seen[name]}])",
+                         "list each pack once")
+            seen.setdefault(name, i)
 
     def check_policies(self) -> None:
         pol = self.sc.policies

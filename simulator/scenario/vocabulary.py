@@ -44,6 +44,7 @@ FINDING_KINDS: tuple[str, ...] = (
     "creative-missing-field",
     "creative-unsubscribe",
     "creative-sms-segments",
+    "compliance-quiet-hours",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -60,6 +61,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "consent-violation": "error",
     "quiet-hours": "error",
     "creative-unsubscribe": "error",
+    "compliance-quiet-hours": "error",
     "out-of-order": "info",
     "stuck": "info",
 }
