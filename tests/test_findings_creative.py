@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_engine_semantics import H, M, person, scenario
 
-from simulator.creative.rules import lacks_opt_out, segment_budget
+from simulator.creative import sms_segments
+from simulator.creative.rules import lacks_opt_out, segment_budget, sms_detail
 from simulator.engine import run_scenario
 from simulator.errors import ScenarioError
 from simulator.scenario.load import load_scenario_text
@@ -290,3 +293,20 @@ def test_lint_uses_the_scenarios_compliance_packs(tmp_path):
     assert "; packs us-fl" in r.output
     assert ("error compliance-quiet-hours: promotional sms can go out at 00:00-08:00, 20:00-24:00 local time for "
             "customers in UTC") in r.output
+
+
+_ALPHABET = "abc XYZ09.,!\r\n@€{}[]^|~\\ëçé’😀👨‍👩‍👧🇮🇹\u0301"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcdefghij ")) | st.sampled_from(list(_ALPHABET)), max_size=480))
+def test_sms_detail_equals_sms_segments(text):
+    """The queued record's enc/seg (with its GSM-7 shortcut and cache) is exactly sms_segments'."""
+    seg = sms_segments(text)
+    assert sms_detail(text) == f"enc={seg.encoding}; seg={seg.segments}"
+
+
+@pytest.mark.parametrize("n, seg", [(0, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3), (460, 4)])
+def test_sms_detail_shortcut_boundaries(n, seg):
+    """Plain GSM-7 letters: 160 fit one segment; then 153 per segment (306 = 2 x 153, 459 = 3 x 153)."""
+    assert sms_detail("a" * n) == f"enc=GSM-7; seg={seg}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from simulator.creative.sms import sms_segments
+from simulator.creative.sms import GSM7_BASIC, sms_segments
 from simulator.scenario.model import Message
 from simulator.scenario.vocabulary import PROMO_TAGS
 
@@ -69,6 +69,22 @@ def opt_out_requirement(channel: str) -> str:
 
 
 def sms_detail(text: str) -> str:
-    """``'enc=GSM-7; seg=1'``: the encoding and segment count of a rendered SMS, for its queued record."""
+    """``'enc=GSM-7; seg=1'``: the encoding and segment count of a rendered SMS, for its queued record.
+
+    Equal to :func:`sms_segments` (a property test checks it). A text of GSM-7 basic characters only
+    takes a shortcut: one septet each and no cluster to keep together (CR LF may be split), so
+    ``n <= 160`` is 1 segment and longer is ``ceil(n / 153)``; every other text goes through
+    ``sms_segments``, cached by text (a template without personalisation renders the same text)."""
+    if _BASIC.issuperset(text):
+        n = len(text)
+        return f"enc=GSM-7; seg={1 if n <= 160 else -(-n // 153)}"
+    return _slow_detail(text)
+
+
+_BASIC = GSM7_BASIC
+
+
+@lru_cache(maxsize=4096)
+def _slow_detail(text: str) -> str:
     seg = sms_segments(text)
     return f"enc={seg.encoding}; seg={seg.segments}"
