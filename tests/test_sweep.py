@@ -20,6 +20,7 @@ import simulator.sweep as sweep_module
 from simulator.sweep import task as sweep_task
 from simulator.cli import cli
 from simulator.engine import run_scenario
+from simulator.scenario.vocabulary import FINDING_KINDS
 from simulator.errors import UsageError
 from simulator.replications import replication_seeds, rows_of
 from simulator.scenario.load import load_scenario
@@ -147,7 +148,7 @@ def test_exit_race_curve_is_monotone_with_a_recommended_wait(tmp_path):
     rec = next(r for r in summary["recommendations"] if r["kind"] == "exit-race")
     assert rec["holds"] == ">=" and rec["threshold"] == "3h"
     table = pd.read_csv(out / "sweep.csv")
-    assert len(table) == 4 * 5 * 17
+    assert len(table) == 4 * 5 * len(FINDING_KINDS)  # one row per variant, replication and finding kind
     assert list(table.columns[:6]) == ["variant", WAIT, "replication", "seed", "kind", "count"]
     assert {"sends_email", "sends_sms", "p95_week_any"} <= set(table.columns)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), table, check_dtype=False)
