@@ -215,7 +215,7 @@ def test_sweep_csv_identical_on_1_and_2_workers_and_dask(tmp_path, dask_cluster)
         assert result.exit_code == 0, result.output
     data = {name: (out / "sweep.csv").read_bytes() for name, out in outs.items()}
     assert data["one"] == data["two"] == data["dask"]
-    assert len(pd.read_csv(outs["one"] / "sweep.csv")) == 4 * 2 * 17
+    assert len(pd.read_csv(outs["one"] / "sweep.csv")) == 4 * 2 * len(FINDING_KINDS)
     assert "dask tcp://" in json.loads((outs["dask"] / "summary.json").read_text())["backend"]
 
 
@@ -263,7 +263,7 @@ def test_failed_run_is_reported_and_the_others_kept(tmp_path, monkeypatch):
     retry = sweep(*args, "--resume")
     assert retry.exit_code == 0 and "1 runs on" in retry.output and "5 resumed" in retry.output
     assert json.loads((out / "summary.json").read_text())["status"] == "complete"
-    assert not (out / "failures.csv").exists() and len(pd.read_csv(out / "sweep.csv")) == 6 * 17
+    assert not (out / "failures.csv").exists() and len(pd.read_csv(out / "sweep.csv")) == 6 * len(FINDING_KINDS)
 
 
 # ----------------------------------------------------------------------------------------- what-if
