@@ -310,3 +310,60 @@ def test_sms_detail_equals_sms_segments(text):
 def test_sms_detail_shortcut_boundaries(n, seg):
     """Plain GSM-7 letters: 160 fit one segment; then 153 per segment (306 = 2 x 153, 459 = 3 x 153)."""
     assert sms_detail("a" * n) == f"enc=GSM-7; seg={seg}"
+
+
+CLI_SCENARIO = """\
+compliance: [us-fl]
+scenario: cli-creative
+start: 2025-11-01T00:00:00Z
+duration: 5d
+default_timezone: America/New_York
+population:
+  size: 3
+  timezones: {{America/New_York: 1.0}}
+  consent: {{email: 1.0, sms: 1.0}}
+  events:
+    - {{name: go, origin: web, once: {{probability: 1, at: {{fixed: {at}}}}}}}
+systems:
+  web: {{kind: source}}
+  cdp: {{kind: cdp}}
+  esp: {{kind: channel, channel: email}}
+  sms: {{kind: channel, channel: sms}}
+sync:
+  - {{from: web, to: cdp, fields: [go]}}
+messages:
+  p: {{channel: sms, body: "20% off today. Reply STOP to opt out", tags: [promo]}}
+  e: {{channel: email, body: "{email}", tags: [promo]}}
+journeys:
+  - name: j
+    reads_from: cdp
+    entry: {{event: go}}
+    steps:
+      - {{id: a, send: p}}
+      - {{id: b, send: e}}
+"""
+
+
+@pytest.mark.parametrize("at, email, code, kinds_found", [
+    ("24h30m", "20% off", 1, {"compliance-quiet-hours": 3, "creative-unsubscribe": 3}),
+    ("72h30m", "20% off {{ unsubscribe_url }}", 0, {}),
+])
+def test_run_cli_exit_code_and_findings(tmp_path, at, email, code, kinds_found):
+    """journeysim run, no gates: error-severity findings fail the run. 3 customers in New York enter
+    at `at` and get a promotional SMS and a promotional email at once. 24h30m = 2025-11-02 00:30Z =
+    Sat 20:30 EDT: us-fl forbids it -> 3 compliance-quiet-hours; the email has no unsubscribe link
+    -> 3 creative-unsubscribe; exit 1. The twin: 72h30m = Mon 19:30 EST and the link -> none, exit 0."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    path = tmp_path / "s.yaml"
+    path.write_text(CLI_SCENARIO.format(at=at, email=email))
+    out = tmp_path / "run"
+    r = CliRunner().invoke(cli, ["run", str(path), "--out", str(out), "--quiet"])
+    assert r.exit_code == code, r.output
+    found = pd.read_csv(out / "findings.csv")
+    assert found["kind"].value_counts().to_dict() == kinds_found
+    if code:
+        assert set(found.loc[found["kind"] == "compliance-quiet-hours", "rule"]) == {"us-fl:quiet-hours"}

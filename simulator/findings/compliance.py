@@ -40,13 +40,14 @@ class ComplianceQuietHours(Detector):
         delivered = ctx.of("delivered")
         delivered = delivered[delivered["channel"].isin(list(channels))]
         zones = ctx.customers["timezone"]
+        tz = {name: parse_timezone(str(name)) for name in set(zones)}
         start = ctx.scenario.start
         for row in delivered.itertuples(index=False):
             why = purpose[row.message]
             covering = [(p, r) for p, r in rules if r.applies(row.channel, why)]
             if not covering:
                 continue
-            zone = parse_timezone(str(zones[row.customer]))
+            zone = tz[zones[row.customer]]
             at = start + timedelta(seconds=float(row.t))
             blocked = [(p, r) for p, r in covering if not quiet_hours_allows(r, at, zone)]
             if not blocked:
