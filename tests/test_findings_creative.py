@@ -367,3 +367,17 @@ def test_run_cli_exit_code_and_findings(tmp_path, at, email, code, kinds_found):
     assert found["kind"].value_counts().to_dict() == kinds_found
     if code:
         assert set(found.loc[found["kind"] == "compliance-quiet-hours", "rule"]) == {"us-fl:quiet-hours"}
+
+
+@pytest.mark.parametrize("gate, passed", [('"< 30%"', False), ('"<= 40%"', True)])
+def test_gate_on_creative_missing_field_rate(gate, passed):
+    """gates: {creative-missing-field: ...}. 10 customers enter at +1h; 6 named, 4 without a
+    first_name -> 4 findings on 4 of 10 entered customers = 40%: '< 30%' fails, '<= 40%' passes."""
+    people = [person((0.0, "named"), (H, "go"), name=f"n{i}") for i in range(6)]
+    people += [person((H, "go"), name=f"x{i}") for i in range(4)]
+    text = (f"gates: {{creative-missing-field: {gate}}}\n"
+            + scenario(sync=WEB + "\n  - {from: crm, to: esp, fields: [first_name, n]}",
+                       extra_events=NAME_EVENTS, messages=EMAIL_NAME, steps=SEND))
+    result = run_scenario(load_scenario_text(text), scripted=people)
+    (g,) = result.summary["findings"]["gates"]
+    assert g["passed"] is passed and "40%" in g["actual"] and "4 of 10" in g["actual"]
