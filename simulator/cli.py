@@ -250,10 +250,24 @@ def uat(paths: tuple[Path, ...], junit_xml: Path | None, cucumber_json: Path | N
         args.append(f"--cucumberjson={cucumber_json}")
     if keyword:
         args += ["-k", keyword]
+    from simulator.bdd.stopping import QuietStop
     from simulator.bdd.summary import FeatureSummary
+    from simulator.interrupts import Interrupted, pending
 
     summary = FeatureSummary()
-    code = int(pytest.main(args, plugins=[summary]))
+    stop = QuietStop([p for p in (junit_xml, cucumber_json) if p is not None])
+    try:
+        code = int(pytest.main(args, plugins=[summary, stop]))
+        if stop.stopped and pending() is None:  # a plain Ctrl-C: pytest caught the KeyboardInterrupt
+            raise KeyboardInterrupt
+        if pending() is not None:
+            raise Interrupted(pending())
+    except KeyboardInterrupt as exc:
+        from simulator.interrupts import describe, exit_code
+
+        reports = " (no --junit-xml/--cucumber-json file was written)" if junit_xml or cucumber_json else ""
+        click.echo(f"\ninterrupted ({describe(exc)}): the features did not finish{reports}", err=True)
+        sys.exit(exit_code(exc))
     for line in summary.lines():
         click.echo(line)
     if code == int(pytest.ExitCode.NO_TESTS_COLLECTED) and not keyword:
@@ -306,7 +320,13 @@ def trace(run_dir: Path, customer: str, png: Path | None) -> None:
             from None
     click.echo(format_trace(data))
     if png is not None:
-        click.echo(f"wrote {swimlane_png(data, png)}")
+        from simulator.errors import UsageError
+        from simulator.fileio import describe_os_error
+        try:
+            written = swimlane_png(data, png)
+        except OSError as exc:
+            raise UsageError(f"cannot write the --png file: {describe_os_error(exc, '--png')}") from None
+        click.echo(f"wrote {written}")
 
 
 @cli.command()
@@ -454,6 +474,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+from simulator.platforms.compare import compare as _compare  # noqa: E402
+
+cli.add_command(_compare)
+
 from simulator.creative.cli import register as _register_creative  # noqa: E402
 
 _register_creative(cli)
@@ -461,6 +485,10 @@ _register_creative(cli)
 from simulator.platforms.cli import platforms as _platforms  # noqa: E402
 
 cli.add_command(_platforms)
+
+from simulator.importers.cli import import_command as _import_command  # noqa: E402
+
+cli.add_command(_import_command)
 
 
 def main() -> None:

@@ -74,8 +74,10 @@ def os_error_in(exc: BaseException | None) -> OSError | None:
     return None
 
 
-def describe_os_error(exc: OSError) -> str:
-    """One line for a user: what failed, on which path, and what to do (no traceback, no errno jargon)."""
+def describe_os_error(exc: OSError, option: str = "--out") -> str:
+    """One line for a user: what failed, on which path, and what to do (no traceback, no errno jargon).
+
+    ``option`` is the command-line option that chose the path (``--out``; ``trace`` writes ``--png``)."""
     if exc.errno:
         what = os.strerror(exc.errno)  # pyarrow and others wrap the errno in their own wording
         what = what[:1].lower() + what[1:]
@@ -83,4 +85,6 @@ def describe_os_error(exc: OSError) -> str:
         what = str(exc) or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename else ""
     fix = _FIXES.get(exc.errno or -1)
+    if fix and option != "--out":
+        fix = fix.replace("pass --out with a folder", f"pass {option} with a path")
     return f"{what}{where}" + (f"; {fix}" if fix else "")

@@ -33,7 +33,10 @@ _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 class Interrupted(KeyboardInterrupt):
     """Raised in the main thread when SIGINT, SIGTERM or SIGHUP arrives inside :func:`handle_signals`."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int | str) -> None:
+        # also built from its args (the signal's name): SimPy re-raises a process's exception as
+        # ``type(exc)(*exc.args)``, and pickling does the same
+        signum = int(signal.Signals[signum]) if isinstance(signum, str) else int(signum)
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 

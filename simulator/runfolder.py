@@ -73,9 +73,11 @@ def _replace_dir(src: Path, dst: Path) -> None:
         aside = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-{os.getpid()}-", dir=dst.parent))
         aside.rmdir()
         os.rename(dst, aside)
+        _mark_aside(aside, dst)
         try:
             os.rename(src, dst)
         except BaseException:
+            (aside / MARKER_NAME).unlink(missing_ok=True)
             os.rename(aside, dst)  # put the old one back: never leave nothing
             raise
         if aside.is_dir() and not aside.is_symlink():
@@ -83,6 +85,24 @@ def _replace_dir(src: Path, dst: Path) -> None:
         else:
             aside.unlink(missing_ok=True)
     _fsync_dir(dst.parent)
+
+
+def _mark_aside(aside: Path, dst: Path) -> None:
+    """Record this process in a folder renamed aside (the marker of a partial folder), so that if it is
+    killed before removing it, a later run recognises the folder as ours and removes it once this process
+    is gone (:func:`clean_stale_partials`). Best effort: without the marker the folder is left alone."""
+    try:
+        atomic_write_text(aside / MARKER_NAME, json.dumps({
+            "pid": os.getpid(), "host": socket.gethostname(), "proc_start": process_start_time(os.getpid()),
+            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "final": dst.name, "renamed_aside": True}, indent=2) + "\n")
+    except OSError:
+        pass
+
+
+#: ``.<final name>.old-<pid>-<random>``: an existing folder renamed aside by ``--overwrite`` (or by a
+#: failed run replacing ``<final>.failed``) until the new one is in place.
+_ASIDE = re.compile(r"^\..+\.old-\d+-[^/]+$")
 
 
 def partial_path(final: str | Path) -> Path:
@@ -110,6 +130,25 @@ def is_run_folder(path: str | Path) -> bool:
             and "scenario" in summary and "version" in summary and summary.get("kind", "run") == "run")
 
 
+#: Files a run (and its report) writes; a run's summary.json also lists its data files under ``files``.
+RUN_OUTPUTS = frozenset({SUMMARY_NAME, "report.html", "daily_frequency.csv", "sends.csv", "events.parquet",
+                         "events.csv", "customers.parquet", "findings.csv", "scenario.json", "sync_lags.parquet",
+                         "replications.csv"})
+
+
+def foreign_entries(folder: str | Path) -> list[str]:
+    """Names in a run folder that no run wrote (a user's own files): ``--overwrite`` must not delete them.
+
+    Only folders whose summary.json lists its data files (``files``, written by every ``journeysim run``)
+    can be checked; folders written through the :class:`RunFolder` API without ``record_sizes`` can't."""
+    folder = Path(folder)
+    listed = (_read_json_object(folder / SUMMARY_NAME) or {}).get("files")
+    if not isinstance(listed, dict):
+        return []
+    ours = RUN_OUTPUTS | set(listed)
+    return sorted(p.name for p in folder.iterdir() if p.name not in ours)
+
+
 def partial_owner(folder: str | Path) -> dict[str, Any] | None:
     """The marker of a partial folder (pid, host, start time, started, final), with ``alive``: whether
     its process still runs (None when it runs on another host: cannot tell). None if not a partial."""
@@ -130,7 +169,9 @@ def partial_owner(folder: str | Path) -> dict[str, Any] | None:
 def clean_stale_partials(parent: str | Path) -> list[Path]:
     """Remove partial folders in ``parent`` whose writing process (on this host) is gone; returns them.
 
-    Only folders named ``.<name>.partial-run`` holding a marker are touched: nothing else is ever deleted.
+    Only folders named ``.<name>.partial-run``, or ``.<name>.old-<pid>-<random>`` (an old folder renamed
+    aside by ``--overwrite`` of a run that was killed before removing it), holding a marker are touched:
+    nothing else is ever deleted.
     """
     removed: list[Path] = []
     try:
@@ -138,7 +179,8 @@ def clean_stale_partials(parent: str | Path) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX)) or entry.is_symlink() \
+        ours = (entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX)) or _ASIDE.match(entry.name)
+        if not ours or entry.is_symlink() \
                 or not entry.is_dir():
             continue
         owner = partial_owner(entry)
@@ -238,14 +280,20 @@ class RunFolder:
         if not final.exists() and not final.is_symlink():
             return
         if not self.overwrite:
-            raise UsageError(f"{final} already exists; pass --out with another folder "
-                             "or overwrite=True (--overwrite) to replace it")
+            raise UsageError(f"{final} already exists; pass --overwrite to replace it, "
+                             "or --out with another folder")
         if not is_run_folder(final):
             what = "a file" if final.is_file() else "a symbolic link" if final.is_symlink() else \
                 "a sweep folder" if (_read_json_object(final / SUMMARY_NAME) or {}).get("kind") == "sweep" else \
                 "a folder that is not a journeysim run folder (no run summary.json)"
             raise UsageError(f"{final} is {what}; --overwrite only replaces a journeysim run folder, so nothing "
                              "was deleted; pass --out with another folder, or remove it yourself")
+        foreign = foreign_entries(final)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise UsageError(f"{final} is a run folder but also holds what a run does not write ({shown}); "
+                             "--overwrite would delete them, so nothing was deleted; move them out, or pass --out "
+                             "with another folder")
 
     def _reserve(self, final: Path) -> Path | None:
         """Create ``final``'s partial folder exclusively; None when a live run holds it."""

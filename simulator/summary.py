@@ -26,7 +26,8 @@ def run_summary_lines(result: RunResult) -> list[str]:
         lines.append(f"held for quiet hours: {held}")
     suppressed = frame[frame["kind"] == "suppressed"]
     if len(suppressed):
-        reasons = suppressed["detail"].str.split(":").str[0].value_counts().sort_index()
+        # the reason is the detail's head: "consent: ...", "exit_when met at release (purchase); req=..."
+        reasons = suppressed["detail"].str.split(r"[:;(]", regex=True).str[0].str.strip().value_counts().sort_index()
         lines.append("suppressed: " + ", ".join(f"{r} {n}" for r, n in reasons.items()))
     analysis = result.analysis
     if analysis is not None:

@@ -30,6 +30,8 @@ CASES = [
     ('Given the "wbe" to "cdp" sync runs every 1 hour', "wbe", 'did you mean "web"?'),
     ('Given the "cdp" to "web" sync is down from "2026-03-02 08:00" for 2 hours', '"cdp" to "web"',
      'did you mean "web" to "cdp"?'),
+    ('Given the "web" to "cdp" sync is down from "2026-03-02 08:00" for 2 hours and skip runs', "and skip runs",
+     'did you mean "and skips runs"?'),
     ('Given the "cdp" to "esq" sync loses 5% of records', "esq", 'did you mean "esp"?'),
     ('Given customers do not engage with "emial"', "emial", 'did you mean "email"?'),
     ('Given a customer "bo" in stage "C"', '"C" is not a value', 'values of stage: "A", "B"'),

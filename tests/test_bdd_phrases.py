@@ -279,3 +279,70 @@ def test_daily_limit_per_channel(world):
          'And no customer receives more than 1 message per day on "email"')
     fails(world, "Then no customer receives more than 1 message per day",
           r"1 customer-days exceed it, worst: ana \(2 on local day 2026-03-02\)")
+
+
+# ---------------------------------------------------------------------- outage modes
+
+
+STREAM_OUTAGE = 'Given the "web" to "cdp" sync is down from "2026-03-02 10:15" for 1 hour'
+PURCHASE_1030 = 'And "ana" triggers "purchase" 30 minutes later'
+
+
+def test_stream_outage_queues_by_default(world):
+    """web -> cdp (stream, 0 latency) down [10:15, 11:15). ana signs up 10:00 (enters, welcome 10:00) and
+    buys 10:30, inside the outage: queue holds the purchase until 11:15, so the cdp decides the 11:00 nudge
+    without it (delivered 11:00: an exit race) and exits her at 11:15: 2 messages, no followup."""
+    play(world, STREAM_OUTAGE, ANA, SIGNUP, PURCHASE_1030, "And the simulation runs for 3 days",
+         'Then "ana" receives exactly 2 messages', 'And "ana" receives "nudge"', 'And "ana" exits "onboarding"',
+         'And "ana" has a "exit-race" finding')
+    assert world.links_outages() == [("web", "cdp", "queue")]
+
+
+def test_stream_outage_that_drops_changes_loses_the_purchase(world):
+    """The same outage "and drops changes": the 10:30 purchase is lost, the cdp never sees it, so ana gets
+    welcome 10:00, nudge 11:00 and followup next day 11:00 (3 messages) and completes the journey."""
+    play(world, STREAM_OUTAGE + " and drops changes", ANA, SIGNUP, PURCHASE_1030,
+         "And the simulation runs for 3 days", 'Then "ana" receives exactly 3 messages',
+         'And "ana" completes "onboarding"')
+    assert world.links_outages() == [("web", "cdp", "drop")]
+
+
+DAILY = 'Given the "web" to "cdp" sync runs every 1 day'
+BATCH_OUTAGE = 'And the "web" to "cdp" sync is down from "2026-03-03 23:30" for 1 hour'
+BATCH_STORY = (ANA, SIGNUP, 'And "ana" triggers "purchase" 16 hours later', "And the simulation runs for 3 days")
+
+
+def test_batch_outage_queue_catches_up_at_its_end(world):
+    """web -> cdp a daily batch (runs 00:00, 0 s long). Signup 03-02 10:00 lands 03-03 00:00: enters, welcome
+    00:00, nudge 01:00, followup due 03-04 01:00. The purchase (03-03 02:00) waits for the 03-04 00:00 run,
+    which falls in the outage [03-03 23:30, 03-04 00:30); queue makes a catch-up run at 00:30, before the
+    01:00 followup: she exits with 2 messages."""
+    play(world, DAILY, BATCH_OUTAGE, *BATCH_STORY, 'Then "ana" receives exactly 2 messages',
+         'And "ana" exits "onboarding"', 'And "ana" has no "exit-race" finding')
+
+
+def test_batch_outage_that_skips_runs_waits_for_the_next_scheduled_run(world):
+    """The same outage "and skips runs": the 03-04 00:00 run is missed and not caught up; the next run is
+    03-05 00:00, the end of the run. The followup goes out at 03-04 01:00 although she bought at 03-03 02:00:
+    3 messages, the journey completes, and it is an exit race."""
+    play(world, DAILY, BATCH_OUTAGE + " and skips runs", *BATCH_STORY, 'Then "ana" receives exactly 3 messages',
+         'And "ana" completes "onboarding"', 'And "ana" has a "exit-race" finding')
+    assert world.links_outages() == [("web", "cdp", "skip")]
+
+
+def test_skips_runs_on_a_stream_link_is_a_plain_usage_error(world):
+    """A stream link has no runs to skip: the step says so and offers the two other endings; turning a link
+    with such an outage into a stream afterwards is refused the same way."""
+    with pytest.raises(UATUsageError) as info:
+        play(world, STREAM_OUTAGE + " and skips runs")
+    assert str(info.value).startswith('the "web" to "cdp" sync is a stream link: it has no scheduled runs to skip')
+    assert '"and drops changes"' in str(info.value)
+    play(world, DAILY, BATCH_OUTAGE + " and skips runs")
+    with pytest.raises(UATUsageError, match="cannot become a stream with a fixed latency"):
+        play(world, 'Given the "web" to "cdp" sync latency is 5 minutes')
+
+
+def test_an_unknown_outage_mode_is_a_usage_error_with_a_did_you_mean(world):
+    with pytest.raises(UATUsageError) as info:
+        play(world, STREAM_OUTAGE + " and drop changes")
+    assert 'unknown outage mode "and drop changes"; did you mean "and drops changes"?' in str(info.value)

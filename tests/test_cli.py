@@ -197,3 +197,29 @@ def test_dask_bad_address_is_fast_and_clean(tmp_path, monkeypatch, address, word
     assert "dask scheduler" in result.output or "tcp://HOST:PORT" in result.output  # the fix
     assert took < 10
     assert not any((tmp_path / "reports").glob("*"))
+
+
+def test_dask_scheduler_without_workers_is_refused_not_waited_on(tmp_path, monkeypatch):
+    """A scheduler that answers but has no workers accepts the tasks and never runs them: with
+    JOURNEYSIM_DASK_WORKER_WAIT=1 the sweep ends with exit 2 after about 1 s, saying the scheduler has no
+    workers and the command that starts them (with the address); no sweep folder is left. A bad value of
+    the variable is a usage error naming it."""
+    from distributed import LocalCluster
+
+    monkeypatch.chdir(tmp_path)
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        monkeypatch.setenv("JOURNEYSIM_DASK_WORKER_WAIT", "1")
+        started = time.monotonic()
+        result = run(*SWEEP_ARGS, "--dask", address)
+        took = time.monotonic() - started
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert f"the Dask scheduler at {address} has no workers (none joined within 1 s)" in result.output
+        assert f"dask worker {address} --nworkers N --nthreads 1" in result.output
+        assert "JOURNEYSIM_DASK_WORKER_WAIT=SECONDS" in result.output
+        assert 1 <= took < 10
+        monkeypatch.setenv("JOURNEYSIM_DASK_WORKER_WAIT", "soon")
+        bad = run(*SWEEP_ARGS, "--dask", address)
+        assert bad.exit_code == 2 and "JOURNEYSIM_DASK_WORKER_WAIT='soon' is not a number of seconds" in bad.output
+    assert not any((tmp_path / "reports").glob("*"))

@@ -773,3 +773,20 @@ def test_gates_on_real_runs():
     assert not strict.passed and strict.analysis.gates[0].actual == "3 findings"
     lenient = run(race_text, *race_people, gates=[parse_fail_on("exit-race>100%")])
     assert lenient.passed and lenient.analysis.gates[0].actual == "100% (2 of 2 entered customers)"
+
+
+def test_per_1000_counts_entered_customers_not_entries():
+    """Journey j: 4 distinct customers entered it (one of them, c1, twice: 5 entries). 3 findings of one kind at
+    step s (c1 twice, c2 once), reached by 4: per 1000 entered customers = 1000 x 3 / 4 = 750 (per 1000
+    *entries* would be 600). The old key per_1000_entries carries the same 750; rate = 2 / 4."""
+    from collections import Counter
+
+    from simulator.findings.aggregate import aggregate
+    from simulator.findings.totals import RunTotals
+
+    totals = RunTotals(Counter({"j": 4}), Counter({("j", "s"): 4}), 4, 4, pd.DataFrame())
+    findings = pd.DataFrame({"kind": ["exit-race"] * 3, "journey": ["j"] * 3, "step": ["s"] * 3,
+                             "customer": ["c1", "c1", "c2"], "severity": ["warning"] * 3})
+    [row] = aggregate(totals, findings)
+    assert row["per_1000_entered_customers"] == 750.0 and row["per_1000_entries"] == 750.0
+    assert (row["count"], row["customers"], row["reached"], row["rate"]) == (3, 2, 4, 0.5)

@@ -198,3 +198,17 @@ def test_sigterm_during_sweep_keeps_finished_runs_and_exits_143(tmp_path):
     while any(alive(p, starts[p]) for p in kids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(p, starts[p]) for p in kids)
+
+
+def test_interrupted_is_rebuilt_from_its_args():
+    """SimPy re-raises a process's exception as type(exc)(*exc.args) and pickle does the same: an
+    Interrupted rebuilt that way keeps its signal (it used to raise ValueError: 'SIGHUP' is not a valid
+    Signals, which turned a SIGHUP inside a UAT simulation into a failed scenario)."""
+    import pickle
+
+    from simulator.interrupts import Interrupted
+
+    for sig, code in ((signal.SIGHUP, 129), (signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        exc = Interrupted(sig)
+        assert type(exc)(*exc.args).signum == sig
+        assert pickle.loads(pickle.dumps(exc)).exit_code == code

@@ -264,3 +264,57 @@ def test_hop_lags_per_link_and_end_to_end():
     lags = hop_lags(events, {"crm-to-cdp": "crm", "cdp-to-esp": "cdp"}).set_index("link")
     assert lags.loc["crm-to-cdp", ["end_to_end", "per_link"]].tolist() == [100.0, 100.0]
     assert lags.loc["cdp-to-esp", ["end_to_end", "per_link"]].tolist() == [400.0, 300.0]
+
+
+def _findings(rows: list[dict]) -> object:
+    from types import SimpleNamespace
+
+    columns = ["kind", "customer", "journey", "step", "link", "hop_at_decision", "lag_seconds", "phase"]
+    return SimpleNamespace(findings=pd.DataFrame(rows, columns=columns))
+
+
+def test_phase_and_hop_at_decision_tables_on_hand_made_findings():
+    """Five hand-written findings.csv rows: exit races c1 (decided), c2 and c3 (held), c2 again (queued) at
+    cart/sms, and one stale-branch (no phase). Phase table, in send order decided < held < queued:
+    decided 1 finding/1 customer, held 2/2, queued 1/1; the stale-branch row is not in it. Paths table: the
+    blamed link crm->cdp with the hop each change was on at the decision: (crm->cdp, crm->cdp, exit-race)
+    2 findings, median lag (1 h + 3 h)/2 = 2 h; (crm->cdp, web->crm, exit-race) 1 finding, 5 h;
+    (crm->cdp, empty hop, stale-branch) 1, 0.5 h. The queued race without a link is in neither link row."""
+    from simulator.report.html import _paths_table, _phase_table
+
+    h = 3600.0
+    run = _findings([
+        {"kind": "exit-race", "customer": "c1", "journey": "cart", "step": "sms", "link": "crm->cdp",
+         "hop_at_decision": "crm->cdp", "lag_seconds": 1 * h, "phase": "decided"},
+        {"kind": "exit-race", "customer": "c2", "journey": "cart", "step": "sms", "link": "crm->cdp",
+         "hop_at_decision": "web->crm", "lag_seconds": 5 * h, "phase": "held"},
+        {"kind": "exit-race", "customer": "c3", "journey": "cart", "step": "sms", "link": "crm->cdp",
+         "hop_at_decision": "crm->cdp", "lag_seconds": 3 * h, "phase": "held"},
+        {"kind": "exit-race", "customer": "c2", "journey": "cart", "step": "sms", "link": None,
+         "hop_at_decision": None, "lag_seconds": None, "phase": "queued"},
+        {"kind": "stale-branch", "customer": "c4", "journey": "cart", "step": "by_stage", "link": "crm->cdp",
+         "hop_at_decision": None, "lag_seconds": 0.5 * h, "phase": None},
+    ])
+    phases = _phase_table(run)
+    assert phases[["kind", "step", "phase", "findings", "customers"]].astype(str).values.tolist() == [
+        ["exit-race", "sms", "decided", "1", "1"], ["exit-race", "sms", "held", "2", "2"],
+        ["exit-race", "sms", "queued", "1", "1"]]
+    paths = _paths_table(run).fillna("")
+    assert list(paths.columns) == ["link", "hop at decision", "kind", "findings", "customers", "median_lag_h"]
+    rows = {(r["link"], r["hop at decision"], r["kind"]): (r["findings"], r["median_lag_h"])
+            for r in paths.to_dict("records")}
+    assert rows == {("crm->cdp", "crm->cdp", "exit-race"): (2, 2.0), ("crm->cdp", "web->crm", "exit-race"): (1, 5.0),
+                    ("crm->cdp", "", "stale-branch"): (1, 0.5)}
+
+
+def test_runs_without_phase_or_hop_columns_keep_the_old_tables():
+    """An older findings.csv (no phase, no hop_at_decision) or one where they are all empty: no phase table,
+    and the paths table keeps its link x kind rows."""
+    from simulator.report.html import _paths_table, _phase_table
+
+    run = _findings([{"kind": "stale-branch", "customer": "c4", "journey": "j", "step": "b", "link": "a->b",
+                      "hop_at_decision": None, "lag_seconds": 60.0, "phase": None}])
+    assert _phase_table(run).empty
+    assert list(_paths_table(run).columns) == ["link", "kind", "findings", "customers", "median_lag_h"]
+    run.findings = run.findings.drop(columns=["phase", "hop_at_decision"])
+    assert _phase_table(run).empty and len(_paths_table(run)) == 1

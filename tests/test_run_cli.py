@@ -173,3 +173,19 @@ def test_seed_and_customers_are_recorded(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 5 and summary["customers"] == 30 and summary["customers_requested"] == 30
+
+
+def test_suppressed_line_groups_by_reason_without_ids(tmp_path):
+    """The summary's `suppressed:` line counts each reason once: a re-check suppression's detail is
+    "exit_when met at release (purchase); req=N; inst=K", and its ids must not split the count. The
+    reasons' counts add up to the first line's suppressed total."""
+    import re
+    promo = str(ROOT / "scenarios" / "promo_calendar.yaml")
+    r = run(promo, "--customers", "600", "--no-report", "--out", str(tmp_path / "p"), "--set", LENIENT)
+    line = next(x for x in r.output.splitlines() if x.startswith("suppressed: "))
+    parts = [re.fullmatch(r"(.+) (\d+)", p).groups() for p in line[len("suppressed: "):].split(", ")]
+    reasons = [reason for reason, _ in parts]
+    assert "req=" not in line and len(reasons) == len(set(reasons)), line
+    assert "exit_when met at release" in reasons, line
+    total = int(re.search(r"(\d+) suppressed", r.output)[1])
+    assert sum(int(n) for _, n in parts) == total

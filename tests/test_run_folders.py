@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -475,3 +476,88 @@ def test_partial_without_owner_record(tmp_path):
     msg = clean(invoke("run", CART, "--customers", "5", "--out", str(out), "--quiet"))
     assert "without a record of the run writing it" in msg and "remove it" in msg
     assert partial_path(out).is_dir()
+
+
+KILLED_OVERWRITE = """
+import os, shutil, signal, sys
+from simulator.runfolder import RunFolder
+shutil.rmtree = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)  # killed just before the old folder goes
+with RunFolder(sys.argv[1], overwrite=True) as rf:
+    rf.file("data.txt").write_text("new")
+    rf.commit({"scenario": "s", "version": "0"})
+"""
+
+
+def _run_folder(final: Path, text: str) -> None:
+    with RunFolder(final) as rf:
+        rf.file("data.txt").write_text(text)
+        rf.commit({"scenario": "s", "version": "0"})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc start times")
+def test_old_folder_renamed_aside_by_a_killed_overwrite_is_cleaned_by_the_next_run(tmp_path):
+    """`--overwrite` renames the old folder aside (.run.old-<pid>-<random>), puts the new one in place, then
+    removes the old one. A process SIGKILLed between the last two steps leaves the aside folder, with a
+    marker naming that process. The next run into the same parent removes it (its process is gone); an
+    aside-looking folder without a marker, and one whose process is alive, are kept."""
+    out = tmp_path / "run"
+    _run_folder(out, "old")
+    killed = subprocess.run([sys.executable, "-c", KILLED_OVERWRITE, str(out)], capture_output=True, cwd=ROOT)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert (out / "data.txt").read_text() == "new"
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith(".run.old-")]
+    assert len(aside) == 1 and (aside[0] / "data.txt").read_text() == "old"
+    assert json.loads((aside[0] / MARKER_NAME).read_text())["renamed_aside"] is True
+    lookalike = tmp_path / ".mine.old-1-abc"
+    lookalike.mkdir()
+    (lookalike / "precious.txt").write_text("keep")
+    live = tmp_path / ".busy.old-2-xyz"
+    live.mkdir()
+    (live / MARKER_NAME).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                                "proc_start": process_start_time(os.getpid())}))
+    _run_folder(tmp_path / "next", "next")
+    assert not aside[0].exists()
+    assert (lookalike / "precious.txt").read_text() == "keep" and live.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".busy.old-2-xyz", ".mine.old-1-abc", "next", "run"]
+
+
+def test_overwrite_that_cannot_put_the_new_folder_in_place_restores_the_old_one_unmarked(tmp_path, monkeypatch):
+    """When the rename of the new folder fails, the old folder is renamed back without the aside marker (it is
+    again an ordinary complete run folder, readable by trace/report)."""
+    import simulator.runfolder as runfolder
+
+    out = tmp_path / "run"
+    _run_folder(out, "old")
+    real = os.rename
+
+    def rename(src, dst):
+        if Path(src).name.endswith(PARTIAL_SUFFIX):
+            raise OSError(errno.EIO, "Input/output error", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(runfolder.os, "rename", rename)
+    with pytest.raises(Exception):
+        with RunFolder(out, overwrite=True) as rf:
+            rf.file("data.txt").write_text("new")
+            rf.commit({"scenario": "s", "version": "0"})
+    assert (out / "data.txt").read_text() == "old" and not (out / MARKER_NAME).exists()
+    assert is_run_folder(out)
+
+
+def test_overwrite_refuses_a_run_folder_holding_a_users_own_files(tmp_path):
+    """A run folder into which a user put a file of their own (or a copied summary.json next to their
+    data) is not replaced: the user's files would be deleted. Nothing is deleted; the message names them."""
+    from click.testing import CliRunner
+    from conftest import ROOT
+    from simulator.cli import cli
+    out = tmp_path / "run"
+    args = ["run", str(ROOT / "scenarios" / "cart_abandonment.yaml"), "--customers", "50", "--no-report",
+            "--quiet", "--out", str(out), "--set", 'gates={consent-violation: "<= 100%"}']
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (out / "data.txt").write_text("mine")
+    r = CliRunner().invoke(cli, [*args, "--overwrite"])
+    assert r.exit_code == 2, r.output
+    assert "data.txt" in r.output and "nothing was deleted" in r.output
+    assert (out / "data.txt").read_text() == "mine"
+    (out / "data.txt").unlink()
+    assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0

@@ -164,8 +164,9 @@ def test_threshold_at_the_grid_edge_is_not_a_recommendation(tmp_path):
     result = sweep("--vary", f"{WAIT}=30m,1h30m,3h", "--replications", "5", "--customers", "1000",
                    "--workers", "2", "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
-    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h; extend the grid beyond 3h "
-            "to find where it starts to hold") in result.output
+    assert ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3h: one point is not a threshold; "
+            "test values between 1h30m and 3h (where it starts to hold) and beyond 3h (that it keeps holding)") \
+        in result.output
     assert "needs wait_1h.wait >= 3h" not in result.output
     rec = next(r for r in json.loads((out / "summary.json").read_text())["recommendations"] if r["kind"] == "exit-race")
     assert rec["at_edge"] and rec["meets"] == ["3h"] and rec["monotone"]
@@ -345,13 +346,15 @@ def test_recommendation_at_the_grid_edge():
     """1d 2.0%, 2d 0.9%, 3d 0.3% against < 0.5%: only the largest tested value holds, so nothing says where
     between 2d and 3d (or whether below 3d at all) the gate starts to hold: say so, no 'needs >= 3d'."""
     text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)])
-    assert text == ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3d; extend the grid "
-                    "beyond 3d to find where it starts to hold")
+    assert text == ("exit-race < 0.5% holds only at the largest value tested, wait_1h.wait = 3d: one point is not a "
+                    "threshold; test values between 2d and 3d (where it starts to hold) and beyond 3d (that it "
+                    "keeps holding)")
     assert rec["at_edge"] and rec["holds"] == ">=" and rec["threshold"] == "3d"
     gate = Gate(kind="exit-race", op=">", value=1.5, percent=True)  # holds only at the smallest value
     text, rec = sentence([("1d", 2.0, 1.8, 2.2), ("2d", 0.9, 0.8, 1.0), ("3d", 0.3, 0.2, 0.4)], gate)
-    assert text == ("exit-race > 1.5% holds only at the smallest value tested, wait_1h.wait = 1d; extend the grid "
-                    "below 1d to find where it stops holding")
+    assert text == ("exit-race > 1.5% holds only at the smallest value tested, wait_1h.wait = 1d: one point is not a "
+                    "threshold; test values between 1d and 2d (where it stops holding) and below 1d (that it keeps "
+                    "holding)")
 
 
 def test_recommendation_fails_everywhere_names_the_edge():
@@ -415,3 +418,72 @@ def test_recommendation_flat_failing_curve_does_not_ask_to_extend():
     summary = summary.assign(mean_count=[0.6, 0.4, 0.0], count_low=[0.0, 0.0, 0.0], count_high=[1.2, 0.8, 0.0])
     [rec] = recommend(summary, plan, [gate])  # 0 in every replication at 3d: holds there, at the edge
     assert rec["sentence"].startswith("consent-violation == 0 holds only at the largest value tested")
+
+
+def _full_disk(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", "sweep.html")
+
+
+def test_full_disk_marks_the_sweep_failed_and_resume_finishes_it(tmp_path, monkeypatch):
+    """ENOSPC while writing sweep.html: exit 2 with a clean message; summary.json says 'failed' with the
+    error (never 'running'), the 2 finished runs stay in tasks/, and --resume then finishes with both
+    resumed (0 run again)."""
+    import simulator.report.sweep_page as page
+
+    out = tmp_path / "s"
+    args = ("--vary", f"{WAIT}=1h,2h", "--replications", "1", "--customers", "20", "--workers", "1", "--out", str(out))
+    with monkeypatch.context() as patch:
+        patch.setattr(page, "write_sweep_page", _full_disk)
+        result = sweep(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"the sweep could not write its folder {out}: no space left on device (sweep.html)" in result.output
+    assert f"continue with --resume --out {out}" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["kind"] == "sweep"
+    assert summary["error"].startswith("no space left on device (sweep.html); free some space")
+    assert len(list((out / "tasks").glob("*.json"))) == 2
+    again = sweep(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert "0 runs on 1 local worker" in again.output and "2 resumed" in again.output
+    assert json.loads((out / "summary.json").read_text())["status"] == "complete"
+
+
+def test_full_disk_that_cannot_take_the_failed_status_leaves_no_running_summary(tmp_path, monkeypatch):
+    """When even the small 'failed' summary cannot be written, summary.json is removed (a folder must never
+    read as a sweep still running) and the message says so."""
+    import simulator.report.sweep_page as page
+    import simulator.sweep.runner as runner
+
+    real = runner.atomic_write_text
+
+    def write(path, text):
+        if Path(path).name == "summary.json" and '"status": "running"' not in text:
+            _full_disk()
+        return real(path, text)
+
+    out = tmp_path / "s"
+    monkeypatch.setattr(page, "write_sweep_page", _full_disk)
+    monkeypatch.setattr(runner, "atomic_write_text", write)
+    result = sweep("--vary", f"{WAIT}=1h", "--replications", "1", "--customers", "20", "--workers", "1",
+                   "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "summary.json could not be written either (it was removed)" in result.output
+    assert not (out / "summary.json").exists()
+
+
+@pytest.mark.parametrize("text", ['{"kind": "sw', "[1]", "\udcff"], ids=["truncated", "a list", "not UTF-8"])
+def test_resume_into_a_folder_with_a_damaged_summary_exits_2(tmp_path, text):
+    """--resume (or a plain sweep) into a folder whose summary.json is truncated, not an object or not UTF-8:
+    exit 2 naming the file, no traceback, nothing touched."""
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "summary.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    for extra in (("--resume",), ()):
+        result = sweep("--vary", f"{WAIT}=1h", "--replications", "1", "--customers", "5", "--workers", "1",
+                       "--out", str(out), *extra)
+        assert result.exit_code == 2, result.output
+        assert f"{out / 'summary.json'} is damaged" in result.output and "Traceback" not in result.output
+    assert [p.name for p in out.iterdir()] == ["summary.json"]

@@ -45,3 +45,21 @@ def test_trace_not_a_run_folder(tmp_path):
     """A folder without events.parquet is a usage error."""
     result = CliRunner().invoke(cli, ["trace", str(tmp_path), "--customer", "x"])
     assert result.exit_code == 2 and "not a run folder" in result.output
+
+
+def test_trace_png_on_a_read_only_disk_names_png_not_out(race_run, tmp_path, monkeypatch):
+    """A --png path that cannot be written exits 2 and tells the user to pass --png elsewhere (trace has
+    no --out option)."""
+    import errno
+
+    import simulator.report.trace as trace_mod
+
+    def read_only(data, path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(trace_mod, "swimlane_png", read_only)
+    customer = pd.read_csv(race_run / "findings.csv")["customer"].iloc[0]
+    result = CliRunner().invoke(cli, ["trace", str(race_run), "--customer", customer, "--png", str(tmp_path / "x.png")])
+    assert result.exit_code == 2, result.output
+    assert "cannot write the --png file: read-only file system" in result.output
+    assert "pass --png with a path on a writable disk" in result.output and "--out" not in result.output

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 JOURNEYSIM = [sys.executable, "-m", "simulator.cli"]
@@ -105,3 +108,42 @@ def test_starter_project_runs(tmp_path):
     assert run([*JOURNEYSIM, "init", "proj"], tmp_path).returncode == 0
     result = run([*JOURNEYSIM, "uat", "proj/features", "--quiet"], tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+SLOW_FEATURE = """Feature: a long run
+  Scenario: many customers for two weeks
+    Given the scenario "{scenario}"
+    And 30000 customers
+    When the simulation runs for 14 days
+    Then there are no "consent-violation" findings
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(("sig", "code", "name"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")],
+                         ids=["SIGTERM", "SIGHUP"])
+def test_uat_stopped_by_a_signal_ends_like_run(tmp_path, sig, code, name):
+    """SIGTERM (CI cancel) / SIGHUP (terminal closed) while a Gherkin scenario simulates: exit 143/129,
+    one 'interrupted (...)' line, no pytest KeyboardInterrupt banner or traceback, and neither report file
+    is written (an older --junit-xml file is left as it was)."""
+    feature = tmp_path / "slow.feature"
+    feature.write_text(SLOW_FEATURE.format(scenario=ROOT / "scenarios" / "cart_abandonment.yaml"))
+    (tmp_path / "old.xml").write_text("old report\n")
+    stdout, stderr = tmp_path / "out.txt", tmp_path / "err.txt"
+    with stdout.open("w") as out, stderr.open("w") as err:
+        proc = subprocess.Popen([*JOURNEYSIM, "uat", "slow.feature", "--junit-xml", "old.xml",
+                                 "--cucumber-json", "new.json"], cwd=tmp_path, stdout=out, stderr=err)
+        deadline = time.monotonic() + 120
+        while "slow.feature::" not in stdout.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, stderr.read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)  # inside the simulation of 30,000 customers (it takes well over 10 s)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    text = stdout.read_text() + stderr.read_text()
+    assert proc.returncode == code, text
+    assert f"interrupted ({name}): the features did not finish" in stderr.read_text()
+    for noise in ("KeyboardInterrupt", "Interrupted", "Traceback", "!!!", "no tests ran", "generated"):
+        assert noise not in text, text
+    assert (tmp_path / "old.xml").read_text() == "old report\n"
+    assert not (tmp_path / "new.json").exists()

@@ -22,7 +22,7 @@ from pytest_bdd import steps as bdd_steps
 from simulator.bdd.names import NameBook
 
 __all__ = ["Phrase", "PHRASES", "FUNCTIONS", "phrase", "match_phrase", "name_problems", "nearest_phrase", "split_channels",
-           "field_pairs"]
+           "field_pairs", "OUTAGE_MODES", "outage_mode_problem"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +98,22 @@ def field_pairs(text: str | None) -> list[tuple[str, str]]:
     return re.findall(r'"([^"]+)" = "([^"]*)"', text or "")
 
 
+#: The optional end of the outage phrase -> the outage's ``on_outage`` (nothing: ``queue``).
+OUTAGE_MODES = {"drops changes": "drop", "skips runs": "skip"}
+
+
+def outage_mode_problem(text: str) -> str | None:
+    """Why ``text`` (after ``... for <duration> and``) is not an outage mode (None when it is)."""
+    if text in OUTAGE_MODES:
+        return None
+    from simulator.scenario.units import did_you_mean
+
+    guess = did_you_mean(text, list(OUTAGE_MODES))
+    hint = f'did you mean "and {guess}"? ' if guess else ""
+    return (f'unknown outage mode "and {text}"; {hint}end the step with "and drops changes" (on_outage: drop), '
+            f'"and skips runs" (on_outage: skip, batch links only), or nothing (on_outage: queue)')
+
+
 def name_problems(book: NameBook, entry: Phrase, groups: dict[str, Any]) -> list[str]:
     """Every name in a matched step that the scenario does not have, each with a did-you-mean.
 
@@ -127,6 +143,8 @@ def name_problems(book: NameBook, entry: Phrase, groups: dict[str, Any]) -> list
                 out += [problem] if problem else [p for p in [book.problem("value", text, field=name)] if p]
         elif what == "step":
             out += [p for p in [book.problem("step", value, journey=groups.get("journey"))] if p]
+        elif what == "outage_mode":
+            out += [p for p in [outage_mode_problem(value)] if p]
         else:
             out += [p for p in [book.problem(what, value)] if p]
     return out

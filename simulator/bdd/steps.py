@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from simulator.bdd.names import UATUsageError
-from simulator.bdd.phrases import field_pairs, phrase, split_channels
-from simulator.bdd.world import DURATION, ScriptedPerson, UATWorld, duration, make_batch, make_stream
+from simulator.bdd.phrases import OUTAGE_MODES, field_pairs, phrase, split_channels
+from simulator.bdd.world import (DURATION, ScriptedPerson, UATWorld, duration, make_batch, make_stream,
+                                 stream_skip_problem)
 from simulator.policies import LocalClock
 from simulator.scenario.units import parse_time
 from simulator.scenario.yamlread import parse_scalar
@@ -76,10 +77,13 @@ def _every(journeysim_world: UATWorld, a: str, b: str, dur: str) -> None:
     make_batch(journeysim_world.link_spec(a, b), duration(dur))
 
 
-@phrase("given", 'the "<A>" to "<B>" sync is down from "<time>" for <duration>',
-        rf'{LINK} is down from "(?P<start>[^"]+)" for {DURATION}', {"a": "link"},
-        'time in UTC, e.g. "2026-12-03 08:00"; changes wait and flow when it is back (on_outage: queue)')
-def _outage(journeysim_world: UATWorld, a: str, b: str, start: str, dur: str) -> None:
+@phrase("given", 'the "<A>" to "<B>" sync is down from "<time>" for <duration> [and drops changes|and skips runs]',
+        rf'{LINK} is down from "(?P<start>[^"]+)" for {DURATION}(?: and (?P<mode>(?!\d)[^"]+))?',
+        {"a": "link", "mode": "outage_mode"},
+        'time in UTC, e.g. "2026-12-03 08:00"; without an ending, changes wait and flow when it is back '
+        '(on_outage: queue); "and drops changes": changes made while down are lost (drop); "and skips runs": '
+        'a batch link misses its runs inside the outage and does not catch up (skip; refused on a stream link)')
+def _outage(journeysim_world: UATWorld, a: str, b: str, start: str, dur: str, mode: str | None = None) -> None:
     try:
         when_ = parse_time(start)
     except ValueError:
@@ -88,7 +92,11 @@ def _outage(journeysim_world: UATWorld, a: str, b: str, start: str, dur: str) ->
         except ValueError:
             raise UATUsageError(f'"{start}" is not a UTC time: write e.g. "2026-12-03 08:00"') from None
     spec = journeysim_world.link_spec(a, b)
-    spec["outages"] = spec["outages"] + [{"start": when_.isoformat(), "duration": duration(dur)}]
+    on_outage = OUTAGE_MODES[mode] if mode else "queue"
+    if on_outage == "skip" and spec.get("mode") == "stream":
+        raise UATUsageError(stream_skip_problem(a, b))
+    spec["outages"] = spec["outages"] + [{"start": when_.isoformat(), "duration": duration(dur),
+                                          "on_outage": on_outage}]
 
 
 @phrase("given", 'the "<A>" to "<B>" sync loses <P>% of records',

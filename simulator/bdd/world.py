@@ -110,8 +110,20 @@ def _spec_of(link: Any) -> dict[str, Any]:
     return spec
 
 
+def stream_skip_problem(source: str, target: str) -> str:
+    """Why an outage that skips runs cannot be on the stream link from ``source`` to ``target``."""
+    return (f'the "{source}" to "{target}" sync is a stream link: it has no scheduled runs to skip, so "and skips '
+            f'runs" (on_outage: skip) is for batch links only; end the step with "and drops changes" to lose the '
+            f'changes made while it is down, or with nothing to queue them until it is back')
+
+
 def make_stream(spec: dict[str, Any], latency: float) -> None:
-    """Turn a link spec into a stream link with a fixed latency (dropping batch-only keys)."""
+    """Turn a link spec into a stream link with a fixed latency (dropping batch-only keys); refused
+    when the link has an outage that skips runs (a stream has none)."""
+    if any(o.get("on_outage") == "skip" for o in spec.get("outages", [])):
+        raise UATUsageError(f'the "{spec["from"]}" to "{spec["to"]}" sync cannot become a stream with a fixed latency: '
+                            f'an earlier step gave it an outage that "skips runs", and a stream link has no runs '
+                            f'to skip; end that step with "and drops changes" or with nothing (queue)')
     for key in ("every", "offset", "at", "duration", "timezone"):
         spec.pop(key, None)
     spec.update(mode="stream", latency={"fixed": latency})
@@ -164,6 +176,11 @@ class UATWorld:
             raise UATUsageError('no scenario yet: start with  Given the scenario "path/to/scenario.yaml"')
         self._names.customers = list(self.people)
         return self._names
+
+    def links_outages(self) -> list[tuple[str, str, str]]:
+        """(source, target, on_outage) of every outage the steps added or kept, link by link."""
+        return [(spec["from"], spec["to"], o["on_outage"]) for _, spec in sorted(self.links.items())
+                for o in spec["outages"]]
 
     def link_spec(self, source: str, target: str) -> dict[str, Any]:
         """The editable spec of the sync link from ``source`` to ``target`` (applied when the run starts)."""

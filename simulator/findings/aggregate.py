@@ -1,4 +1,5 @@
-"""Aggregates of findings: per kind x journey x step, with Wilson 95% intervals, and per kind."""
+"""Aggregates of findings: per kind x journey x step, with Wilson 95% intervals, and per kind. Every
+denominator counts distinct customers (who entered a journey, or reached a step), never entries."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float,
 
 
 def aggregate(totals: RunTotals, findings: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows per kind x journey x step: count, customers, rate per customer who reached the step,
-    per 1000 entries of the journey, and the rate's Wilson 95% interval."""
+    """Rows per kind x journey x step: count, customers, rate per customer who reached the step, the
+    rate's Wilson 95% interval, and findings per 1000 customers who entered the journey.
+
+    The denominator of the last is **distinct customers** who entered the journey, not entries (a
+    customer who re-entered counts once). It is ``per_1000_entered_customers``; ``per_1000_entries`` is
+    the same value under its original name, kept because summary.json's keys are a contract."""
     if findings.empty:
         return []
     rows = []
@@ -39,11 +44,13 @@ def aggregate(totals: RunTotals, findings: pd.DataFrame) -> list[dict[str, Any]]
         base = totals.reached.get((journey, step), entered) if journey and step else entered
         affected = int(group["customer"].nunique())
         low, high = wilson(affected, base)
+        per_1000 = round(1000 * len(group) / entered, 3) if entered else None
         rows.append({
             "kind": kind, "journey": journey, "step": step, "count": int(len(group)), "customers": affected,
             "reached": int(base), "rate": round(affected / base, 6) if base else None,
             "rate_low": round(low, 6) if base else None, "rate_high": round(high, 6) if base else None,
-            "per_1000_entries": round(1000 * len(group) / entered, 3) if entered else None,
+            "per_1000_entered_customers": per_1000,
+            "per_1000_entries": per_1000,  # the original name of the same value (a summary.json contract)
             "severity": group["severity"].iloc[0],
         })
     return rows

@@ -35,13 +35,41 @@ def _sends_table(run: RunData) -> pd.DataFrame:
 
 
 def _paths_table(run: RunData) -> pd.DataFrame:
+    """Per blamed link (the slowest hop), the hop the change was on at the decision (findings.csv's
+    ``hop_at_decision``, when the run has that column and any value in it) and kind: findings, customers,
+    median lag."""
     f = run.findings
     if f.empty or "link" not in f or f["link"].isna().all():
         return pd.DataFrame()
     f = f[f["link"].notna()]
-    table = f.groupby(["link", "kind"]).agg(findings=("kind", "size"), customers=("customer", "nunique"),
-                                             median_lag_h=("lag_seconds", lambda s: s.median() / 3600))
-    return table.reset_index().sort_values("findings", ascending=False)
+    keys = ["link", "hop_at_decision", "kind"] if _has_values(f, "hop_at_decision") else ["link", "kind"]
+    table = f.groupby(keys, dropna=False, sort=True).agg(
+        findings=("kind", "size"), customers=("customer", "nunique"),
+        median_lag_h=("lag_seconds", lambda s: s.median() / 3600))
+    table = table.reset_index().sort_values("findings", ascending=False, kind="stable")
+    return table.rename(columns={"hop_at_decision": "hop at decision"})
+
+
+#: findings.csv's ``phase`` values (exit-race), in the order a send goes through them.
+PHASES = ("decided", "held", "deferred", "queued")
+
+
+def _has_values(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and bool((frame[column].notna() & (frame[column].astype(str) != "")).any())
+
+
+def _phase_table(run: RunData) -> pd.DataFrame:
+    """Per kind, journey, step and phase (findings.csv's ``phase``: where an exit race slipped through),
+    for the findings that have a phase: findings and customers. Empty when no finding has one."""
+    f = run.findings
+    if f.empty or not _has_values(f, "phase"):
+        return pd.DataFrame()
+    f = f[f["phase"].notna() & (f["phase"].astype(str) != "")].copy()
+    known = [p for p in PHASES if p in set(f["phase"])]
+    f["phase"] = pd.Categorical(f["phase"], categories=known + sorted(set(f["phase"]) - set(known)), ordered=True)
+    table = f.groupby(["kind", "journey", "step", "phase"], dropna=False, sort=True, observed=True).agg(
+        findings=("kind", "size"), customers=("customer", "nunique"))
+    return table.reset_index()
 
 
 #: A customer whose events span more than this gets a second lane: the day around the finding.
@@ -112,13 +140,16 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
     daily_wide = daily.pivot_table(index="messages_per_day", columns="channel", values="share",
                                    fill_value=0.0).reset_index() if not daily.empty else daily
     daily_wide.columns.name = None
+    phases = _phase_table(run)
     html = env.get_template("report.html.j2").render(
         s=s, days=round(run.scenario.duration / 86400, 2), passed=findings.get("passed", True),
         verdict="; ".join(f"{g['gate']}: {g['actual']}" for g in gates if not g["passed"]) or
                 f"{len(gates)} gate(s) checked",
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
-        daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure, swimlanes=_swimlanes(run),
+        phase_table=None if phases.empty else _table(phases),
+        daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure,
+        swimlanes=_swimlanes(run),
         folder=str(run.folder if shown_as is None else shown_as),
         entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")

@@ -124,9 +124,54 @@ def dask_client(address: Any) -> Any:
         _probe(address)
         _handshake(address)
     try:
-        return Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="10s", set_as_default=False)
     except Exception as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}; {_FIX}") from None
+    _wait_for_a_worker(client, address)
+    return client
+
+
+#: Environment variable: seconds to wait for the first worker of a --dask scheduler (default below).
+WORKER_WAIT_ENV = "JOURNEYSIM_DASK_WORKER_WAIT"
+#: A worker started by hand, or by an autoscaling cluster from zero, joins within a minute.
+WORKER_WAIT_SECONDS = 60.0
+
+
+def worker_wait_seconds() -> float:
+    """Seconds to wait for a worker: :data:`WORKER_WAIT_ENV` if set (a number > 0), else
+    :data:`WORKER_WAIT_SECONDS`."""
+    import math
+    import os
+
+    text = os.environ.get(WORKER_WAIT_ENV, "").strip()
+    if not text:
+        return WORKER_WAIT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{WORKER_WAIT_ENV}={text!r} is not a number of seconds > 0 (e.g. {WORKER_WAIT_ENV}=300); "
+                         f"unset it for the default of {WORKER_WAIT_SECONDS:g} s")
+    return value
+
+
+def _wait_for_a_worker(client: Any, address: Any) -> None:
+    """A scheduler without workers accepts tasks and never runs them: wait up to
+    :func:`worker_wait_seconds` for one worker, else close the client and say how to start workers."""
+    wait = worker_wait_seconds()
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except Exception as exc:  # distributed's WorkerStartTimeoutError (a TimeoutError), or the scheduler went away
+        client.close()
+        target = address if isinstance(address, str) else getattr(address, "scheduler_address", address)
+        if not isinstance(exc, TimeoutError):
+            raise UsageError(f"lost the Dask scheduler at {target} while waiting for its workers ({exc}); "
+                             f"{_FIX}") from None
+        raise UsageError(f"the Dask scheduler at {target} has no workers (none joined within {wait:g} s), so "
+                         f"the sweep would wait for ever; start workers with 'dask worker {target} --nworkers N "
+                         f"--nthreads 1' (N = cores; journeysim installed on that machine too), or wait longer "
+                         f"with {WORKER_WAIT_ENV}=SECONDS") from None
 
 
 def run_dask(tasks: Sequence[SweepTask], client: Any) -> Iterator[tuple[SweepTask, TaskResult]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.errors import UsageError
-from simulator.fileio import atomic_path, atomic_write_text, describe_os_error
+from simulator.fileio import atomic_path, atomic_write_text, describe_os_error, os_error_in
 from simulator.scenario.model import Gate
 from simulator.sweep.backends import dask_client, default_workers, run_dask, run_local
 from simulator.sweep.plan import SweepPlan, SweepTask
@@ -64,7 +65,17 @@ def _check_folder(out: Path, resume: bool) -> None:
     if not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder; pass --out with a folder")
     summary = out / "summary.json"
-    is_sweep = summary.exists() and json.loads(summary.read_text() or "{}").get("kind") == "sweep"
+    is_sweep = False
+    if summary.exists():
+        try:
+            data = json.loads(summary.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:  # ValueError covers JSON and UTF-8 decoding errors
+            data = f"it cannot be read: {exc}"
+        if not isinstance(data, dict):
+            what = data if isinstance(data, str) else "it is not a JSON object"
+            raise UsageError(f"{summary} is damaged ({what}), so journeysim cannot tell what {out} holds; pass "
+                             f"--out with a new folder (or remove {out} yourself)")
+        is_sweep = data.get("kind") == "sweep"
     if resume and not is_sweep and any(out.iterdir()):
         raise UsageError(f"{out} is not a sweep output folder (no summary.json of a sweep); --resume needs one")
     if not resume and any(out.iterdir()):
@@ -124,6 +135,47 @@ def _collect(plan: SweepPlan, source: Iterator[tuple[SweepTask, TaskResult]], ou
             on_task(result)
 
 
+def _write_status(out: Path, manifest: dict[str, Any], status: str, error: str | None = None) -> bool:
+    """Replace summary.json by ``manifest`` with ``status`` (and ``error``); on a full disk, remove the
+    old summary.json first to make room and try once more. False when it could not be written (then no
+    summary.json is left: the folder never reads as a sweep still running)."""
+    text = json.dumps({**manifest, "status": status, **({"error": error} if error else {})}, indent=2) + "\n"
+    summary = out / "summary.json"
+    try:
+        atomic_write_text(summary, text)
+        return True
+    except OSError:
+        summary.unlink(missing_ok=True)
+    try:
+        atomic_write_text(summary, text)
+        return True
+    except OSError:
+        summary.unlink(missing_ok=True)
+        return False
+
+
+@contextmanager
+def _final_status(out: Path, manifest: dict[str, Any]) -> Iterator[None]:
+    """A sweep that stops early never leaves summary.json saying 'running': an interruption marks it
+    'interrupted'; an error marks it 'failed' with the error. An output error (disk full, read-only) then
+    ends as a clean usage error that says what is kept and how to continue."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _write_status(out, manifest, "interrupted")
+        raise
+    except Exception as exc:
+        os_error = os_error_in(exc)
+        error = describe_os_error(os_error) if os_error is not None else f"{type(exc).__name__}: {exc}"
+        written = _write_status(out, manifest, "failed", error)
+        if os_error is None:
+            raise
+        kept = (f"summary.json says status 'failed'; the finished runs are kept in {out / 'tasks'}: continue "
+                f"with --resume --out {out}") if written else \
+            "summary.json could not be written either (it was removed); run the sweep again into a new --out"
+        raise UsageError(f"the sweep could not write its folder {out}: {error}; {kept}") from None
+
+
 def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int | None = None, dask: Any = None,
               resume: bool = False, gates: Sequence[Gate] = (), report: bool = True,
               on_start: Callable[[int, int], None] | None = None,
@@ -153,46 +205,43 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int | None = None, d
     started = time.perf_counter()
     results = dict(done)
     failures: list[dict[str, Any]] = []
-    source = run_dask(todo, client) if client is not None else run_local(todo, workers)
-    try:
+    with _final_status(out, manifest):
+        source = run_dask(todo, client) if client is not None else run_local(todo, workers)
         _collect(plan, source, out, results, failures, on_task)
-    except KeyboardInterrupt:
-        atomic_write_text(out / "summary.json", json.dumps({**manifest, "status": "interrupted"}, indent=2) + "\n")
-        raise
-    wall = time.perf_counter() - started
-    failures.sort(key=lambda f: (f["variant"], f["replication"]))
-    table = build_table(plan, results)
-    summary = summarise(table, plan.columns)
-    all_gates = list(plan.base.gate_list) + [g for g in gates if g not in plan.base.gate_list]
-    recs = recommend(summary, plan, all_gates)
-    deltas = what_if_deltas(table, plan) if plan.what_ifs else pd.DataFrame()
-    files = ["sweep.csv", "sweep.parquet"]
-    with atomic_path(out / "sweep.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    with atomic_path(out / "sweep.parquet") as tmp:
-        table.to_parquet(tmp, index=False)
-    if not deltas.empty:
-        with atomic_path(out / "what_if.csv") as tmp:
-            deltas.to_csv(tmp, index=False)
-        files.append("what_if.csv")
-    failures_file = out / "failures.csv"
-    if failures:
-        with atomic_path(failures_file) as tmp:
-            pd.DataFrame(failures).to_csv(tmp, index=False)
-        files.append("failures.csv")
-    else:
-        failures_file.unlink(missing_ok=True)
-    final = {**manifest, "status": "complete" if not failures else "incomplete",
-             "tasks_run": len(todo), "tasks_resumed": len(done), "tasks_failed": len(failures),
-             "failures": [{k: v for k, v in f.items() if k != "traceback"} for f in failures],
-             "gates": [g.text for g in all_gates], "recommendations": recs,
-             "wall_seconds": round(wall, 3)}
-    if report:
-        from simulator.report.sweep_page import write_sweep_page
+        wall = time.perf_counter() - started
+        failures.sort(key=lambda f: (f["variant"], f["replication"]))
+        table = build_table(plan, results)
+        summary = summarise(table, plan.columns)
+        all_gates = list(plan.base.gate_list) + [g for g in gates if g not in plan.base.gate_list]
+        recs = recommend(summary, plan, all_gates)
+        deltas = what_if_deltas(table, plan) if plan.what_ifs else pd.DataFrame()
+        files = ["sweep.csv", "sweep.parquet"]
+        with atomic_path(out / "sweep.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        with atomic_path(out / "sweep.parquet") as tmp:
+            table.to_parquet(tmp, index=False)
+        if not deltas.empty:
+            with atomic_path(out / "what_if.csv") as tmp:
+                deltas.to_csv(tmp, index=False)
+            files.append("what_if.csv")
+        failures_file = out / "failures.csv"
+        if failures:
+            with atomic_path(failures_file) as tmp:
+                pd.DataFrame(failures).to_csv(tmp, index=False)
+            files.append("failures.csv")
+        else:
+            failures_file.unlink(missing_ok=True)
+        final = {**manifest, "status": "complete" if not failures else "incomplete",
+                 "tasks_run": len(todo), "tasks_resumed": len(done), "tasks_failed": len(failures),
+                 "failures": [{k: v for k, v in f.items() if k != "traceback"} for f in failures],
+                 "gates": [g.text for g in all_gates], "recommendations": recs,
+                 "wall_seconds": round(wall, 3)}
+        if report:
+            from simulator.report.sweep_page import write_sweep_page
 
-        write_sweep_page(out / "sweep.html", plan=plan, summary=summary, recommendations=recs, deltas=deltas,
-                         failures=failures, gates=all_gates, manifest=final)
-        files.append("sweep.html")
-    atomic_write_text(out / "summary.json", json.dumps(final, indent=2, default=str) + "\n")
+            write_sweep_page(out / "sweep.html", plan=plan, summary=summary, recommendations=recs, deltas=deltas,
+                             failures=failures, gates=all_gates, manifest=final)
+            files.append("sweep.html")
+        atomic_write_text(out / "summary.json", json.dumps(final, indent=2, default=str) + "\n")
     return SweepOutcome(out, table, summary, recs, deltas, failures, len(todo), len(done), wall, backend, files)
 

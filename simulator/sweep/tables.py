@@ -203,12 +203,14 @@ def recommendation_text(gate: Gate, name: str, points: Sequence[_Point], *, orde
         how, where = "some", ", ".join(meets)
     if how == ">=" and where == points[-1].value:
         at_edge = True
-        text = (f"{gate.text} holds only at the largest value tested, {name} = {where}; extend the grid "
-                f"beyond {where} to find where it starts to hold")
+        text = (f"{gate.text} holds only at the largest value tested, {name} = {where}: one point is not a "
+                f"threshold; test values between {points[-2].value if len(points) > 1 else where} and {where} "
+                f"(where it starts to hold) and beyond {where} (that it keeps holding)")
     elif how == "<=" and where == points[0].value:
         at_edge = True
-        text = (f"{gate.text} holds only at the smallest value tested, {name} = {where}; extend the grid "
-                f"below {where} to find where it stops holding")
+        text = (f"{gate.text} holds only at the smallest value tested, {name} = {where}: one point is not a "
+                f"threshold; test values between {where} and {points[1].value if len(points) > 1 else where} "
+                f"(where it stops holding) and below {where} (that it keeps holding)")
     elif how in (">=", "<="):
         text = f"{gate.text} needs {name} {how} {where}"
     elif how == "all":

@@ -1,0 +1,66 @@
+"""What every importer shares: the input error (file, JSON path, what was expected, a fix) and
+small path-aware readers for parsed JSON."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import JourneySimError
+
+__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "NAME_RE"]
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+class ImportInputError(JourneySimError):
+    """The export is malformed or not the expected shape (``journeysim import`` exits 2)."""
+
+    def __init__(self, file: str, path: str, message: str, fix: str = ""):
+        self.file, self.path, self.message, self.fix = file, path, message, fix
+        text = f"{file}: {path + ': ' if path else ''}{message}"
+        super().__init__(text + (f"; {fix}" if fix else ""))
+
+
+def read_json(path: Path, expected: str) -> Any:
+    """Parse ``path`` as JSON; a syntax error names the line and column."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportInputError(str(path), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                               f"save the export as UTF-8 JSON ({expected})") from None
+    except OSError as exc:
+        raise ImportInputError(str(path), "", f"cannot read the file: {exc.strerror or exc}",
+                               "check the path") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportInputError(f"{path}:{exc.lineno}:{exc.colno}", "", f"not valid JSON: {exc.msg}",
+                               f"the file must be {expected}, saved exactly as the API returned it") from None
+
+
+def want(value: Any, kind: type | tuple[type, ...], file: str, path: str, fix: str) -> Any:
+    """``value`` if it is of ``kind`` (bool is never accepted as a number), else an ImportInputError."""
+    names = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        return value
+    got = "missing" if value is None else f"{type(value).__name__} {json.dumps(value)[:60]}"
+    expected = " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+    raise ImportInputError(file, path, f"expected {expected}, got {got}", fix)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    """'; did you mean 'X'?' for a close match (case-insensitive), else ''."""
+    lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+    return f"did you mean '{lower[close[0]]}'?" if close else ""
+
+
+def safe_name(text: str) -> str:
+    """A scenario name (letters, digits, ``_ - .``; starts alphanumeric; <= 100 chars) from ``text``."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-._")
+    return (name or "x")[:100]
