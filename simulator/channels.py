@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from simulator.creative.rules import lacks_opt_out, sms_detail
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.population import child_rng
 from simulator.scenario.liquidenv import parse_template, simulated_now
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
     from simulator.journeys import Instance, JourneyRunner
 
-__all__ = ["Orchestrator", "Channel", "SendRequest", "Renderer", "template_fields"]
+__all__ = ["Orchestrator", "Channel", "SendRequest", "Renderer", "creative_detail", "template_fields"]
 
 
 @dataclass(slots=True)
@@ -107,7 +108,9 @@ class Channel:
         self.next_free = start + self.spacing
         delivered = start + float(self.delay.sample(self.rng))
         eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
-                       message=req.message_name, detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; {req.tag}")
+                       message=req.message_name,
+                       detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; "
+                              f"{creative_detail(req.message, body, values)}{req.tag}")
         eng.at(delivered, lambda: self.deliver(req))
 
     def deliver(self, req: SendRequest) -> None:
@@ -229,6 +232,16 @@ class Orchestrator:
             return
         self.caps.record(req.customer, ch, now)
         self.channels[ch].accept(req)
+
+
+def creative_detail(message: Message, body: str, values: dict[str, object]) -> str:
+    """What the creative findings need from a rendered send, for its ``queued`` record's detail:
+    ``'enc=GSM-7; seg=1; '`` for an SMS, plus ``'optout=missing; '`` for a promotional message without
+    its unsubscribe link or STOP text (:mod:`simulator.creative.rules`); ``''`` otherwise."""
+    out = f"{sms_detail(body)}; " if message.channel == "sms" else ""
+    if lacks_opt_out(message, body, str(values["unsubscribe_url"])):
+        out += "optout=missing; "
+    return out
 
 
 def system_values(customer_id: str) -> dict[str, object]:

@@ -130,11 +130,11 @@ def test_sms_without_stop_text(tmp_path):
 
 def test_render_error_on_edge_profile(tmp_path):
     """'{{ 100 | divided_by: items }}': items is 3 for everyone (fine) but None in the 'missing'
-    profile, where Liquid refuses to divide by 0: one creative-template warning, exit 0."""
+    profile, where Liquid refuses to divide by 0: one creative-render-error warning, exit 0."""
     params = dict(FIXED, email_body="{{ 100 | divided_by: items }} points. {{ unsubscribe_url }}")
     r = lint(write(tmp_path, **params))
     assert r.exit_code == 0
-    assert ("warning creative-template: promo_email fails to render for edge profile 'missing': "
+    assert ("warning creative-render-error: promo_email fails to render for edge profile 'missing': "
             "divided_by: can't divide by 0") in r.output
     assert "promo_email (email, promotional): 25 renders" in r.output
 
@@ -205,7 +205,7 @@ def test_now_in_a_template_renders_the_scenario_start(tmp_path):
     fixed = dict(FIXED, name="now", email_body="Offer of {{ 'now' | date: '%Y-%m-%d' }}. Unsubscribe: {{ unsubscribe_url }}")
     r = lint(write(tmp_path, **fixed), "--pack", "us-fl")
     assert r.exit_code == 0, r.output
-    assert "creative-template" not in r.output
+    assert "creative-render-error" not in r.output
     scenario = load_scenario_text(BASE.format(**fixed), "now.yaml")
     from simulator.channels import Renderer, system_values
     text = Renderer(scenario.messages, clock=lambda: scenario.start)("promo_email", {**system_values("c1"), "first_name": "Ann", "city": "Paris"})

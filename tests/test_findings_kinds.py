@@ -350,6 +350,43 @@ def stuck(wait_until: str):
     return text, [person((0, "go")), person((0, "go"), (2 * H, "buy"), name="bob")]
 
 
+def render_error(body: str):
+    # ana enters at 0 and is sent p at once. "{{ 100 | divided_by: 0 }}" fails to render at the ESP
+    # ("can't divide by 0") -> 1 creative-render-error; "{{ 100 | divided_by: 2 }}" renders -> 0.
+    text = scenario(messages=f'  p: {{channel: email, body: "{body}"}}', journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
+def missing_field(tier: str):
+    # The email renders tier at the ESP at 0. No link carries tier to the ESP, so the ESP holds the
+    # population value: '' -> 1 creative-missing-field (ana); 'bronze' -> 0.
+    text = scenario(messages='  p: {channel: email, body: "Tier {{ tier }}"}', journeys=journey("{id: a, send: p}"))
+    return text, [ScriptedCustomer("ana", attributes={"stage": "A", "tier": tier}, consent={"email": True},
+                                   timezone="UTC", events=((0, "go"),))]
+
+
+def sms_segments_over(letters: int):
+    # A promotional SMS of `letters` + " Reply STOP" (11) GSM-7 characters: 150 -> 161 septets, 2 segments,
+    # over the promotional default of 1 -> 1 creative-sms-segments; 149 -> 160, 1 segment -> 0.
+    body = "a" * letters + " Reply STOP"
+    text = scenario(messages=f'  p: {{channel: sms, body: "{body}", tags: [promo]}}', journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
+def unsubscribe(body: str):
+    # A promotional email sent to ana at 0: without {{ unsubscribe_url }} -> 1 creative-unsubscribe; with it -> 0.
+    text = scenario(messages=f'  p: {{channel: email, body: "{body}", tags: [promo]}}', journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
+def compliance_quiet(at: float):
+    # compliance: [us-tcpa] (08:00-21:00 recipient local). ana (UTC) gets a promotional SMS at entry:
+    # at 0 = 00:00 UTC -> 1 compliance-quiet-hours; at 12h = 12:00 -> 0.
+    text = scenario(messages='  p: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}',
+                    journeys=journey("{id: a, send: p}"), extra="compliance: [us-tcpa]\n")
+    return text, [person((at, "go"))]
+
+
 CASES = [
     # kind, builder, setting that fires, expected count, twin setting
     ("exit-race", exit_race, "2h", 3, "10m"),
@@ -376,6 +413,11 @@ CASES = [
     ("late-delivery", late_hold, "1h", 1, "11h"),
     ("late-delivery", late_backlog, "90m", 1, "3h"),
     ("stuck", stuck, "{event: buy}", 1, "{event: buy, timeout: 1d}"),
+    ("creative-render-error", render_error, "{{ 100 | divided_by: 0 }}", 1, "{{ 100 | divided_by: 2 }}"),
+    ("creative-missing-field", missing_field, "", 1, "bronze"),
+    ("creative-sms-segments", sms_segments_over, 150, 1, 149),
+    ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
+    ("compliance-quiet-hours", compliance_quiet, 0, 1, 12 * H),
 ]
 
 

@@ -15,10 +15,10 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("c05b131275b5a7742746e5d9cf787b05e93dde3695bfd8e509b5395b5617db9e", 3524),
+    "cart_abandonment": ("11d112a91c0a6a846a5fe7c92b94bd10ea79d34e8578672c1a86326bc52b0586", 3524),
     "welcome_series": ("aee6466ceafbbd35d0bf54b48fc8f2f76e945968f22fe0a9b3a30e8db91756c7", 7176),
     "stage_nurture": ("c6dd5fd975045dd8068443322d75ff3071c7d2c084a888498f13aea51309d76c", 3703),
-    "promo_calendar": ("6bdb632ca769fc5420a3d4705e5275da92d0a0ae56a94f7078279429ce5ffcf0", 14792),
+    "promo_calendar": ("7f88766ee3cd0a41af59a1c6361b6f422b91e1237effbcfaf2ecb590fd226acb", 14792),
 }
 
 

@@ -20,6 +20,7 @@ import simulator.sweep as sweep_module
 from simulator.sweep import task as sweep_task
 from simulator.cli import cli
 from simulator.engine import run_scenario
+from simulator.scenario.vocabulary import FINDING_KINDS
 from simulator.errors import UsageError
 from simulator.replications import replication_seeds, rows_of
 from simulator.scenario.load import load_scenario
@@ -147,7 +148,7 @@ def test_exit_race_curve_is_monotone_with_a_recommended_wait(tmp_path):
     rec = next(r for r in summary["recommendations"] if r["kind"] == "exit-race")
     assert rec["holds"] == ">=" and rec["threshold"] == "3h"
     table = pd.read_csv(out / "sweep.csv")
-    assert len(table) == 4 * 5 * 17
+    assert len(table) == 4 * 5 * len(FINDING_KINDS)  # one row per variant, replication and finding kind
     assert list(table.columns[:6]) == ["variant", WAIT, "replication", "seed", "kind", "count"]
     assert {"sends_email", "sends_sms", "p95_week_any"} <= set(table.columns)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), table, check_dtype=False)
@@ -215,7 +216,7 @@ def test_sweep_csv_identical_on_1_and_2_workers_and_dask(tmp_path, dask_cluster)
         assert result.exit_code == 0, result.output
     data = {name: (out / "sweep.csv").read_bytes() for name, out in outs.items()}
     assert data["one"] == data["two"] == data["dask"]
-    assert len(pd.read_csv(outs["one"] / "sweep.csv")) == 4 * 2 * 17
+    assert len(pd.read_csv(outs["one"] / "sweep.csv")) == 4 * 2 * len(FINDING_KINDS)
     assert "dask tcp://" in json.loads((outs["dask"] / "summary.json").read_text())["backend"]
 
 
@@ -263,7 +264,7 @@ def test_failed_run_is_reported_and_the_others_kept(tmp_path, monkeypatch):
     retry = sweep(*args, "--resume")
     assert retry.exit_code == 0 and "1 runs on" in retry.output and "5 resumed" in retry.output
     assert json.loads((out / "summary.json").read_text())["status"] == "complete"
-    assert not (out / "failures.csv").exists() and len(pd.read_csv(out / "sweep.csv")) == 6 * 17
+    assert not (out / "failures.csv").exists() and len(pd.read_csv(out / "sweep.csv")) == 6 * len(FINDING_KINDS)
 
 
 # ----------------------------------------------------------------------------------------- what-if

@@ -123,7 +123,8 @@ def compliance(packs: tuple[str, ...], at_text: str | None, zone: str | None, ch
 @click.option("--sample", default=50, show_default=True, type=click.IntRange(min=1),
               help="Synthetic customers to render each message for (plus the edge profiles).")
 @click.option("--pack", "packs", multiple=True, metavar="PACK",
-              help="Also check the scenario's quiet-hours policy against this compliance pack (repeatable).")
+              help="Also check the scenario's quiet-hours policy against this compliance pack, besides the "
+                   "scenario's own compliance: packs (repeatable).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value before validating, as in journeysim validate (repeatable).")
 def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[str, ...]) -> None:
@@ -132,16 +133,17 @@ def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[s
     Renders every message for a sample of synthetic customers and edge profiles (empty, missing,
     long, accented, Cyrillic, CJK values), reports SMS encoding and segments per message variant, a
     promotional email without its unsubscribe link or a promotional SMS without STOP text, and with
-    --pack the local times the scenario's quiet hours let promotional messages out that a pack
-    forbids. Exit 0 clean (warnings allowed), 1 when an error-severity finding is found, 2 on bad
+    the scenario's compliance: packs and --pack the local times the scenario's quiet hours let
+    promotional messages out that a pack forbids. Exit 0 clean (warnings allowed), 1 when an error-severity finding is found, 2 on bad
     input.
     """
     from simulator.creative.lint import lint_scenario
     from simulator.creative.rulepacks import load_packs
     from simulator.scenario.load import load_scenario
 
-    loaded_packs = load_packs(list(packs))
+    load_packs(list(packs))  # an unknown --pack is a usage error before the scenario is read
     sc = load_scenario(scenario, list(overrides))
+    loaded_packs = load_packs(list(dict.fromkeys([*sc.compliance, *packs])))  # the scenario's, then --pack's
     report = lint_scenario(sc, sample=sample, packs=loaded_packs)
     lines = [f"lint {scenario}: {len(report.messages)} messages, each rendered for {sample} sampled customers "
              f"and 6 edge profiles" + (f"; packs {', '.join(p.pack for p in loaded_packs)}" if loaded_packs else "")]

@@ -5,28 +5,30 @@ the values a channel system passes: ``customer_id``, ``unsubscribe_url`` and the
 for a sample of synthetic customers drawn with the scenario's seed, plus edge profiles (empty,
 missing, long, accented, Cyrillic and CJK values in every text field). Findings:
 
-* ``creative-template``: a template fails to render for some profile;
+* ``creative-render-error``: a template fails to render for some profile;
 * ``creative-missing-field``: a population attribute the template reads is empty or missing for
   sampled customers (fields that only events or updates set are left to the run);
 * ``creative-unsubscribe``: a promotional email without the unsubscribe link, a promotional SMS
   without an opt-out keyword (CTIA's STOP, END, CANCEL, UNSUBSCRIBE, QUIT);
-* ``creative-sms-segments``: a promotional SMS that needs more than 1 segment for some profile;
+* ``creative-sms-segments``: an SMS that needs more segments than its budget (``max_segments``, default
+  1 for a promotional SMS) for some profile;
 * ``compliance-quiet-hours`` (with packs): the scenario's quiet-hours policy lets promotional
   messages out at local times a pack forbids.
 
-A message is promotional when its ``tags`` contain ``promo``, ``promotional`` or ``marketing``.
+A message is promotional when its ``tags`` contain ``promo``, ``promotional`` or ``marketing``. The
+promotional, budget and opt-out rules are :mod:`simulator.creative.rules`, shared with the run's findings.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 
 from simulator.channels import Renderer, system_values, template_fields
 from simulator.creative.compliance import quiet_hours_allows
-from simulator.creative.rulepacks import Pack, QuietHours, load_pack
+from simulator.creative.rulepacks import Pack, QuietHours
+from simulator.creative.rules import PROMO_TAGS, is_promotional, lacks_opt_out, opt_out_requirement, segment_budget
 from simulator.creative.sms import sms_segments
 from simulator.scenario.model import Scenario
 from simulator.scenario.units import parse_timezone
@@ -34,8 +36,6 @@ from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
 __all__ = ["EDGE_PROFILES", "PROMO_TAGS", "LintFinding", "LintReport", "MessageLint", "lint_scenario"]
 
-PROMO_TAGS = frozenset({"promo", "promotional", "marketing"})
-PROMO_SMS_MAX_SEGMENTS = 1
 #: Edge profiles: the value every text field takes (None: the field is missing).
 EDGE_PROFILES: dict[str, str | None] = {
     "empty": "",
@@ -109,11 +109,6 @@ def _profiles(scenario: Scenario, fields: tuple[str, ...], sample: int):
     return out, rows, attributes
 
 
-def _opt_out_pattern() -> re.Pattern[str]:
-    keywords = load_pack("ctia").rule("opt-out-keywords").keywords  # type: ignore[union-attr]
-    return re.compile(r"\b(" + "|".join(map(re.escape, keywords)) + r")\b", re.IGNORECASE)
-
-
 def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ...] = ()) -> LintReport:
     """Render every message for ``sample`` synthetic customers and the edge profiles and check them.
 
@@ -130,11 +125,11 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
     fields = tuple(sorted({f for fs in message_fields.values() for f in fs}))
     profiles, sampled, drawn = _profiles(scenario, fields, sample)
     render = Renderer(scenario.messages, clock=lambda: scenario.start)  # 'now' renders the run's start
-    opt_out = _opt_out_pattern()
     findings: list[LintFinding] = []
     report = []
     for name, message in scenario.messages.items():
-        promo = bool(PROMO_TAGS & {t.lower() for t in message.tags})
+        promo = is_promotional(message)
+        budget = segment_budget(message)
         ml = MessageLint(name, message.channel, promo)
         report.append(ml)
         failures: dict[str, str] = {}
@@ -146,9 +141,7 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                 failures[label] = str(exc).splitlines()[0]
                 continue
             ml.renders += 1
-            if promo and message.channel == "email" and str(system_values(cid)["unsubscribe_url"]) not in text:
-                no_opt_out.append(label)
-            if promo and message.channel == "sms" and not opt_out.search(text):
+            if lacks_opt_out(message, text, str(system_values(cid)["unsubscribe_url"])):
                 no_opt_out.append(label)
             if message.channel == "sms":
                 seg = sms_segments(text)
@@ -156,12 +149,10 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                 ml.variants[key] += 1
                 ml.examples.setdefault(key, (label, seg))
         for label, error in failures.items():
-            findings.append(LintFinding("creative-template", _severity(scenario, "creative-template"), name,
+            findings.append(LintFinding("creative-render-error", _severity(scenario, "creative-render-error"), name,
                                         f"{name} fails to render for {label}: {error}"))
         if no_opt_out:
-            what = ("the unsubscribe link ({{ unsubscribe_url }}; CAN-SPAM, CASL)" if message.channel == "email"
-                    else "an opt-out keyword such as 'Reply STOP to opt out' (CTIA: STOP, END, CANCEL, "
-                         "UNSUBSCRIBE, QUIT)")
+            what = opt_out_requirement(message.channel)
             share = f"{len(no_opt_out)} of {ml.renders} renders"
             findings.append(LintFinding("creative-unsubscribe", _severity(scenario, "creative-unsubscribe"), name,
                                         f"promotional {message.channel} {name} lacks {what} in {share} "
@@ -174,8 +165,8 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                     f"{name} renders '{f}' empty for {empty} of {len(sampled)} sampled customers "
                     f"({100 * empty / len(sampled):.0f}%); give a default ({{{{ {f} | default: '...' }}}}) "
                     f"or make sure the field is filled"))
-        over = {k: n for k, n in ml.variants.items() if k[1] > PROMO_SMS_MAX_SEGMENTS}
-        if promo and over:
+        over = {k: n for k, n in ml.variants.items() if budget is not None and k[1] > budget}
+        if over:
             worst = max(over)
             label, seg = ml.examples[worst]
             why = ""
@@ -185,8 +176,9 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                 why = f"; UCS-2 because of {chars}" + ("" if fixable else " (Smart Encoding cannot replace them)")
             findings.append(LintFinding(
                 "creative-sms-segments", _severity(scenario, "creative-sms-segments"), name,
-                f"promotional sms {name} needs {worst[1]} segments ({worst[0]}, {seg.characters} characters) for "
-                f"{label}; {sum(over.values())} of {ml.renders} renders exceed {PROMO_SMS_MAX_SEGMENTS} segment{why}"))
+                f"{'promotional ' if promo else ''}sms {name} needs {worst[1]} segments ({worst[0]}, "
+                f"{seg.characters} characters) for {label}; {sum(over.values())} of {ml.renders} renders exceed "
+                f"{budget} segment{'s' if budget > 1 else ''}{why}"))
     findings += _quiet_hours_findings(scenario, packs)
     return LintReport(scenario.scenario, sample, report, findings)
 
@@ -212,7 +204,7 @@ def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[L
     Checked minute by minute over the first 7 days from ``start`` for every population time zone,
     so weekday/weekend windows, fixed-zone rules and DST inside that week are all covered.
     """
-    promo = {m.channel for m in scenario.messages.values() if PROMO_TAGS & {t.lower() for t in m.tags}}
+    promo = {m.channel for m in scenario.messages.values() if is_promotional(m)}
     if not packs or not promo:
         return []
     zones = [z for z, p in sorted(scenario.population.timezones.items()) if p > 0] or [scenario.default_timezone]
@@ -249,7 +241,7 @@ def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[L
                             f"{policy.to // 3600:02d}:{policy.to % 3600 // 60:02d}")
                 for ranges, zone_list in sorted(by_range.items()):
                     findings.append(LintFinding(
-                        "compliance-quiet-hours", "error", f"{pack.pack}:{rule.id}",
+                        "compliance-quiet-hours", _severity(scenario, "compliance-quiet-hours"), f"{pack.pack}:{rule.id}",
                         f"promotional {channel} can go out at {ranges} local time for customers in "
                         f"{', '.join(zone_list)} (the scenario's policy: {own}); {pack.pack} {rule.id} allows only "
                         f"{allowed} ({where}) [{rule.citation.ref}, confidence {rule.confidence}]"))

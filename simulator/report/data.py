@@ -18,7 +18,8 @@ from simulator.events import read_events
 from simulator.findings.aggregate import wilson
 from simulator.scenario.model import Scenario
 
-__all__ = ["RunData", "load_run", "with_local_time", "weekly_counts", "wilson_interval", "hop_lags"]
+__all__ = ["RunData", "load_run", "with_local_time", "weekly_counts", "wilson_interval", "hop_lags",
+           "sms_segment_table"]
 
 
 def with_local_time(deliveries: pd.DataFrame, zones: pd.Series) -> pd.DataFrame:
@@ -69,6 +70,32 @@ def hop_lags(events: pd.DataFrame, link_source: dict[str, str]) -> pd.DataFrame:
     out = pd.DataFrame({"link": joined["link"], "field": joined["field"],
                         "end_to_end": joined["t"] - joined["changed"], "per_link": joined["t"] - at_source})
     return out.reset_index(drop=True)
+
+
+def sms_segment_table(queued: pd.DataFrame, days: float, budgets: dict[str, int | None] | None = None) -> pd.DataFrame:
+    """SMS segments per message (SMS is billed per segment), from the ``queued`` records of SMS sends
+    (``message`` and ``detail`` with ``enc=...; seg=N``): sends, sends per encoding, segments per send
+    (mean and max), sends over the message's budget, total segments and segments per day over ``days``
+    simulated days. A send counts when the channel accepted it for sending (its ``queued`` record).
+    One row per message, by name; empty when no SMS was sent."""
+    columns = ["message", "sends", "GSM-7 sends", "UCS-2 sends", "segments per send", "max segments per send",
+               "budget", "sends over budget", "segments", "segments per day"]
+    parts = queued["detail"].str.extract(r"enc=([^;]+); seg=(\d+)") if len(queued) else None
+    if parts is None or parts[1].isna().all():
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({"message": queued["message"].to_numpy(), "enc": parts[0].to_numpy(),
+                          "seg": parts[1].astype(float).to_numpy()}).dropna()
+    frame["seg"] = frame["seg"].astype(int)
+    rows = []
+    for name, g in frame.groupby("message", sort=True):
+        budget = (budgets or {}).get(name)
+        total = int(g["seg"].sum())
+        rows.append({"message": name, "sends": len(g), "GSM-7 sends": int((g["enc"] == "GSM-7").sum()),
+                     "UCS-2 sends": int((g["enc"] == "UCS-2").sum()), "segments per send": round(total / len(g), 3),
+                     "max segments per send": int(g["seg"].max()), "budget": budget if budget is not None else "none",
+                     "sends over budget": int((g["seg"] > budget).sum()) if budget is not None else 0,
+                     "segments": total, "segments per day": round(total / days, 3)})
+    return pd.DataFrame(rows, columns=columns)
 
 
 #: Above this many customers, per-link lags in the report are computed on this many (the first ids).
@@ -239,6 +266,15 @@ class RunData:
             rows.append({"per_week": int(k), "label": label, "customers": n, "unsubscribed": hits,
                          "rate": hits / n, "low": low, "high": high})
         return pd.DataFrame(rows, columns=columns)
+
+    def sms_segments(self) -> pd.DataFrame:
+        """:func:`sms_segment_table` of this run (per day over the simulated duration)."""
+        from simulator.creative.rules import segment_budget
+
+        queued = self.log(["queued"], ["channel", "message", "detail"])
+        queued = queued[queued["channel"] == "sms"]
+        budgets = {name: segment_budget(m) for name, m in self.scenario.messages.items()}
+        return sms_segment_table(queued, self.scenario.duration / 86400, budgets)
 
     def export(self) -> list[Path]:
         """Write daily_frequency.csv and sends.csv next to the log; returns the paths."""

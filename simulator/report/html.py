@@ -148,7 +148,8 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
         gates=gates, by_step=findings.get("by_step", []), recommendations=findings.get("recommendations", []),
         sends_table=_table(_sends_table(run)), paths_table=_table(_paths_table(run)),
         phase_table=None if phases.empty else _table(phases),
-        daily_table=_table(daily_wide), figure=figure, swimlanes=_swimlanes(run),
+        daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure,
+        swimlanes=_swimlanes(run),
         folder=str(run.folder if shown_as is None else shown_as),
         entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")

@@ -353,6 +353,8 @@ class Message(Strict):
     tags: list[str] = []
     valid_for: Duration | None = None
     system: Name | None = None
+    #: SMS only: the most segments one send may take (default 1 for promotional SMS, else no limit).
+    max_segments: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):
@@ -588,6 +590,8 @@ class Scenario(Strict):
     journeys: list[Journey] = Field(min_length=1)
     gates: dict[str, GateSpec] = {}
     severity: dict[str, Literal["info", "warning", "error"]] = {}
+    #: compliance rule packs whose rules the run checks deliveries against (docs/creative.md)
+    compliance: list[str] = []
     limits: Limits = Limits()
 
     _source_file: str | None = PrivateAttr(default=None)

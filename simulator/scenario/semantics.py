@@ -20,6 +20,7 @@ from simulator.scenario.units import did_you_mean
 from simulator.scenario.validate import issue_at
 from simulator.scenario.vocabulary import (
     FINDING_KINDS,
+    RENAMED_KINDS,
     RESERVED_TARGETS,
     SYNC_TOKENS,
     engagement_events,
@@ -149,12 +150,13 @@ class _Checker:
                          "journey names must be unique")
             names.setdefault(j.name, ji)
             self.check_journey(ji, j)
-        for kind in self.sc.gates:
-            if kind not in FINDING_KINDS:
-                self.unknown(("gates", kind), "finding kind", kind, FINDING_KINDS)
-        for kind in self.sc.severity:
-            if kind not in FINDING_KINDS:
-                self.unknown(("severity", kind), "finding kind", kind, FINDING_KINDS)
+        self.check_compliance()
+        for key in ("gates", "severity"):
+            for kind in getattr(self.sc, key):
+                if kind in RENAMED_KINDS:
+                    self.add((key, kind), f"finding kind '{kind}' was renamed", f"write '{RENAMED_KINDS[kind]}'")
+                elif kind not in FINDING_KINDS:
+                    self.unknown((key, kind), "finding kind", kind, FINDING_KINDS)
         if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
             from simulator.scenario.limits import resource_problems
 
@@ -227,12 +229,28 @@ class _Checker:
             if msg.subject is not None and msg.channel != "email":
                 self.add(path + ("subject",), f"'subject' is for email messages; this one is {msg.channel}",
                          "use 'title' for push, or put the text in 'body'")
+            if msg.max_segments is not None and msg.channel != "sms":
+                self.add(path + ("max_segments",), f"'max_segments' is for sms messages; this one is {msg.channel}",
+                         "remove it, or set channel: sms")
             for key in ("subject", "title", "body"):
                 text = getattr(msg, key)
                 if text:
                     problem = template_problem(text, self.sc.start)
                     if problem:
                         self.add(path + (key,), f"template error: {problem}", "fix the Liquid template")
+
+    def check_compliance(self) -> None:
+        from simulator.creative.rulepacks import available_packs
+
+        packs = available_packs()
+        seen: dict[str, int] = {}
+        for i, name in enumerate(self.sc.compliance):
+            if name not in packs:
+                self.unknown(("compliance", i), "compliance pack", name, packs)
+            elif name in seen:
+                self.add(("compliance", i), f"compliance pack '{name}' is listed twice (also compliance[{seen[name]}])",
+                         "list each pack once")
+            seen.setdefault(name, i)
 
     def check_policies(self) -> None:
         pol = self.sc.policies

@@ -15,6 +15,8 @@ __all__ = [
     "SYNC_TOKENS",
     "RESERVED_TARGETS",
     "engagement_events",
+    "PROMO_TAGS",
+    "RENAMED_KINDS",
 ]
 
 #: Channels a message can go out on; a channel system serves exactly one of them.
@@ -38,11 +40,18 @@ FINDING_KINDS: tuple[str, ...] = (
     "missed-send",
     "late-delivery",
     "stuck",
-    "creative-template",
+    "creative-render-error",
     "creative-missing-field",
     "creative-unsubscribe",
     "creative-sms-segments",
+    "compliance-quiet-hours",
 )
+
+#: Finding kinds that were renamed: old name -> new name (the validator says so).
+RENAMED_KINDS: dict[str, str] = {"creative-template": "creative-render-error"}
+
+#: A message is promotional (budgets, opt-out rules) when its ``tags`` contain one of these (any case).
+PROMO_TAGS: frozenset[str] = frozenset({"promo", "promotional", "marketing"})
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
 
@@ -52,6 +61,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "consent-violation": "error",
     "quiet-hours": "error",
     "creative-unsubscribe": "error",
+    "compliance-quiet-hours": "error",
     "out-of-order": "info",
     "stuck": "info",
 }
