@@ -43,6 +43,8 @@ def run_summary_lines(result: RunResult) -> list[str]:
             lines.append("recommendations:")
             for rec in analysis.recommendations[:5]:
                 lines.append(f"  - {rec['text']}")
+            if len(analysis.recommendations) > 5:
+                lines.append(f"  ... and {len(analysis.recommendations) - 5} more in report.html and summary.json")
         reps = result.summary.get("replications")
         if reps:
             lines.append(f"across {len(reps['seeds'])} replications (mean rate per entered customer, 95% interval):")
