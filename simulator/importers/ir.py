@@ -325,6 +325,9 @@ class ImportedJourney:
     entry: Entry
     nodes: list[Node]
     title: str = ""  # the vendor's display name
+    #: the journeysim platform preset that models the vendor's timing rules (docs/platforms.md), or None;
+    #: the writer emits ``platform:`` when every journey of the scenario names the same one
+    platform: str | None = None
     re_entry: ReEntry | None = None
     exit_conditions: list[ExitCondition] = field(default_factory=list)
     goals: list[ConversionGoal] = field(default_factory=list)

@@ -106,6 +106,21 @@ def _attribute_default(values: list[Any]) -> Any:
     return {"bernoulli": 0.5}  # booleans, or a field only tested for null/truth
 
 
+def _preset_check(platform: str | None, exit_when: dict[str, Any]) -> str | None:
+    """The ``exit_when.check`` the platform preset gives this exit_when (None: the preset sets none
+    for it), following the preset's ``where: {exit_on}`` (docs/platforms.md)."""
+    if not platform:
+        return None
+    from simulator.platforms.presets import preset
+
+    form = ("both" if "event" in exit_when and "when" in exit_when else
+            "event" if "event" in exit_when else "condition")
+    for rule in preset(platform).rules:
+        if rule.set == "journeys[*].exit_when.check" and rule.where.exit_on in (None, form):
+            return str(rule.value)
+    return None
+
+
 def _pass_through(targets: list[str]) -> dict[str, float]:
     """A split that keeps every distinct target reachable: 100 to one, equal integer shares to many."""
     distinct = list(dict.fromkeys(targets)) or [END]
@@ -126,6 +141,8 @@ class _Writer:
         self.reads = _Reads()
         self.events: list[str] = []   # population events to generate, in first-use order
         self.flags: list[str] = []
+        platforms = {j.platform for j in journeys}
+        self.platform = platforms.pop() if len(platforms) == 1 else None
 
     # -- collection ---------------------------------------------------------------------------
     def collect(self) -> None:
@@ -198,6 +215,9 @@ class _Writer:
         self.emit(f"duration: {format_duration(duration)}   "
                   f"# generated default: the 14-day entry window + every wait + 1 day")
         self.emit("seed: 1")
+        if self.platform:
+            self.emit(f"platform: {self.platform}   # the {self.fmt} timing rules (docs/platforms.md); "
+                      "`journeysim validate --explain` lists them")
         self.emit()
         self.population()
         self.systems()
@@ -321,7 +341,11 @@ class _Writer:
                 ex["event"] = events[0]
             if conds:
                 ex["when"] = conds[0] if len(conds) == 1 else " or ".join(f"({c})" for c in conds)
-            ex["check"] = exits[0].check
+            preset_check = _preset_check(self.platform, ex)
+            if preset_check == exits[0].check:
+                self.lines += _comment(f"check: {preset_check} comes from platform {self.platform}", ind)
+            else:
+                ex["check"] = exits[0].check
             self.emit(f"{ind}exit_when: {_flow(ex)}")
         for g in j.goals:
             self.lines += _comment(f"goal '{g.name}' ({g.path}): {g.condition or g.verbatim or '(no criteria)'}", ind)
