@@ -135,7 +135,8 @@ class Wait(Node):
 @dataclass
 class WaitUntilWindow(Node):
     """Wait until the local clock is inside ``start``-``end`` (``"HH:MM"``) in ``zone``
-    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day)."""
+    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day).
+    ``start == end`` means "until the next time the clock reads ``start``"."""
 
     start: str = "00:00"
     end: str = "00:00"
@@ -281,7 +282,8 @@ def pass_through_note(n: Node) -> Unmapped | None:
     if isinstance(n, WaitUntilWindow):
         zone = n.zone or "the customer's zone"
         days = f" on {', '.join(n.days)}" if n.days else ""
-        return Unmapped(n.path, f"wait until {n.start}-{n.end} in {zone}{days} is not modelled: "
+        when = n.start if n.start == n.end else f"{n.start}-{n.end}"  # start == end: a time, not a window
+        return Unmapped(n.path, f"wait until {when} in {zone}{days} is not modelled: "
                                 "customers go on at once")
     if isinstance(n, WaitUntilDate):
         shift = f" {'+' if n.offset >= 0 else '-'} {abs(n.offset):g}s" if n.offset else ""
