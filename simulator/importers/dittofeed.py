@@ -97,7 +97,7 @@ class _Journey:
 
     def entry(self, e: dict[str, Any]) -> tuple[Entry, str]:
         t = e.get("type")
-        if t not in _ENTRY_TYPES:
+        if not isinstance(t, str) or t not in _ENTRY_TYPES:
             hint = did_you_mean(str(t), list(_ENTRY_TYPES))
             raise self.err("entryNode.type", f"unknown entry node type {json.dumps(t)}",
                            hint or "use \"EntryNode\" (segment entry) or \"EventEntryNode\"")
@@ -366,7 +366,7 @@ class _Journey:
         if vt == "Webhook":
             node: Node = Unmodelled(**base, kind="webhook message (an HTTP call to your service)",
                                     outcomes=[("child", base["next"], "")])
-        elif vt in _CHANNELS:
+        elif isinstance(vt, str) and vt in _CHANNELS:
             node = Send(**base, channel=_CHANNELS[vt], template=template)  # type: ignore[arg-type]
         else:
             hint = did_you_mean(str(vt), [*_CHANNELS, "Webhook"])

@@ -64,7 +64,8 @@ def translate_segment(definition: Any) -> Translation:
     """The condition for a ``SegmentDefinition`` (``None`` with the reasons when not translatable)."""
     if not isinstance(definition, dict) or not isinstance(definition.get("entryNode"), dict):
         return Translation(None, ["the segment definition has no entryNode object"])
-    nodes = {n.get("id"): n for n in definition.get("nodes") or [] if isinstance(n, dict)}
+    raw = definition.get("nodes") if isinstance(definition.get("nodes"), list) else []
+    nodes = {n["id"]: n for n in raw if isinstance(n, dict) and isinstance(n.get("id"), str)}
     problems: list[str] = []
     cond = _node(definition["entryNode"], nodes, problems, set())
     return Translation(None if problems else cond, problems)
@@ -73,13 +74,14 @@ def translate_segment(definition: Any) -> Translation:
 def _node(n: dict[str, Any], nodes: dict[Any, dict[str, Any]], problems: list[str], seen: set[Any]) -> str:
     t = n.get("type")
     if t in ("And", "Or"):
-        if n.get("id") in seen:
+        if str(n.get("id")) in seen:
             problems.append(f"segment node '{n.get('id')}' contains itself")
             return "false"
-        seen = seen | {n.get("id")}
+        seen = seen | {str(n.get("id"))}
         parts = []
-        for c in n.get("children") or []:
-            if c not in nodes:
+        kids = n.get("children") if isinstance(n.get("children"), list) else []
+        for c in kids:
+            if not isinstance(c, str) or c not in nodes:
                 problems.append(f"{t} node '{n.get('id')}' names child '{c}', which is not in nodes")
                 continue
             parts.append(_node(nodes[c], nodes, problems, seen))
@@ -113,7 +115,7 @@ def _trait(n: dict[str, Any], problems: list[str]) -> str:
         problems.append("Trait node without a path and an operator object")
         return "false"
     f, kind = field_name(path), op.get("type")
-    if kind in _TRAIT_OPS and isinstance(op.get("value"), (str, int, float)) and not isinstance(op.get("value"), bool):
+    if isinstance(kind, str) and kind in _TRAIT_OPS and isinstance(op.get("value"), (str, int, float)) and not isinstance(op.get("value"), bool):
         value = op["value"]
         if kind in ("GreaterThanOrEqual", "LessThan") and not isinstance(value, (int, float)):
             problems.append(f"Trait '{path}' {kind} compares with a non-number {value!r}")
