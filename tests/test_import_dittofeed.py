@@ -407,3 +407,12 @@ def test_any_mutation_of_a_realistic_export_imports_or_fails_cleanly(data):
     except ImportInputError:
         return
     load_scenario_text(write_scenario(journeys, source="t.json", fmt="dittofeed"), "t.yaml")
+
+
+def test_ids_that_read_as_numbers_stay_strings():
+    """'1e100' and '12' are valid step ids; the scenario loader (YAML 1.2) would read them unquoted as
+    numbers, so the writer quotes them (found by the mutation property)."""
+    data = definition(msg("1e100", child="12"), msg("12"))
+    _, text, doc = imported(data)
+    assert "- {id: '1e100', send: '1e100', next: '12'}" in text
+    assert [s["id"] for s in doc["journeys"][0]["steps"]] == ["1e100", "12"]

@@ -37,10 +37,29 @@ ENGAGEMENT_SUFFIXES = ("delivered", "opened", "clicked", "unsubscribed")
 CHANNEL_SYSTEM = {"email": "esp", "sms": "sms", "push": "push", "in_app": "in_app", "whatsapp": "whatsapp"}
 START = "2026-01-05T00:00:00Z"   # a Monday; edit to your launch date
 ENTRY_WINDOW = 14 * 86400.0      # generated entry events happen during the first 14 days
+#: plain scalars the scenario loader (YAML 1.2 core schema) reads as bool/int/float/null, not as strings;
+#: PyYAML (YAML 1.1) leaves some of them unquoted ('1e100'), so the writer quotes them itself
+_NOT_STRING = re.compile(
+    r"^(?:true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    r"|~|null|Null|NULL|)$")
+
+
+class _Dumper(yaml.SafeDumper):
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if _NOT_STRING.match(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def _flow(value: Any) -> str:
     """One YAML value on one line (flow style), quoted where YAML needs it. Values PyYAML would
     fold over several lines (strings with line breaks) are written as JSON, which YAML reads."""
-    text = yaml.safe_dump([value], default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False)
+    text = yaml.dump([value], Dumper=_Dumper, default_flow_style=True, width=10**9, allow_unicode=True,
+                     sort_keys=False)
     text = text.strip()[1:-1].strip()
     if "\n" in text:
         return json.dumps(value, ensure_ascii=False)
