@@ -260,7 +260,7 @@ class _Writer:
         if attrs:
             self.emit("  attributes:   # fields the journeys read, with the values they are compared to")
             for f, dist in attrs.items():
-                self.emit(f"    {f}: {_flow(dist)}")
+                self.emit(f"    {_flow(f)}: {_flow(dist)}")
         if self.channels:
             self.emit(f"  consent: {_flow({c: 0.9 for c in self.channels})}")
             self.emit("  behaviour:")
@@ -306,7 +306,7 @@ class _Writer:
             return
         self.emit("messages:   # texts are placeholders: the export references templates, it does not contain them")
         for name, (n, _) in self.messages.items():
-            self.emit(f"  {name}:")
+            self.emit(f"  {_flow(name)}:")
             ref = f" (template {_printable(n.template)})" if n.template else ""
             self.emit(f"    channel: {n.channel}{'' if not ref else '   #' + ref}")
             if n.channel == "email":
