@@ -375,7 +375,8 @@ def test_dittofeed_is_a_listed_format_with_a_did_you_mean(tmp_path):
     assert r.exit_code == 2 and "did you mean 'dittofeed'? known formats: sfmc, dittofeed" in r.output
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False) | st.text(max_size=8),
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False)
+                     | st.text(max_size=8),
                      lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
                      max_leaves=8)
 

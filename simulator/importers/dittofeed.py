@@ -228,7 +228,8 @@ class _Journey:
         return []
 
     def delay(self, i: int, n: dict[str, Any], base: dict[str, Any]) -> Node:
-        v = self.want(n.get("variant"), dict, f"nodes[{i}].variant", 'e.g. "variant": {"type": "Second", "seconds": 3600}')
+        v = self.want(n.get("variant"), dict, f"nodes[{i}].variant",
+                      'e.g. "variant": {"type": "Second", "seconds": 3600}')
         vt = v.get("type")
         vp = f"nodes[{i}].variant"
         if vt == "Second":
@@ -263,7 +264,8 @@ class _Journey:
             off = self.want(off, (int, float), f"{vp}.offsetSeconds", 'e.g. "offsetSeconds": 86400')
             direction = v.get("offsetDirection", "after")
             if direction not in ("after", "before"):
-                raise self.err(f"{vp}.offsetDirection", f"expected \"after\" or \"before\", got {json.dumps(direction)}",
+                raise self.err(f"{vp}.offsetDirection",
+                               f"expected \"after\" or \"before\", got {json.dumps(direction)}",
                                did_you_mean(str(direction), ["after", "before"]))
             return WaitUntilDate(**base, attribute=prop, offset=float(-off if direction == "before" else off))
         hint = did_you_mean(str(vt), _DELAYS)
@@ -271,7 +273,8 @@ class _Journey:
 
     def wait_for(self, i: int, n: dict[str, Any], base: dict[str, Any]) -> Node:
         p = f"nodes[{i}]"
-        timeout = self.want(n.get("timeoutSeconds"), (int, float), f"{p}.timeoutSeconds", 'e.g. "timeoutSeconds": 86400')
+        timeout = self.want(n.get("timeoutSeconds"), (int, float), f"{p}.timeoutSeconds",
+                            'e.g. "timeoutSeconds": 86400')
         if timeout < 0:
             raise self.err(f"{p}.timeoutSeconds", f"expected seconds >= 0, got {timeout}", "")
         on_timeout = self.target(self.want(n.get("timeoutChild"), str, f"{p}.timeoutChild",
@@ -337,7 +340,8 @@ class _Journey:
         p = f"nodes[{i}].children"
         kids = self.want(n.get("children"), list, p, '"children": [{"id": NODE, "percent": 50, "name": "A"}]')
         if not kids:
-            raise self.err(p, "a random cohort node needs at least one child", '"children": [{"id": NODE, "percent": 50}]')
+            raise self.err(p, "a random cohort node needs at least one child",
+                           '"children": [{"id": NODE, "percent": 50}]')
         weights = []
         for j, c in enumerate(kids):
             c = self.want(c, dict, f"{p}[{j}]")
@@ -431,7 +435,8 @@ def _segments(data: dict[str, Any], file: str) -> dict[str, dict[str, Any]]:
     for i, s in enumerate(items):
         s = want(s, dict, file, f"segments[{i}]", "each segment is {id, name, definition}")
         sid = want(s.get("id"), str, file, f"segments[{i}].id", "each segment needs its 'id'")
-        want(s.get("definition"), dict, file, f"segments[{i}].definition", "a segment's definition is {entryNode, nodes}")
+        want(s.get("definition"), dict, file, f"segments[{i}].definition",
+             "a segment's definition is {entryNode, nodes}")
         out[sid] = s
     return out
 
@@ -466,4 +471,5 @@ def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
     if "entryNode" in data or "nodes" in data:
         return [_Journey({}, data, file, "", "", segments).build()]
     keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a Dittofeed journey: an object with keys {keys}", f"the file must be {EXPECTED}")
+    raise ImportInputError(file, "", f"not a Dittofeed journey: an object with keys {keys}",
+                           f"the file must be {EXPECTED}")

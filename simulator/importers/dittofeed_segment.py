@@ -115,8 +115,9 @@ def _trait(n: dict[str, Any], problems: list[str]) -> str:
         problems.append("Trait node without a path and an operator object")
         return "false"
     f, kind = field_name(path), op.get("type")
-    if isinstance(kind, str) and kind in _TRAIT_OPS and isinstance(op.get("value"), (str, int, float)) and not isinstance(op.get("value"), bool):
-        value = op["value"]
+    value = op.get("value")
+    if isinstance(kind, str) and kind in _TRAIT_OPS and isinstance(value, (str, int, float)) \
+            and not isinstance(value, bool):
         if kind in ("GreaterThanOrEqual", "LessThan") and not isinstance(value, (int, float)):
             problems.append(f"Trait '{path}' {kind} compares with a non-number {value!r}")
             return "false"

@@ -219,7 +219,8 @@ class _Writer:
         self.collect()
         notes = [u for j in self.journeys for u in j.all_unmapped()]
         self.emit(f"# Imported from a {self.fmt} export ({self.source}) by `journeysim import`.")
-        self.emit("# Step ids are the export's own ids (SFMC activity keys, Dittofeed node ids); each step's comment names its JSON path.")
+        self.emit("# Step ids are the export's own ids (SFMC activity keys, Dittofeed node ids); each step's comment")
+        self.emit("# names its JSON path.")
         self.emit("# Systems, sync links, population, behaviour and message texts are NOT in an export: the blocks")
         self.emit("# marked 'generated default' are a minimal stack so the journey runs. Edit them to match yours")
         self.emit("# (latencies, batch schedules, consent shares) before trusting any finding.")
