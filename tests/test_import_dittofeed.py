@@ -417,3 +417,16 @@ def test_ids_that_read_as_numbers_stay_strings():
     _, text, doc = imported(data)
     assert "- {id: '1e100', send: '1e100', next: '12'}" in text
     assert [s["id"] for s in doc["journeys"][0]["steps"]] == ["1e100", "12"]
+
+
+@pytest.mark.parametrize("status, what", [
+    ("NotStarted", "in Dittofeed users cannot enter it until it is Running"),
+    ("Paused", "in Dittofeed no more users enter, and a user reaching a message has it skipped and exits"),
+])
+def test_a_journey_that_is_not_running_is_reported(status, what):
+    data = definition(msg("m"))
+    data["status"] = status
+    assert notes(data)[0] == (f"status: the journey's status is {status}: {what} "
+                              "(https://docs.dittofeed.com/resources/journeys); the scenario runs it as if Running")
+    data["status"] = "Running"
+    assert notes(data) == [_SEND_NOTE]

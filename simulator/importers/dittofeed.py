@@ -45,6 +45,9 @@ _CHANNELS = {"Email": "email", "Sms": "sms", "MobilePush": "push"}
 _NOT_EXECUTED = ("RateLimitNode", "ExperimentSplitNode")
 NODE_TYPES = ("DelayNode", "WaitForNode", "SegmentSplitNode", "RandomCohortNode", "MessageNode", *_NOT_EXECUTED)
 _DELAYS = ("Second", "LocalTime", "UserProperty")
+STATUS_URL = "https://docs.dittofeed.com/resources/journeys"
+_STATUS = {"NotStarted": "in Dittofeed users cannot enter it until it is Running",
+           "Paused": "in Dittofeed no more users enter, and a user reaching a message has it skipped and exits"}
 SEGMENT_EVERY = 3600.0  # generated default: how often the segment entry is re-checked
 
 
@@ -88,6 +91,10 @@ class _Journey:
         journey = ImportedJourney(id=str(self.res.get("id") or title), name=name, path=self.p.rstrip(".") or "$",
                                   entry=entry, nodes=[nodes[k] for k in order], title=title)
         journey.re_entry = self.re_entry(entry_raw)
+        status = self.res.get("status")
+        if status in _STATUS:
+            self.unmapped.append(Unmapped(f"{self.p}status", f"the journey's status is {status}: {_STATUS[status]} "
+                                                             f"({STATUS_URL}); the scenario runs it as if Running"))
         if any(isinstance(nodes[k], Send) for k in order):
             self.unmapped.append(Unmapped(
                 f"{self.dp}nodes", "a Dittofeed message node whose send fails ends the journey for that user "
