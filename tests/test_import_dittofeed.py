@@ -430,3 +430,12 @@ def test_a_journey_that_is_not_running_is_reported(status, what):
                               "(https://docs.dittofeed.com/resources/journeys); the scenario runs it as if Running")
     data["status"] = "Running"
     assert notes(data) == [_SEND_NOTE]
+
+
+def test_placeholder_shares_say_why_the_platform_divides():
+    data = definition({"type": "WaitForNode", "id": "w", "timeoutSeconds": 60, "timeoutChild": "ExitNode",
+                       "segmentChildren": [{"id": "a", "segmentId": "s1"}, {"id": "b", "segmentId": "s2"}]},
+                      msg("a"), msg("b"))
+    assert ("definition.nodes[0]: wait for the first of 2 segments (timeout 60s) 'w' is not modelled: customers are "
+            "divided in equal placeholder shares, because the first segment the user is in (or the timeout) picks "
+            "the path") in notes(data)

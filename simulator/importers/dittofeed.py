@@ -211,13 +211,15 @@ class _Journey:
             outs = self._drawn_children(i, n)
             base["next"] = outs[0][1] if outs else END
             if t in _NOT_EXECUTED:
-                node = Unmodelled(**base, kind=f"Dittofeed {t}", outcomes=outs)
+                node = Unmodelled(**base, kind=f"Dittofeed {t}", outcomes=outs,
+                                  divides="the export draws no percentages for these edges")
                 node.unmapped.append(Unmapped(path, f"Dittofeed does not execute {t}: its journey worker sends the "
                                                     f"user to the exit node ({WORKER_URL}); imported as drawn, so "
                                                     "the platform will not behave as this scenario does"))
             else:
                 hint = did_you_mean(t, [*NODE_TYPES, *_ENTRY_TYPES, EXIT_ID])
-                node = Unmodelled(**base, kind=f"node type '{t}'{' (' + hint + ')' if hint else ''}", outcomes=outs)
+                node = Unmodelled(**base, kind=f"node type '{t}'{' (' + hint + ')' if hint else ''}", outcomes=outs,
+                                  divides="the export does not say how this node type divides users")
         node.notes[:0] = notes
         return node
 
@@ -300,7 +302,8 @@ class _Journey:
         base["next"] = outs[0][1]
         if len(outs) > 1:
             return Unmodelled(**base, kind=f"wait for the first of {len(outs)} segments (timeout {timeout:g}s)",
-                              outcomes=[(s, t, self.segment_name(s)) for s, t in outs] + [("timeout", on_timeout, "")])
+                              outcomes=[(s, t, self.segment_name(s)) for s, t in outs] + [("timeout", on_timeout, "")],
+                              divides="the first segment the user is in (or the timeout) picks the path")
         seg, then = outs[0]
         spath = f"{self.dp}{p}.segmentChildren[0].segmentId"
         event = performed_event((self.segments.get(seg) or {}).get("definition"))

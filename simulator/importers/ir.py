@@ -266,6 +266,8 @@ class Unmodelled(Node):
 
     kind: str = ""
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)
+    #: why the platform divides customers over several outcomes ("" : the vendor's service picks one)
+    divides: str = ""
 
     def targets(self) -> list[str]:
         return [t for _, t, _ in self.outcomes] or [self.next]
@@ -276,8 +278,8 @@ def pass_through_note(n: Node) -> Unmapped | None:
     keeps its id and edges); ``None`` for nodes the format expresses."""
     if isinstance(n, Unmodelled):
         how = ("everyone passes straight through" if len(set(n.targets())) <= 1 else
-               "customers are divided in equal placeholder shares, because the vendor's service picks "
-               "the outcome at run time")
+               "customers are divided in equal placeholder shares, because "
+               + (n.divides or "the vendor's service picks the outcome at run time"))
         return Unmapped(n.path, f"{n.kind or n.source_type} '{n.id}' is not modelled: {how}")
     if isinstance(n, WaitUntilWindow):
         zone = n.zone or "the customer's zone"
