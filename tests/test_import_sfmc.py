@@ -340,8 +340,11 @@ def test_exit_criteria_become_exit_when_checked_after_waits():
                               {"key": "x2", "criteria": cond("Is", "true", "C.HasPurchased")},
                               {"key": "x3", "criteria": cond("BeginsWith", "z", "C.Zip")}])
     _, text, doc = imported(data)
-    assert doc["journeys"][0]["exit_when"] == {"when": "(Status == 'Unsub') or (HasPurchased == true)",
-                                               "check": "after_waits"}
+    # the sfmc preset supplies check: after_waits, so the file leaves it out and names the platform
+    assert doc["platform"] == "sfmc"
+    assert doc["journeys"][0]["exit_when"] == {"when": "(Status == 'Unsub') or (HasPurchased == true)"}
+    assert "    # check: after_waits comes from platform sfmc" in text
+    assert load_scenario_text(text, "t.yaml").journeys[0].exit_when.check == "after_waits"
     assert EXIT_CRITERIA_URL in text
     assert notes(data) == ["exits[2].criteria: exit criteria not translated (operator 'BeginsWith' on C.Zip has no "
                            "equivalent in the condition language): nobody exits early"]
@@ -713,3 +716,30 @@ def test_contact_data_criteria_are_not_flagged_as_journey_data():
                         "outcomes": [{"key": "a", "next": None}, {"key": "rest", "next": None}]})
     assert notes(data) == []
     assert translate_filter(cond("Equal", "x")).snapshot == ("Event.APIEvent-t.Tier",)
+
+
+# -- platform preset ---------------------------------------------------------------------------------
+def test_writer_keeps_check_explicit_where_it_differs_from_the_preset_or_there_is_no_platform():
+    """The sfmc preset sets exit_when.check: after_waits. A journey whose importer says 'continuous'
+    keeps check: continuous in the file (the scenario's own key wins over the preset); a journey with
+    no platform keeps its check explicit; journeys naming different platforms get no platform line."""
+    j = _ir_journey(ir.Wait("w", "n0", seconds=60.0))
+    j.platform = "sfmc"
+    j.exit_conditions = [ir.ExitCondition("x0", condition="a == 1", check="continuous")]
+    doc = yaml.safe_load(write_scenario([j], source="x", fmt="test"))
+    assert doc["platform"] == "sfmc" and doc["journeys"][0]["exit_when"] == {"when": "a == 1", "check": "continuous"}
+    j.platform = None
+    j.exit_conditions = [ir.ExitCondition("x0", condition="a == 1", check="after_waits")]
+    doc = yaml.safe_load(write_scenario([j], source="x", fmt="test"))
+    assert "platform" not in doc and doc["journeys"][0]["exit_when"] == {"when": "a == 1", "check": "after_waits"}
+
+
+def test_validate_explain_on_an_imported_sfmc_file_lists_the_preset_value(tmp_path):
+    out = tmp_path / "m.yaml"
+    assert invoke("import", "sfmc", str(DATA / "multistep_decision.json"), "-o", str(out)).exit_code == 0
+    text = out.read_text()
+    assert "\nplatform: sfmc" in text and "check:" not in text.split("exit_when:")[1].split("\n")[0]
+    r = invoke("validate", "--explain", str(out))
+    assert r.exit_code == 0, r.output
+    assert "platform sfmc, Salesforce Marketing Cloud Journey Builder: 1 value set by the preset" in r.output
+    assert "set      journeys[cart-recovery].exit_when.check = after_waits   (preset sfmc)" in r.output

@@ -16,17 +16,24 @@ import click
 __all__ = ["import_command", "FORMATS", "import_file"]
 
 #: format name -> (importer module attribute, what the file must be); more formats come later
-FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON"}
+FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON",
+           "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)"}
 
 
 def import_file(fmt: str, path: Path) -> tuple[list, str]:
     """(journeys, scenario YAML text) for the export at ``path``; raises ImportInputError."""
     from simulator.importers.base import read_json
-    from simulator.importers.sfmc import EXPECTED, import_sfmc
     from simulator.importers.writer import write_scenario
 
-    data = read_json(path, EXPECTED)
-    journeys = import_sfmc(data, str(path))
+    if fmt == "dittofeed":
+        from simulator.importers.dittofeed import EXPECTED as DF_EXPECTED
+        from simulator.importers.dittofeed import import_dittofeed
+
+        journeys = import_dittofeed(read_json(path, DF_EXPECTED), str(path))
+    else:
+        from simulator.importers.sfmc import EXPECTED, import_sfmc
+
+        journeys = import_sfmc(read_json(path, EXPECTED), str(path))
     return journeys, write_scenario(journeys, source=path.name, fmt=fmt)
 
 
@@ -37,6 +44,9 @@ def _describe(node) -> str:
 
     if isinstance(node, ir.Wait):
         return f"wait {format_duration(node.seconds)} -> {node.next}"
+    if isinstance(node, ir.WaitUntilEvent):
+        limit = f" (timeout {format_duration(node.timeout)} -> {node.on_timeout})" if node.timeout is not None else ""
+        return f"wait_until {node.event} -> {node.then}{limit}"
     if isinstance(node, ir.Send):
         return f"send {node.channel} ({node.category}) -> {node.next}"
     if isinstance(node, ir.ProfileUpdate):
@@ -49,7 +59,7 @@ def _describe(node) -> str:
         return "split " + ", ".join(f"{p:g}% -> {t}" for _, t, p in node.weights)
     if pass_through_note(node) is not None:
         return f"pass-through (not modelled) -> {', '.join(dict.fromkeys(node.targets()))}"
-    return f"-> {', '.join(node.targets())}"  # pragma: no cover - every sfmc node kind is listed above
+    return f"-> {', '.join(node.targets())}"  # pragma: no cover - every imported node kind is listed above
 
 
 @click.command("import")
@@ -62,7 +72,9 @@ def import_command(fmt: str, file: Path, output: Path, overwrite: bool) -> None:
     """Turn a journey export into a scenario: journeysim import sfmc journey.json -o journey.yaml
 
     FORMAT is one of: sfmc (Journey Builder interaction JSON, one journey or a paged collection
-    {count, page, pageSize, items}; a collection becomes one scenario with one journey per item).
+    {count, page, pageSize, items}; a collection becomes one scenario with one journey per item);
+    dittofeed (a JourneyDefinition, a journey resource or {journeys: [...]}, optionally with
+    segments: [...] beside it).
     Systems, sync links and population are not in an export: the output has a commented default
     to edit. Exit 2 on unknown format, malformed input or an existing output without --overwrite.
     """

@@ -135,7 +135,8 @@ class Wait(Node):
 @dataclass
 class WaitUntilWindow(Node):
     """Wait until the local clock is inside ``start``-``end`` (``"HH:MM"``) in ``zone``
-    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day)."""
+    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day).
+    ``start == end`` means "until the next time the clock reads ``start``"."""
 
     start: str = "00:00"
     end: str = "00:00"
@@ -265,6 +266,8 @@ class Unmodelled(Node):
 
     kind: str = ""
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)
+    #: why the platform divides customers over several outcomes ("" : the vendor's service picks one)
+    divides: str = ""
 
     def targets(self) -> list[str]:
         return [t for _, t, _ in self.outcomes] or [self.next]
@@ -275,13 +278,14 @@ def pass_through_note(n: Node) -> Unmapped | None:
     keeps its id and edges); ``None`` for nodes the format expresses."""
     if isinstance(n, Unmodelled):
         how = ("everyone passes straight through" if len(set(n.targets())) <= 1 else
-               "customers are divided in equal placeholder shares, because the vendor's service picks "
-               "the outcome at run time")
+               "customers are divided in equal placeholder shares, because "
+               + (n.divides or "the vendor's service picks the outcome at run time"))
         return Unmapped(n.path, f"{n.kind or n.source_type} '{n.id}' is not modelled: {how}")
     if isinstance(n, WaitUntilWindow):
         zone = n.zone or "the customer's zone"
         days = f" on {', '.join(n.days)}" if n.days else ""
-        return Unmapped(n.path, f"wait until {n.start}-{n.end} in {zone}{days} is not modelled: "
+        when = n.start if n.start == n.end else f"{n.start}-{n.end}"  # start == end: a time, not a window
+        return Unmapped(n.path, f"wait until {when} in {zone}{days} is not modelled: "
                                 "customers go on at once")
     if isinstance(n, WaitUntilDate):
         shift = f" {'+' if n.offset >= 0 else '-'} {abs(n.offset):g}s" if n.offset else ""
@@ -325,6 +329,9 @@ class ImportedJourney:
     entry: Entry
     nodes: list[Node]
     title: str = ""  # the vendor's display name
+    #: the journeysim platform preset that models the vendor's timing rules (docs/platforms.md), or None;
+    #: the writer emits ``platform:`` when every journey of the scenario names the same one
+    platform: str | None = None
     re_entry: ReEntry | None = None
     exit_conditions: list[ExitCondition] = field(default_factory=list)
     goals: list[ConversionGoal] = field(default_factory=list)

@@ -88,7 +88,7 @@ class _Journey:
         if name == "imported" and key:  # a display name with no letters or digits we can keep
             name = scenario_name(key)
         journey = ImportedJourney(id=key or title, name=name, path=self.p.rstrip(".") or "$",
-                                  entry=entry, nodes=nodes, title=title)
+                                  entry=entry, nodes=nodes, title=title, platform="sfmc")
         journey.re_entry = self.re_entry()
         journey.exit_conditions = self.exits()
         journey.goals = self.goals()

@@ -37,10 +37,29 @@ ENGAGEMENT_SUFFIXES = ("delivered", "opened", "clicked", "unsubscribed")
 CHANNEL_SYSTEM = {"email": "esp", "sms": "sms", "push": "push", "in_app": "in_app", "whatsapp": "whatsapp"}
 START = "2026-01-05T00:00:00Z"   # a Monday; edit to your launch date
 ENTRY_WINDOW = 14 * 86400.0      # generated entry events happen during the first 14 days
+#: plain scalars the scenario loader (YAML 1.2 core schema) reads as bool/int/float/null, not as strings;
+#: PyYAML (YAML 1.1) leaves some of them unquoted ('1e100'), so the writer quotes them itself
+_NOT_STRING = re.compile(
+    r"^(?:true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    r"|~|null|Null|NULL|)$")
+
+
+class _Dumper(yaml.SafeDumper):
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if _NOT_STRING.match(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def _flow(value: Any) -> str:
     """One YAML value on one line (flow style), quoted where YAML needs it. Values PyYAML would
     fold over several lines (strings with line breaks) are written as JSON, which YAML reads."""
-    text = yaml.safe_dump([value], default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False)
+    text = yaml.dump([value], Dumper=_Dumper, default_flow_style=True, width=10**9, allow_unicode=True,
+                     sort_keys=False)
     text = text.strip()[1:-1].strip()
     if "\n" in text:
         return json.dumps(value, ensure_ascii=False)
@@ -106,6 +125,21 @@ def _attribute_default(values: list[Any]) -> Any:
     return {"bernoulli": 0.5}  # booleans, or a field only tested for null/truth
 
 
+def _preset_check(platform: str | None, exit_when: dict[str, Any]) -> str | None:
+    """The ``exit_when.check`` the platform preset gives this exit_when (None: the preset sets none
+    for it), following the preset's ``where: {exit_on}`` (docs/platforms.md)."""
+    if not platform:
+        return None
+    from simulator.platforms.presets import preset
+
+    form = ("both" if "event" in exit_when and "when" in exit_when else
+            "event" if "event" in exit_when else "condition")
+    for rule in preset(platform).rules:
+        if rule.set == "journeys[*].exit_when.check" and rule.where.exit_on in (None, form):
+            return str(rule.value)
+    return None
+
+
 def _pass_through(targets: list[str]) -> dict[str, float]:
     """A split that keeps every distinct target reachable: 100 to one, equal integer shares to many."""
     distinct = list(dict.fromkeys(targets)) or [END]
@@ -126,6 +160,8 @@ class _Writer:
         self.reads = _Reads()
         self.events: list[str] = []   # population events to generate, in first-use order
         self.flags: list[str] = []
+        platforms = {j.platform for j in journeys}
+        self.platform = platforms.pop() if len(platforms) == 1 else None
 
     # -- collection ---------------------------------------------------------------------------
     def collect(self) -> None:
@@ -183,7 +219,8 @@ class _Writer:
         self.collect()
         notes = [u for j in self.journeys for u in j.all_unmapped()]
         self.emit(f"# Imported from a {self.fmt} export ({self.source}) by `journeysim import`.")
-        self.emit("# Step ids are the export's activity keys; each step's comment names its JSON path.")
+        self.emit("# Step ids are the export's own ids (SFMC activity keys, Dittofeed node ids); each step's comment")
+        self.emit("# names its JSON path.")
         self.emit("# Systems, sync links, population, behaviour and message texts are NOT in an export: the blocks")
         self.emit("# marked 'generated default' are a minimal stack so the journey runs. Edit them to match yours")
         self.emit("# (latencies, batch schedules, consent shares) before trusting any finding.")
@@ -198,6 +235,9 @@ class _Writer:
         self.emit(f"duration: {format_duration(duration)}   "
                   f"# generated default: the 14-day entry window + every wait + 1 day")
         self.emit("seed: 1")
+        if self.platform:
+            self.emit(f"platform: {self.platform}   # the {self.fmt} timing rules (docs/platforms.md); "
+                      "`journeysim validate --explain` lists them")
         self.emit()
         self.population()
         self.systems()
@@ -221,7 +261,7 @@ class _Writer:
         if attrs:
             self.emit("  attributes:   # fields the journeys read, with the values they are compared to")
             for f, dist in attrs.items():
-                self.emit(f"    {f}: {_flow(dist)}")
+                self.emit(f"    {_flow(f)}: {_flow(dist)}")
         if self.channels:
             self.emit(f"  consent: {_flow({c: 0.9 for c in self.channels})}")
             self.emit("  behaviour:")
@@ -267,7 +307,7 @@ class _Writer:
             return
         self.emit("messages:   # texts are placeholders: the export references templates, it does not contain them")
         for name, (n, _) in self.messages.items():
-            self.emit(f"  {name}:")
+            self.emit(f"  {_flow(name)}:")
             ref = f" (template {_printable(n.template)})" if n.template else ""
             self.emit(f"    channel: {n.channel}{'' if not ref else '   #' + ref}")
             if n.channel == "email":
@@ -321,7 +361,11 @@ class _Writer:
                 ex["event"] = events[0]
             if conds:
                 ex["when"] = conds[0] if len(conds) == 1 else " or ".join(f"({c})" for c in conds)
-            ex["check"] = exits[0].check
+            preset_check = _preset_check(self.platform, ex)
+            if preset_check == exits[0].check:
+                self.lines += _comment(f"check: {preset_check} comes from platform {self.platform}", ind)
+            else:
+                ex["check"] = exits[0].check
             self.emit(f"{ind}exit_when: {_flow(ex)}")
         for g in j.goals:
             self.lines += _comment(f"goal '{g.name}' ({g.path}): {g.condition or g.verbatim or '(no criteria)'}", ind)
