@@ -131,15 +131,22 @@ class FindingContext:
                 # it arrived before the decision, but a late older record replaced it (apply: arrival)
                 # the lag reported is the named link's: how long the older record took to arrive
                 t_over, over_label, over_version = overwrite
-                link = self.links_by_label.get(over_label)
                 older = self._history(customer, key, over_version)[0]
                 lag = t_over - older[0] if older is not None else float("nan")
                 text = (f"{prefix}; reached {system} {self.stamp(t_arrive)} via {label}, "
                         f"{self.span(t_arrive - changed_at)} later, but at {self.stamp(t_over)} {over_label} applied "
                         f"the older v{over_version}" + (f" ({self.span(lag)} after its change)" if older else "")
-                        + " over it: out-of-order, last arrival wins"
-                        + (f" ({describe_link(link)}, apply: {link.apply})" if link else ""))
-                return Cause(text, over_label, lag, changed_at, hop_at_decision=over_label)
+                        + " over it: out-of-order, last arrival wins")
+                blamed = over_label
+                up = self.reordered_upstream(customer, key, over_version, system, t_over)
+                if up is not None:  # over_label kept the order: the reordering happened upstream
+                    blamed, t_up, where = up
+                    lag = t_up - older[0] if older is not None else float("nan")
+                    text += (f", propagated from the reordering on {blamed} (at {where} {self.stamp(t_up)}; "
+                             f"{over_label} kept the order)")
+                link = self.links_by_label.get(blamed)
+                text += f" ({describe_link(link)}, apply: {link.apply})" if link else ""
+                return Cause(text, blamed, lag, changed_at, hop_at_decision=over_label)
             hops = self._path(arrivals, system, origin, changed_at)
             late = max(hops, key=lambda h: h[2]) if hops else (label, t_arrive, t_arrive - changed_at)
             link = self.links_by_label.get(late[0])
@@ -183,6 +190,39 @@ class FindingContext:
         if best is None:
             return None
         return float(cols["t"][best]), int(cols["version"][best]), str(cols["system"][best]), int(cols["seq"][best])
+
+    def reordered_upstream(self, customer: str, key: str, version: int, system: str,
+                           applied: float) -> tuple[str, float, str] | None:
+        """(link, time, system) of the reordering that an out-of-order apply of ``version`` of ``key`` at
+        ``system`` (at ``applied``) merely propagates: the applying link's source had itself applied that
+        older version over a newer one before forwarding it (followed up the chain to the first system whose
+        own link reordered). None when the applying link itself reordered."""
+        cols, groups = self._sync_records
+
+        def last_disorder(where: str, until: float) -> int | None:
+            best = None
+            for i in groups.get(customer, ()):
+                if (cols["kind"][i] == "out-of-order" and cols["field"][i] == key and cols["version"][i] == version
+                        and cols["system"][i] == where and float(cols["t"][i]) <= until):
+                    best = i
+            return best
+
+        def label(i: int) -> str:
+            return str(cols["detail"][i]).split(";")[0].removeprefix("link=")
+
+        here, found, seen = last_disorder(system, applied), None, {system}
+        while here is not None:
+            link = self.links_by_label.get(label(here))
+            if link is None or link.from_ in seen:
+                break
+            seen.add(link.from_)
+            up = last_disorder(link.from_, float(cols["t"][here]))
+            if up is None:
+                break
+            found = here = up
+        if found is None:
+            return None
+        return label(found), float(cols["t"][found]), str(cols["system"][found])
 
     def _overwrite(self, customer: str, key: str, system: str, version: int, arrived: float,
                    decided: float) -> tuple[float, str, int] | None:

@@ -9,6 +9,7 @@
 - Out-of-order applies and consent violations: per responsible link, its lag and the fix.
 - Overlaps: which journey pairs collide, how often.
 - Caps: the share of messaged customers who went over a cap.
+- Stale branches on journey data frozen at entry: the journey's data mode, not a link.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.findings.staleness import FROZEN
 from simulator.findings.totals import RunTotals
 from simulator.scenario.model import Scenario
 from simulator.scenario.units import format_duration
@@ -120,7 +122,13 @@ def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> 
     disorder = findings[findings["kind"] == "out-of-order"]
     for link, group in disorder.groupby("link", sort=True):
         fields = ", ".join(sorted(set(group["field"].astype(str))))
-        parts = [f"{link}: {_plural(len(group), 'older record')} applied over newer ones ({fields})"]
+        # a downstream apply that only forwarded this link's reordering names this link, with its own hop
+        downstream = group[group["hop_at_decision"].notna() & (group["hop_at_decision"] != link)] \
+            if "hop_at_decision" in group else group.iloc[0:0]
+        parts = [f"{link}: {_plural(len(group) - len(downstream), 'older record')} applied over newer ones ({fields})"]
+        if len(downstream):
+            parts.append(f"propagated to {_plural(len(downstream), 'more out-of-order apply')} downstream on "
+                         f"{', '.join(sorted(set(downstream['hop_at_decision'].astype(str))))}, which kept the order")
         lag = _lag_text(lags, link, group["field"].iloc[0])
         if lag:
             parts.append(lag)
@@ -128,6 +136,7 @@ def recommend(scenario: Scenario, totals: RunTotals, findings: pd.DataFrame) -> 
         if spec is not None and spec.apply == "arrival":
             parts.append(f"set apply: version on {link} so a late older record cannot overwrite a newer one")
         out.append(_row("out-of-order", None, None, link, len(group), parts))
+    out.extend(_frozen_branches(findings))
     consent = findings[(findings["kind"] == "consent-violation") & findings["link"].notna()]
     for link, group in consent.groupby("link", sort=True):
         parts = [f"{_plural(len(group), 'consent-violation finding')} caused by {link}: the opt-out had not "
@@ -195,4 +204,19 @@ def _later_phase(scenario: Scenario, lags: pd.DataFrame, journey: str, step: str
             parts.append(f"the exit arrived up to {_span(late.max())} after the release (95%: "
                          f"{_span(np.quantile(late, 0.95))}): a faster {link} would have let the re-check stop them")
         out.append(_row("exit-race", journey, step, link, len(part), parts))
+    return out
+
+
+def _frozen_branches(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    """Stale branches on the entry snapshot of a journey with journey_data: entry, changed after entry: no
+    sync link to fix, the journey's data mode is the cause."""
+    frozen = findings[(findings["kind"] == "stale-branch") & findings["link"].isna()
+                      & findings["root_cause"].astype(str).str.startswith(f"{FROZEN} ")]
+    out = []
+    for (journey, step), group in frozen.groupby(["journey", "step"], sort=True):
+        live = int(group["root_cause"].astype(str).str.contains("journey_data: live would have read it").sum())
+        out.append(_row("stale-branch", journey, step, None, len(group), [
+            f"{journey}/{step}: {_plural(len(group), 'stale-branch finding')} read journey data frozen at entry "
+            "(journey_data: entry); branch on contact data (journey_data: live) or re-read the field at the branch",
+            f"the live replica had the change at the branch in {live} of them"]))
     return out

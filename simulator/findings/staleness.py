@@ -120,9 +120,20 @@ class OutOfOrder(Detector):
             label = str(row.detail).split(";")[0].removeprefix("link=")
             changed = ctx.change_time(row.customer, row.field, int(row.version))
             nan = float("nan")
-            cause = Cause("", label, float(row.t) - changed if changed is not None else nan,
+            message = f"{row.system} applied {what} over a newer version for {row.customer}"
+            why = f"{row.detail}; the link uses {rule}: a late older record overwrote a newer one; " \
+                  "apply: version would keep the newer value"
+            blamed, applied_at = label, float(row.t)
+            up = ctx.reordered_upstream(row.customer, row.field, int(row.version), row.system, float(row.t))
+            if up is not None:  # this link kept the order: it forwarded an older version applied upstream
+                blamed, applied_at, where = up
+                spec = ctx.links_by_label.get(blamed)
+                rule = "apply: arrival (last arrival wins)" if spec is None or spec.apply == "arrival" \
+                    else f"apply: {spec.apply}"
+                message += f", propagated from the reordering on {blamed}"
+                why = (f"{row.detail}; propagated from the reordering on {blamed}: {where} applied the older "
+                       f"version over a newer one at {ctx.stamp(applied_at)} and forwarded it, and {label} kept "
+                       f"the order; {blamed} uses {rule}: apply: version on {blamed} would keep the newer value")
+            cause = Cause("", blamed, applied_at - changed if changed is not None else nan,
                           changed if changed is not None else nan, hop_at_decision=label)
-            yield finding(ctx, "out-of-order", row,
-                          f"{row.system} applied {what} over a newer version for {row.customer}",
-                          f"{row.detail}; the link uses {rule}: a late older record overwrote a newer one; "
-                          "apply: version would keep the newer value", cause=cause)
+            yield finding(ctx, "out-of-order", row, message, why, cause=cause)
