@@ -207,7 +207,9 @@ def test_decision_split_becomes_a_branch_with_an_explicit_unmapped_arm():
     assert notes(data) == [
         "activities[0].configurationArguments.criteria.a: reads Journey Data (Event.APIEvent-t.Tier), the values as "
         "they were when the contact entered (https://help.salesforce.com/s/articleView?id=mktg.mc_jb_journey_contact_"
-        "data.htm&language=en_US&type=5); the scenario reads the current value at reads_from",
+        "data.htm&language=en_US&type=5); the scenario reads the current value at reads_from; the format has one "
+        "data source per journey (journey_data) and this journey's other branches read live values, so this one "
+        "does too",   # outcome b reads E.Email, Contact Data: the journey stays journey_data: live
         "activities[0].configurationArguments.criteria.b: criteria of outcome 'b' not translated"]
     # the field read gets a generated attribute that makes each compared value possible
     assert doc["population"]["attributes"] == {"Tier": {"choice": {"Gold": 0.5, "other": 0.5}}}
