@@ -9,6 +9,8 @@ Salesforce page; docs/import.md has the table with the URLs. In short:
 - ``entryMode`` -> re-entry; ``exits[]`` -> ``exit_when`` checked ``after_waits`` (Salesforce:
   "When a contact meets any of the exit filter criteria upon leaving a wait activity, the contact
   is removed from the journey"); ``goals[]`` are kept as comments (the format has no goals);
+- decision splits reading only Journey Data (``Event.`` keys) -> ``journey_data: entry``; mixed with
+  Contact Data or engagement splits -> ``live``, the Journey Data reads reported (docs/import.md);
 - ``activities[]`` by ``type``; ``outcomes[].next`` are the edges (no ``next``: the path ends).
 """
 
@@ -60,8 +62,8 @@ class _Journey:
         self.unmapped: list[Unmapped] = []
         self.exit_unmapped: list[Unmapped] = []
         self.transactional = str(data.get("definitionType", "")).lower() == "transactional"
-        #: what each translated branch arm reads: (path, kind, Journey Data keys, node, Journey Data condition
-        #: fields); kind ``journey`` (only ``Event.`` keys), ``contact`` (none), ``mixed`` or ``engagement``
+        #: what each branch arm reads, translated or not: (path, kind, its ``Event.`` keys, node); kind
+        #: ``journey`` (only ``Event.`` keys), ``contact`` (none), ``mixed`` or ``engagement`` (has_event)
         self.reads: list[tuple[str, str, tuple[str, ...], Node]] = []
 
     def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
