@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -32,7 +33,7 @@ from simulator.scenario.units import parse_duration
 
 DATA = ROOT / "tests" / "data" / "import" / "sfmc"
 GOOD = ["multistep_decision", "api_sms_update", "single_send", "transactional", "engagement_split",
-        "custom_rest_split", "collection"]
+        "custom_rest_split", "collection", "journey_data_split"]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -207,7 +208,9 @@ def test_decision_split_becomes_a_branch_with_an_explicit_unmapped_arm():
     assert notes(data) == [
         "activities[0].configurationArguments.criteria.a: reads Journey Data (Event.APIEvent-t.Tier), the values as "
         "they were when the contact entered (https://help.salesforce.com/s/articleView?id=mktg.mc_jb_journey_contact_"
-        "data.htm&language=en_US&type=5); the scenario reads the current value at reads_from",
+        "data.htm&language=en_US&type=5); the scenario reads the current value at reads_from; the format has one "
+        "data source per journey (journey_data) and this journey's other branches read live values, so this one "
+        "does too",   # outcome b reads E.Email, Contact Data: the journey stays journey_data: live
         "activities[0].configurationArguments.criteria.b: criteria of outcome 'b' not translated"]
     # the field read gets a generated attribute that makes each compared value possible
     assert doc["population"]["attributes"] == {"Tier": {"choice": {"Gold": 0.5, "other": 0.5}}}
@@ -743,3 +746,134 @@ def test_validate_explain_on_an_imported_sfmc_file_lists_the_preset_value(tmp_pa
     assert r.exit_code == 0, r.output
     assert "platform sfmc, Salesforce Marketing Cloud Journey Builder: 1 value set by the preset" in r.output
     assert "set      journeys[cart-recovery].exit_when.check = after_waits   (preset sfmc)" in r.output
+
+
+# -- Journey Data and journey_data: entry ---------------------------------------------------------------
+JD_URL = "https://help.salesforce.com/s/articleView?id=mktg.mc_jb_journey_contact_data.htm&language=en_US&type=5"
+
+
+def _decision(key: str, crit: dict[str, str], nxt: str | None = None) -> dict:
+    return {"key": key, "type": "MULTICRITERIADECISION", "configurationArguments": {"criteria": crit},
+            "outcomes": [*({"key": k, "next": nxt} for k in crit), {"key": f"{key}-rest", "next": nxt}]}
+
+
+def test_every_split_on_journey_data_makes_the_journey_read_the_entry_snapshot():
+    """Two splits, both on Event.APIEvent-t.* keys (one untranslatable: BeginsWith, still Journey Data):
+    journey_data: entry, the fields are the keys without the Event.APIEvent-t. prefix, the mapping is a
+    comment above the key, and no arm is reported any more (only the untranslated criteria)."""
+    data = interaction(_decision("MCD-1", {"a": cond("Equal", "Gold"),
+                                           "b": cond("BeginsWith", "x", key="Event.APIEvent-t.Zip")}, "MCD-2"),
+                       _decision("MCD-2", {"c": cond("GreaterThan", "100", key="Event.APIEvent-t.Points")}))
+    journeys, text, doc = imported(data)
+    assert journeys[0].journey_data == "entry"
+    assert doc["journeys"][0]["journey_data"] == "entry"
+    assert load_scenario_text(text, "t.yaml").journeys[0].journey_data == "entry"
+    assert ("    reads_from: cdp   # generated default: edit to match your stack\n"
+            "    # journey_data: entry because every decision split reads Journey Data, the contact's values when it "
+            f"entered ({JD_URL}): branches read a snapshot of reads_from taken at entry. Fields: Event.APIEvent-t.Tier "
+            "-> Tier, Event.APIEvent-t.Zip -> Zip, Event.APIEvent-t.Points -> Points. Exit criteria read live "
+            "(Contact Data)\n    journey_data: entry\n") in text
+    assert [s["branch"][0] for s in doc["journeys"][0]["steps"]] == [
+        {"when": "Tier == 'Gold'", "goto": "MCD-2"}, {"when": "Points > 100", "goto": "end"}]
+    assert notes(data) == ["activities[0].configurationArguments.criteria.b: criteria of outcome 'b' not translated"]
+
+
+def test_a_journey_mixing_journey_and_contact_data_splits_stays_live_and_reports_the_journey_data_ones():
+    """Split 1 reads Event.APIEvent-t.Tier (Journey Data), split 2 Contact.Attribute.P.Status (Contact
+    Data): the format has one data source per journey, so journey_data: live is written with why; both
+    arms are translated; only the Journey Data one is reported."""
+    data = interaction(_decision("MCD-1", {"a": cond("Equal", "Gold")}, "MCD-2"),
+                       _decision("MCD-2", {"c": cond("Equal", "Active", key="Contact.Attribute.P.Status")}))
+    journeys, text, doc = imported(data)
+    assert journeys[0].journey_data == "live" and doc["journeys"][0]["journey_data"] == "live"
+    assert ("    # journey_data: live: the scenario format has one data source per journey and not every branch "
+            "reads Journey Data (activities[1].configurationArguments.criteria.c reads Contact Data); the Journey "
+            "Data reads are reported\n    journey_data: live\n") in text
+    assert [s["branch"][0] for s in doc["journeys"][0]["steps"]] == [
+        {"when": "Tier == 'Gold'", "goto": "MCD-2"}, {"when": "Status == 'Active'", "goto": "end"}]
+    assert notes(data) == [
+        "activities[0].configurationArguments.criteria.a: reads Journey Data (Event.APIEvent-t.Tier), the values as "
+        f"they were when the contact entered ({JD_URL}); the scenario reads the current value at reads_from; the "
+        "format has one data source per journey (journey_data) and this journey's other branches read live values, "
+        "so this one does too"]
+    # the note sits above the split it is about
+    assert ("      # NOT MAPPED: reads Journey Data (Event.APIEvent-t.Tier), the values as they were when the contact "
+            f"entered ({JD_URL}); the scenario reads the current value at reads_from; the format has one data source "
+            "per journey (journey_data) and this journey's other branches read live values, so this one does too "
+            "(activities[0].configurationArguments.criteria.a)\n      - id: MCD-1\n") in text
+
+
+@pytest.mark.parametrize("other, why", [
+    # one filter with a Journey Data and a Contact Data condition: neither source alone
+    (_decision("MCD-2", {"c": cond("Equal", "A", key="Event.APIEvent-t.X").replace(
+        "</ConditionSet>", '<Condition Key="Contact.Attribute.P.Y" Operator="IsNull"><Value/></Condition>'
+                           "</ConditionSet>")}),
+     "activities[1].configurationArguments.criteria.c mixes Journey and Contact Data"),
+    # an engagement split reads opens live (has_event): freezing it at entry would never see an open
+    ({"key": "MCD-2", "type": "ENGAGEMENTDECISION",
+      "configurationArguments": {"statsTypeId": 2, "refActivityCustomerKey": "EMAILV2-1"},
+      "outcomes": [{"key": "y", "next": None, "arguments": {"when": True}},
+                   {"key": "n", "next": None, "arguments": {"when": False}}]},
+     "activities[1].configurationArguments.statsTypeId reads email engagement (has_event) live"),
+])
+def test_other_live_reads_keep_a_journey_data_split_live(other, why):
+    data = interaction(_decision("MCD-1", {"a": cond("Equal", "Gold")}, "MCD-2"), other)
+    journeys, text, _ = imported(data)
+    assert journeys[0].journey_data == "live"
+    assert f"one data source per journey and not every branch reads Journey Data ({why}); the Journey" in text
+    assert notes(data)[0].startswith("activities[0].configurationArguments.criteria.a: reads Journey Data "
+                                     "(Event.APIEvent-t.Tier)")
+
+
+def test_journeys_without_journey_data_splits_write_no_journey_data_key():
+    """Contact Data splits only, or no split: nothing to say, the default (live) is left implicit."""
+    for data in (interaction(_decision("MCD-1", {"a": cond("Equal", "G", key="Contact.Attribute.P.Tier")})),
+                 interaction(act("EMAILV2-1", "EMAILV2"))):
+        journeys, text, _ = imported(data)
+        assert journeys[0].journey_data == "live" and "journey_data" not in text
+
+
+def test_journey_data_split_runs_on_the_entry_snapshot_and_names_the_freeze(tmp_path):
+    """journey_data_split.json: entry (API event) -> update Tier = 'Gold' at the cdp -> wait 1h -> split on
+    Event.APIEvent-tier-review.Tier == 'Gold' -> EMAILV2-1, else EMAILV2-2. Tier is generated Gold/other.
+
+    By hand, for every instance entering at T: the update makes truth and the cdp Gold at T (v1), after the
+    snapshot (taken at entry, v0). The split at T + 3600 s reads the snapshot: a contact that entered
+    'other' takes the else arm (EMAILV2-2) and gets one stale-branch finding (replica 'other' v0, truth
+    'Gold' v1, no link, root cause the freeze, the cdp had Gold: live would have read it); a contact that
+    entered Gold takes EMAILV2-1 and gets none (no value differs). With journey_data: live every contact
+    reads Gold at the cdp: all EMAILV2-1, no stale-branch."""
+    out = tmp_path / "tier.yaml"
+    assert invoke("import", "sfmc", str(DATA / "journey_data_split.json"), "-o", str(out)).exit_code == 0
+    assert invoke("validate", str(out)).exit_code == 0
+    assert "\n    journey_data: entry\n" in out.read_text()
+    r = invoke("run", str(out), "--customers", "200", "--out", str(tmp_path / "run"), "--no-report", "--quiet")
+    assert r.exit_code == 0, r.output   # stale-branch is a warning: the default gate passes
+    ev = read_events(tmp_path / "run")
+    entered = ev[ev["kind"] == "entry"].set_index("customer")["t"]
+    dec = ev[(ev["kind"] == "decision") & (ev["field"] == "Tier")].set_index("customer")
+    assert ((dec["t"] - entered[dec.index]).round(6) == 3600.0).all()
+    assert dec["detail"].str.contains("; journey data frozen at entry ").all()
+    was_other = set(dec.index[dec["value"] == "other"])
+    was_gold = set(dec.index[dec["value"] == "Gold"])
+    assert len(was_other) > 5 and len(was_gold) > 5 and (dec["truth_value"] == "Gold").all()
+    sent = ev[ev["kind"] == "step"].set_index("customer")["step"]   # the send step each instance reached
+    assert set(sent[sent == "EMAILV2-2"].index) == was_other and set(sent[sent == "EMAILV2-1"].index) == was_gold
+    findings = pd.read_csv(tmp_path / "run" / "findings.csv")
+    stale = findings[findings["kind"] == "stale-branch"]
+    assert set(stale["customer"]) == was_other and len(stale) == len(was_other) and len(findings) == len(stale)
+    for f in stale.to_dict("records"):
+        assert (f["step"], f["field"], f["replica_value"], f["replica_version"], f["truth_value"],
+                f["truth_version"]) == ("MULTICRITERIADECISION-1", "Tier", "other", 0, "Gold", 1)
+        assert pd.isna(f["link"]) and pd.isna(f["lag_seconds"])
+        assert f["root_cause"].startswith("journey data frozen at entry ")
+        assert "(journey_data: entry): Tier changed in truth at " in f["root_cause"]
+        assert f["root_cause"].endswith("cdp had it at the branch, so journey_data: live would have read it")
+    live = tmp_path / "live.yaml"
+    live.write_text(out.read_text().replace("\n    journey_data: entry\n", "\n    journey_data: live\n"))
+    assert invoke("run", str(live), "--customers", "200", "--out", str(tmp_path / "live"), "--no-report",
+                  "--quiet").exit_code == 0
+    lev = read_events(tmp_path / "live")
+    assert set(lev[lev["kind"] == "step"]["step"]) == {"DATAEXTENSIONUPDATE-1", "WAITBYDURATION-1",
+                                                       "MULTICRITERIADECISION-1", "EMAILV2-1"}
+    assert pd.read_csv(tmp_path / "live" / "findings.csv").empty

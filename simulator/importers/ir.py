@@ -338,6 +338,10 @@ class ImportedJourney:
     unmapped: list[Unmapped] = field(default_factory=list)
     #: notes on exit criteria that could not become an exit condition (written where exit_when goes)
     exit_unmapped: list[Unmapped] = field(default_factory=list)
+    #: what branch conditions read: ``live`` (the replica at the branch) or ``entry`` (a snapshot taken
+    #: at entry, docs/exits.md); the writer writes the key when ``journey_data_note`` says why
+    journey_data: str = "live"
+    journey_data_note: str = ""
 
     def exit_merge_notes(self) -> list[Unmapped]:
         """exit_when holds one event and one check: notes for the exit conditions that do not fit."""

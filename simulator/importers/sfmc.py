@@ -9,6 +9,8 @@ Salesforce page; docs/import.md has the table with the URLs. In short:
 - ``entryMode`` -> re-entry; ``exits[]`` -> ``exit_when`` checked ``after_waits`` (Salesforce:
   "When a contact meets any of the exit filter criteria upon leaving a wait activity, the contact
   is removed from the journey"); ``goals[]`` are kept as comments (the format has no goals);
+- decision splits reading only Journey Data (``Event.`` keys) -> ``journey_data: entry``; mixed with
+  Contact Data or engagement splits -> ``live``, the Journey Data reads reported (docs/import.md);
 - ``activities[]`` by ``type``; ``outcomes[].next`` are the edges (no ``next``: the path ends).
 """
 
@@ -22,7 +24,7 @@ from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
 )
-from simulator.importers.sfmc_filter import field_name, translate_filter
+from simulator.importers.sfmc_filter import field_name, filter_keys, translate_filter
 from simulator.importers.writer import scenario_name
 
 __all__ = ["import_sfmc", "ACTIVITY_TYPES", "TRIGGER_TYPES", "EXIT_CRITERIA_URL"]
@@ -60,6 +62,9 @@ class _Journey:
         self.unmapped: list[Unmapped] = []
         self.exit_unmapped: list[Unmapped] = []
         self.transactional = str(data.get("definitionType", "")).lower() == "transactional"
+        #: what each branch arm reads, translated or not: (path, kind, its ``Event.`` keys, node); kind
+        #: ``journey`` (only ``Event.`` keys), ``contact`` (none), ``mixed`` or ``engagement`` (has_event)
+        self.reads: list[tuple[str, str, tuple[str, ...], Node]] = []
 
     def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
         return ImportInputError(self.file, self.p + path, message, fix)
@@ -92,9 +97,39 @@ class _Journey:
         journey.re_entry = self.re_entry()
         journey.exit_conditions = self.exits()
         journey.goals = self.goals()
+        self.journey_data(journey)
         journey.unmapped = self.unmapped
         journey.exit_unmapped = self.exit_unmapped
         return journey
+
+    def journey_data(self, journey: ImportedJourney) -> None:
+        """``journey_data: entry`` when every branch read of the journey is Journey Data; otherwise live,
+        with each Journey Data read reported (the format has one data source per journey)."""
+        kept = {id(n) for n in journey.nodes}
+        reads = [r for r in self.reads if id(r[3]) in kept]
+        frozen = [r for r in reads if r[1] in ("journey", "mixed")]
+        if not frozen:
+            return
+        live = [r for r in reads if r[1] not in ("journey",)]
+        if not live:
+            keys = dict.fromkeys(k for r in frozen for k in r[2])
+            journey.journey_data = "entry"
+            journey.journey_data_note = (
+                "journey_data: entry because every decision split reads Journey Data, the contact's values when "
+                f"it entered ({JOURNEY_DATA_URL}): branches read a snapshot of reads_from taken at entry. Fields: "
+                + ", ".join(f"{k} -> {field_name(k)}" for k in keys) + ". Exit criteria read live (Contact Data)")
+            return
+        why = "; ".join(f"{p.removeprefix(self.p)} " + ("reads email engagement (has_event) live" if kind == "engagement"
+                                                         else "reads Contact Data" if kind == "contact" else
+                                                         "mixes Journey and Contact Data")
+                        for p, kind, _, _ in live)
+        journey.journey_data_note = (
+            "journey_data: live: the scenario format has one data source per journey and not every branch reads "
+            f"Journey Data ({why}); the Journey Data reads are reported")
+        for p, _, keys, node in frozen:
+            node.unmapped.append(_snapshot_note(p, keys, f"; the format has one data source per journey "
+                                                         f"(journey_data) and this journey's other branches read "
+                                                         f"live values, so this one does too"))
 
     def entry(self, triggers: list[Any]) -> Entry:
         t = self.want(triggers[0], dict, "triggers[0]")
@@ -412,14 +447,17 @@ class _Journey:
                 node.arms.append(Arm(key, target, None, label, mapped=False, verbatim="(no criteria)", path=apath))
                 continue
             tr = translate_filter(xml)
+            keys = filter_keys(xml)
+            journey = tuple(k for k in keys if k.startswith("Event."))
+            if keys:  # the data source of an arm is its keys', translated or not (the user may write it)
+                kind = "contact" if not journey else "journey" if len(journey) == len(keys) else "mixed"
+                self.reads.append((apath, kind, journey, node))
             if tr.condition is None:
                 node.arms.append(Arm(key, target, None, label, mapped=False,
                                      verbatim=" ".join(xml.split()) + "  [" + "; ".join(tr.problems) + "]",
                                      path=apath))
             else:
                 node.arms.append(Arm(key, target, tr.condition, label, path=apath))
-                if tr.snapshot:
-                    node.unmapped.append(_snapshot_note(apath, tr.snapshot))
         for k in crit:
             if k not in {o[0] for o in outcomes}:
                 node.unmapped.append(Unmapped(f"{self.p}activities[{i}].configurationArguments.criteria.{k}",
@@ -469,6 +507,7 @@ class _Journey:
         if stat_id in _STATS:
             event, verb = _STATS[stat_id]
             node.arms.append(Arm(yes[1], yes[2], f"has_event('{event}')", yes[3] or verb, path=cpath))
+            self.reads.append((cpath, "engagement", (), node))
             node.unmapped.append(Unmapped(cpath, f"engagement split on email '{ref}' {verb}: has_event('{event}') "
                                                  "counts any email this customer " + verb + ", not only that one"))
         else:
@@ -493,10 +532,10 @@ class _Journey:
         return node
 
 
-def _snapshot_note(path: str, keys: tuple[str, ...]) -> Unmapped:
-    """Journey Data (``Event.`` keys) is the entry-time snapshot; the scenario reads current values."""
+def _snapshot_note(path: str, keys: tuple[str, ...], why: str = "") -> Unmapped:
+    """Journey Data (``Event.`` keys) is the entry-time snapshot; here the scenario reads current values."""
     return Unmapped(path, f"reads Journey Data ({', '.join(keys)}), the values as they were when the contact "
-                          f"entered ({JOURNEY_DATA_URL}); the scenario reads the current value at reads_from")
+                          f"entered ({JOURNEY_DATA_URL}); the scenario reads the current value at reads_from{why}")
 
 
 def import_sfmc(data: Any, file: str) -> list[ImportedJourney]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from simulator.errors import ConditionError
 from simulator.scenario.conditions import compile_condition
 
-__all__ = ["Translation", "translate_filter", "field_name"]
+__all__ = ["Translation", "translate_filter", "field_name", "filter_keys"]
 
 _COMPARE = {
     "equal": "==", "is": "==", "notequal": "!=", "isnot": "!=",
@@ -51,6 +51,16 @@ def field_name(key: str) -> str:
     if not name or not name[0].isalpha():
         name = "f_" + name
     return name[:100]
+
+
+def filter_keys(xml: str) -> tuple[str, ...]:
+    """Every ``Condition`` ``Key`` the filter names, in order, translated or not (``()`` for XML that
+    does not parse); a condition naming its attribute only by ``ID`` adds nothing."""
+    try:
+        root = ET.fromstring(xml.strip())
+    except ET.ParseError:
+        return ()
+    return tuple(dict.fromkeys(k.strip() for el in root.iter("Condition") if (k := el.get("Key") or "").strip()))
 
 
 def _literal(text: str, as_string: bool) -> str:

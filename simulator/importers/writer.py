@@ -330,6 +330,9 @@ class _Writer:
         for u in j.unmapped:
             self.unmapped(u, ind)
         self.emit(f"{ind}reads_from: {READS_FROM}   {GENERATED}")
+        if j.journey_data_note:
+            self.lines += _comment(j.journey_data_note, ind)
+            self.emit(f"{ind}journey_data: {j.journey_data}")
         e = j.entry
         self.lines += _comment(f"entry: {e.source} ({e.path})", ind)
         for u in e.unmapped:
