@@ -92,7 +92,7 @@ class _Journey:
                                   entry=entry, nodes=[nodes[k] for k in order], title=title)
         journey.re_entry = self.re_entry(entry_raw)
         status = self.res.get("status")
-        if status in _STATUS:
+        if isinstance(status, str) and status in _STATUS:
             self.unmapped.append(Unmapped(f"{self.p}status", f"the journey's status is {status}: {_STATUS[status]} "
                                                              f"({STATUS_URL}); the scenario runs it as if Running"))
         if any(isinstance(nodes[k], Send) for k in order):
