@@ -10,7 +10,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_semantics import H, M, person, scenario
+from test_engine_semantics import H, person, scenario
 
 from simulator.creative import sms_segments
 from simulator.creative.rules import lacks_opt_out, segment_budget, sms_detail

@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import JourneySimError
 
-__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "NAME_RE"]
+__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -64,3 +64,20 @@ def safe_name(text: str) -> str:
     """A scenario name (letters, digits, ``_ - .``; starts alphanumeric; <= 100 chars) from ``text``."""
     name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-._")
     return (name or "x")[:100]
+
+
+def step_ids(keys: list[str], end_alias: str) -> dict[str, str]:
+    """Scenario step ids for an export's node keys: a key that is already a valid name is kept, any other
+    is made safe; the reserved target ``end`` becomes ``end_alias``; clashes get ``-2``, ``-3``, ..."""
+    ids: dict[str, str] = {}
+    used: set[str] = set()
+    for k in keys:
+        i = k if NAME_RE.match(k) and len(k) <= 100 and k != "end" else safe_name(k)
+        if i == "end":
+            i = end_alias
+        base, n = i, 2
+        while i in used:
+            i, n = f"{base}-{n}", n + 1
+        used.add(i)
+        ids[k] = i
+    return ids

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, NAME_RE, did_you_mean, safe_name, want
+from simulator.importers.base import ImportInputError, did_you_mean, safe_name, step_ids, want
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
 from simulator.importers.ir import (
@@ -163,18 +163,7 @@ class _Journey:
 
     # -- nodes --------------------------------------------------------------------------------
     def _ids(self, keys: list[str]) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        used: set[str] = set()
-        for k in keys:
-            i = k if NAME_RE.match(k) and len(k) <= 100 and k != END else safe_name(k)
-            if i == END:
-                i = "end-node"
-            base, n = i, 2
-            while i in used:
-                i, n = f"{base}-{n}", n + 1
-            used.add(i)
-            ids[k] = i
-        return ids
+        return step_ids(keys, "end-node")
 
     def target(self, child: str, path: str) -> str:
         if child == EXIT_ID:

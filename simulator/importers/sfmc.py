@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.importers.base import ImportInputError, NAME_RE, did_you_mean, safe_name, want
+from simulator.importers.base import ImportInputError, did_you_mean, safe_name, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -127,9 +127,9 @@ class _Journey:
             "journey_data: live: the scenario format has one data source per journey and not every branch reads "
             f"Journey Data ({why}); the Journey Data reads are reported")
         for p, _, keys, node in frozen:
-            node.unmapped.append(_snapshot_note(p, keys, f"; the format has one data source per journey "
-                                                         f"(journey_data) and this journey's other branches read "
-                                                         f"live values, so this one does too"))
+            node.unmapped.append(_snapshot_note(p, keys, "; the format has one data source per journey "
+                                                         "(journey_data) and this journey's other branches read "
+                                                         "live values, so this one does too"))
 
     def entry(self, triggers: list[Any]) -> Entry:
         t = self.want(triggers[0], dict, "triggers[0]")
@@ -304,18 +304,7 @@ class _Journey:
                 visit(k, [])
 
     def _ids(self, keys: list[str]) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        used: set[str] = set()
-        for k in keys:
-            i = k if NAME_RE.match(k) and len(k) <= 100 and k != END else safe_name(k)
-            if i == END:
-                i = "end-activity"
-            base, n = i, 2
-            while i in used:
-                i, n = f"{base}-{n}", n + 1
-            used.add(i)
-            ids[k] = i
-        return ids
+        return step_ids(keys, "end-activity")
 
     def activity(self, i: int, a: dict[str, Any], ids: dict[str, str], keys: dict[str, int]) -> Node:
         path = f"{self.p}activities[{i}]"

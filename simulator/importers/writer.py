@@ -109,7 +109,6 @@ _LITERALS = {"true": True, "false": False, "True": True, "False": False, "null":
 
 def _attribute_default(values: list[Any]) -> Any:
     """A generated distribution giving each compared literal a fair chance (docs/import.md)."""
-    bools = [v for v in values if isinstance(v, bool)]
     nums = sorted({float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)})
     strs = sorted({v for v in values if isinstance(v, str)})
     if strs:
