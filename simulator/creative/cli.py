@@ -147,6 +147,11 @@ def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[s
     report = lint_scenario(sc, sample=sample, packs=loaded_packs)
     lines = [f"lint {scenario}: {len(report.messages)} messages, each rendered for {sample} sampled customers "
              f"and 6 edge profiles" + (f"; packs {', '.join(p.pack for p in loaded_packs)}" if loaded_packs else "")]
+    for p in loaded_packs:
+        if p.jurisdiction.regions:
+            lines.append(f"  note: {p.pack} ({p.jurisdiction.country}-{','.join(p.jurisdiction.regions)}) applies to every "
+                         f"recipient whose time zone is in {p.jurisdiction.country}: area codes and addresses are not "
+                         "modelled yet")
     for ml in report.messages:
         promo = ", promotional" if ml.promotional else ""
         head = f"  {ml.name} ({ml.channel}{promo}): {ml.renders} renders"
