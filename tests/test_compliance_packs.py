@@ -467,3 +467,14 @@ def test_pack_applies_by_the_zones_country():
     covered = {p: [z for z in zones if pack_applies(load_pack(p), z)] for p in ("us-fl", "in-tccc", "uk-pecr")}
     assert covered == {"us-fl": ["America/New_York", "US/Eastern"], "in-tccc": ["Asia/Kolkata"],
                        "uk-pecr": ["Europe/London"]}
+
+
+def test_cli_check_notes_a_pack_outside_the_zones_country():
+    """in-tccc (IN) at 2025-12-01 16:00Z = 21:30 IST is blocked as written, whatever the zone; for a
+    New York recipient (US) the CLI adds that lint and runs do not apply the pack. us-fl for New York
+    gets no note."""
+    r = run("in-tccc", "--at", "2025-12-01T16:00:00Z", "--zone", NY)
+    assert r.exit_code == 0 and "blocked by in-tccc quiet-hours" in r.output
+    assert ("note: in-tccc covers recipients in IN; America/New_York is in US, so journeysim lint and runs do "
+            "not apply it to this recipient") in r.output
+    assert "note:" not in run("us-fl", "--at", "2025-12-01T16:00:00Z", "--zone", NY).output
