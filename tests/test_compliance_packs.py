@@ -450,3 +450,31 @@ def test_frequency_next_allowed_is_allowed(offsets, now_offset):
     assert frequency_check(rule, sends, v.next_allowed).allowed
     if not v.allowed:
         assert not frequency_check(rule, sends, v.next_allowed - timedelta(minutes=1)).allowed
+
+
+def test_pack_applies_by_the_zones_country():
+    """Countries come from tzdata's zone1970.tab / zone.tab: New_York US; London GB, GG, IM, JE;
+    Tokyo JP, AU (2026 tables); Kolkata IN; the alias US/Eastern takes New_York's US; UTC none.
+    us-fl (US) covers only New York and US/Eastern; in-tccc (IN) only Kolkata; uk-pecr (GB) London."""
+    from simulator.creative.jurisdiction import pack_applies, zone_countries
+    from simulator.creative.rulepacks import load_pack
+
+    assert zone_countries("America/New_York") == {"US"}
+    assert {"GB", "JE"} <= zone_countries("Europe/London")
+    assert "JP" in zone_countries("Asia/Tokyo") and zone_countries("Asia/Kolkata") == {"IN"}
+    assert zone_countries("US/Eastern") == {"US"} and zone_countries("UTC") == frozenset()
+    zones = ["America/New_York", "Europe/London", "Asia/Tokyo", "Asia/Kolkata", "US/Eastern", "UTC"]
+    covered = {p: [z for z in zones if pack_applies(load_pack(p), z)] for p in ("us-fl", "in-tccc", "uk-pecr")}
+    assert covered == {"us-fl": ["America/New_York", "US/Eastern"], "in-tccc": ["Asia/Kolkata"],
+                       "uk-pecr": ["Europe/London"]}
+
+
+def test_cli_check_notes_a_pack_outside_the_zones_country():
+    """in-tccc (IN) at 2025-12-01 16:00Z = 21:30 IST is blocked as written, whatever the zone; for a
+    New York recipient (US) the CLI adds that lint and runs do not apply the pack. us-fl for New York
+    gets no note."""
+    r = run("in-tccc", "--at", "2025-12-01T16:00:00Z", "--zone", NY)
+    assert r.exit_code == 0 and "blocked by in-tccc quiet-hours" in r.output
+    assert ("note: in-tccc covers recipients in IN; America/New_York is in US, so journeysim lint and runs do "
+            "not apply it to this recipient") in r.output
+    assert "note:" not in run("us-fl", "--at", "2025-12-01T16:00:00Z", "--zone", NY).output

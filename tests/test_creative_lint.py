@@ -148,14 +148,48 @@ def test_severity_override_makes_segments_an_error(tmp_path):
     assert "error creative-sms-segments: promotional sms promo_sms needs 2 segments" in r.output
 
 
-def test_india_fixed_zone_pack(tmp_path):
-    """in-tccc allows 09:00-21:00 IST = 22:30-10:30 EST (IST is UTC+5:30, EST UTC-5: 10.5 h behind)
-    for a New York population in the week of 3 Nov 2025. The policy (quiet 20:00-08:00) lets SMS out
-    08:00-20:00 EST, so 10:30-20:00 is forbidden by the pack."""
+def _zones(path, zones: str):
+    """Rewrite the population's time zones (and default zone) of a written scenario."""
+    text = path.read_text(encoding="utf-8").replace("timezones: {America/New_York: 1.0}", f"timezones: {zones}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_india_pack_does_not_cover_new_york(tmp_path):
+    """in-tccc's country is IN; America/New_York is US in zone1970.tab, so the pack covers nobody of
+    this New York population and lint finds nothing (it used to flag 10:30-20:00 EST, India's window
+    seen from New York)."""
     r = lint(write(tmp_path, **FIXED), "--pack", "in-tccc")
+    assert r.exit_code == 0, r.output
+    assert "compliance-quiet-hours" not in r.output
+
+
+def test_india_pack_covers_kolkata(tmp_path):
+    """An Asia/Kolkata population (IN): the policy (quiet 20:00-08:00 local) lets SMS out 08:00-20:00
+    IST; in-tccc allows 09:00-21:00 IST, so 08:00-09:00 is forbidden."""
+    r = lint(_zones(write(tmp_path, **FIXED), "{Asia/Kolkata: 1.0}"), "--pack", "in-tccc")
     assert r.exit_code == 1
-    assert "promotional sms can go out at 10:30-20:00 local time for customers in America/New_York" in r.output
+    assert "promotional sms can go out at 08:00-09:00 local time for customers in Asia/Kolkata" in r.output
     assert "in-tccc quiet-hours allows only mon-sun 09:00-21:00 (Asia/Kolkata)" in r.output
+
+
+def test_state_pack_covers_only_its_country(tmp_path):
+    """New York, London and Tokyo customers; the policy (quiet 21:00-08:00) lets SMS out at 20:00-21:00
+    local everywhere. us-fl (country US) forbids 20:00-21:00 only for America/New_York (US); London
+    (GB, GG, IM, JE) and Tokyo (JP, AU) are outside it. in-tccc (IN) covers none of them. Lint says the
+    state pack applies to every recipient in the US."""
+    path = _zones(write(tmp_path, **dict(FIXED, quiet_from="21:00")),
+                  "{America/New_York: 0.4, Europe/London: 0.3, Asia/Tokyo: 0.3}")
+    r = lint(path, "--pack", "us-fl")
+    assert r.exit_code == 1
+    lines = [x for x in r.output.splitlines() if "compliance-quiet-hours" in x]
+    assert len(lines) == 1, r.output
+    assert "at 20:00-21:00 local time for customers in America/New_York (the scenario" in lines[0]
+    assert "London" not in lines[0] and "Tokyo" not in lines[0]
+    assert ("note: us-fl (US-FL) applies to every recipient whose time zone is in US: area codes and "
+            "addresses are not modelled yet") in r.output
+    r = lint(path, "--pack", "in-tccc")
+    assert r.exit_code == 0 and "compliance-quiet-hours" not in r.output, r.output
 
 
 def test_packs_without_channel_overlap_are_silent(tmp_path):

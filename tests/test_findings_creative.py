@@ -280,19 +280,42 @@ def test_compliance_key_validation(packs, where, text):
 
 
 def test_lint_uses_the_scenarios_compliance_packs(tmp_path):
-    """lint without --pack checks the scenario's compliance: packs. UTC customers, no quiet hours,
-    a promotional SMS: us-fl forbids 00:00-08:00 and 20:00-24:00 local -> one error, exit 1."""
+    """lint without --pack checks the scenario's compliance: packs. New York customers, no quiet hours,
+    a promotional SMS: us-fl forbids 00:00-08:00 and 20:00-24:00 local -> one error, exit 1. UTC
+    customers have no country in the IANA tables, so us-fl covers none of them -> exit 0."""
     from click.testing import CliRunner
 
     from simulator.cli import cli
 
     path = tmp_path / "s.yaml"
-    path.write_text("compliance: [us-fl]\n" + scenario(sync=WEB, messages=PROMO_SMS, steps=SEND))
+    path.write_text("compliance: [us-fl]\n" + scenario(sync=WEB, messages=PROMO_SMS, steps=SEND,
+                                                         zone="America/New_York"))
     r = CliRunner().invoke(cli, ["lint", str(path), "--sample", "5"])
     assert r.exit_code == 1, r.output
     assert "; packs us-fl" in r.output
     assert ("error compliance-quiet-hours: promotional sms can go out at 00:00-08:00, 20:00-24:00 local time for "
-            "customers in UTC") in r.output
+            "customers in America/New_York") in r.output
+    path.write_text("compliance: [us-fl]\n" + scenario(sync=WEB, messages=PROMO_SMS, steps=SEND))
+    r = CliRunner().invoke(cli, ["lint", str(path), "--sample", "5"])
+    assert r.exit_code == 0 and "compliance-quiet-hours" not in r.output, r.output
+
+
+def test_compliance_packs_cover_only_their_country():
+    """Start 2025-11-01 00:00Z. Three customers each get a promotional SMS at 20:30 local:
+    ny at 2025-11-04 01:30Z (Mon 20:30 EST, UTC-5), lon at 2025-11-03 20:30Z (Mon 20:30 GMT),
+    tok at 2025-11-03 11:30Z (Mon 20:30 JST, UTC+9). us-fl (US, 08:00-20:00) covers only ny
+    (New_York is US; London is GB/GG/IM/JE, Tokyo JP/AU in zone1970.tab) -> 1 finding, ny.
+    in-tccc (IN) covers none of them -> 0. kol at 2025-11-03 16:00Z = 21:30 IST (UTC+5:30), outside
+    in-tccc's 09:00-21:00 Asia/Kolkata -> 1 finding, kol."""
+    people = [person((3 * D + 1.5 * H, "go"), name="ny", zone="America/New_York"),
+              person((2 * D + 20.5 * H, "go"), name="lon", zone="Europe/London"),
+              person((2 * D + 11.5 * H, "go"), name="tok", zone="Asia/Tokyo")]
+    found = comply("[us-fl]", people)
+    assert found["customer"].tolist() == ["ny"] and found["rule"].tolist() == ["us-fl:quiet-hours"]
+    assert comply("[in-tccc]", people).empty
+    kol = comply("[in-tccc]", people + [person((2 * D + 16 * H, "go"), name="kol", zone="Asia/Kolkata")])
+    assert kol["customer"].tolist() == ["kol"] and kol["rule"].tolist() == ["in-tccc:quiet-hours"]
+    assert "at Mon 21:30 IST (Asia/Kolkata)" in kol.iloc[0]["message"]
 
 
 _ALPHABET = "abc XYZ09.,!\r\n@€{}[]^|~\\ëçé’😀👨‍👩‍👧🇮🇹\u0301"

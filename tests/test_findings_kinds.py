@@ -380,11 +380,12 @@ def unsubscribe(body: str):
 
 
 def compliance_quiet(at: float):
-    # compliance: [us-tcpa] (08:00-21:00 recipient local). ana (UTC) gets a promotional SMS at entry:
-    # at 0 = 00:00 UTC -> 1 compliance-quiet-hours; at 12h = 12:00 -> 0.
+    # compliance: [us-tcpa] (08:00-21:00 recipient local; the pack covers US zones only). ana
+    # (America/New_York, EST = UTC-5) gets a promotional SMS at entry: at 3h = 03:00Z = 22:00 EST
+    # -> 1 compliance-quiet-hours; at 15h = 15:00Z = 10:00 EST -> 0.
     text = scenario(messages='  p: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}',
                     journeys=journey("{id: a, send: p}"), extra="compliance: [us-tcpa]\n")
-    return text, [person((at, "go"))]
+    return text, [person((at, "go"), zone="America/New_York")]
 
 
 CASES = [
@@ -417,7 +418,7 @@ CASES = [
     ("creative-missing-field", missing_field, "", 1, "bronze"),
     ("creative-sms-segments", sms_segments_over, 150, 1, 149),
     ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
-    ("compliance-quiet-hours", compliance_quiet, 0, 1, 12 * H),
+    ("compliance-quiet-hours", compliance_quiet, 3 * H, 1, 15 * H),
 ]
 
 

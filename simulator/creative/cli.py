@@ -112,10 +112,17 @@ def compliance(packs: tuple[str, ...], at_text: str | None, zone: str | None, ch
     head = f"{_utc(verdict.instant)} to a recipient in {zone} ({_local(verdict.instant, tz)})"
     if verdict.allowed:
         click.echo(f"{head}: allowed by {', '.join(p.pack for p in loaded)}")
-        return
-    blockers = ", ".join(f"{p} {r}" for p, r in verdict.blocked_by)
-    click.echo(f"{head}: blocked by {blockers}; next allowed {_utc(verdict.next_allowed)} "
-               f"({_local(verdict.next_allowed, tz)})")
+    else:
+        blockers = ", ".join(f"{p} {r}" for p, r in verdict.blocked_by)
+        click.echo(f"{head}: blocked by {blockers}; next allowed {_utc(verdict.next_allowed)} "
+                   f"({_local(verdict.next_allowed, tz)})")
+    from simulator.creative.jurisdiction import pack_applies, zone_countries
+
+    for p in loaded:
+        if not pack_applies(p, tz):
+            where = ", ".join(sorted(zone_countries(tz))) or "no country"
+            click.echo(f"note: {p.pack} covers recipients in {p.jurisdiction.country}; {zone} is in {where}, so "
+                       "journeysim lint and runs do not apply it to this recipient")
 
 
 @click.command()
@@ -147,6 +154,11 @@ def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[s
     report = lint_scenario(sc, sample=sample, packs=loaded_packs)
     lines = [f"lint {scenario}: {len(report.messages)} messages, each rendered for {sample} sampled customers "
              f"and 6 edge profiles" + (f"; packs {', '.join(p.pack for p in loaded_packs)}" if loaded_packs else "")]
+    for p in loaded_packs:
+        if p.jurisdiction.regions:
+            lines.append(f"  note: {p.pack} ({p.jurisdiction.country}-{','.join(p.jurisdiction.regions)}) applies to every "
+                         f"recipient whose time zone is in {p.jurisdiction.country}: area codes and addresses are not "
+                         "modelled yet")
     for ml in report.messages:
         promo = ", promotional" if ml.promotional else ""
         head = f"  {ml.name} ({ml.channel}{promo}): {ml.renders} renders"

@@ -13,7 +13,7 @@ missing, long, accented, Cyrillic and CJK values in every text field). Findings:
 * ``creative-sms-segments``: an SMS that needs more segments than its budget (``max_segments``, default
   1 for a promotional SMS) for some profile;
 * ``compliance-quiet-hours`` (with packs): the scenario's quiet-hours policy lets promotional
-  messages out at local times a pack forbids.
+  messages out at local times a pack forbids, for population zones in the pack's country.
 
 A message is promotional when its ``tags`` contain ``promo``, ``promotional`` or ``marketing``. The
 promotional, budget and opt-out rules are :mod:`simulator.creative.rules`, shared with the run's findings.
@@ -27,6 +27,7 @@ from datetime import timedelta, timezone
 
 from simulator.channels import Renderer, system_values, template_fields
 from simulator.creative.compliance import quiet_hours_allows
+from simulator.creative.jurisdiction import pack_applies
 from simulator.creative.rulepacks import Pack, QuietHours
 from simulator.creative.rules import PROMO_TAGS, is_promotional, lacks_opt_out, opt_out_requirement, segment_budget
 from simulator.creative.sms import sms_segments
@@ -201,8 +202,9 @@ def _ranges(minutes: set[int]) -> str:
 def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[LintFinding]:
     """Local times the scenario's quiet-hours policy lets promotional messages out but a pack forbids.
 
-    Checked minute by minute over the first 7 days from ``start`` for every population time zone,
-    so weekday/weekend windows, fixed-zone rules and DST inside that week are all covered.
+    Checked minute by minute over the first 7 days from ``start`` for every population time zone whose
+    country is the pack's (:func:`simulator.creative.jurisdiction.pack_applies`), so weekday/weekend
+    windows, fixed-zone rules and DST inside that week are all covered.
     """
     promo = {m.channel for m in scenario.messages.values() if is_promotional(m)}
     if not packs or not promo:
@@ -219,6 +221,8 @@ def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[L
                 gaps: dict[str, set[int]] = defaultdict(set)
                 for zone_name in zones:
                     tz = parse_timezone(zone_name)
+                    if not pack_applies(pack, tz):  # the zone's country is not the pack's
+                        continue
                     for minute in range(7 * 24 * 60):
                         t = start + timedelta(minutes=minute)
                         local = t.astimezone(tz)

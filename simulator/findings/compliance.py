@@ -1,7 +1,9 @@
 """compliance-quiet-hours: a delivery outside a quiet-hours window of a compliance pack the scenario
 enables (``compliance: [us-fl, ...]``), in the recipient's local time (or the zone the rule names).
 
-A rule covers a delivery when it covers its channel and its purpose: ``marketing`` for a promotional
+A pack covers a recipient when their time zone's country is the pack's
+(:func:`simulator.creative.jurisdiction.pack_applies`, shared with ``journeysim lint``). A rule covers a
+delivery when its pack covers the recipient and it covers the delivery's channel and its purpose: ``marketing`` for a promotional
 message (:func:`simulator.creative.rules.is_promotional`), ``transactional`` otherwise. One finding
 per delivery, naming every pack rule that forbids it (column ``rule``: ``us-fl:quiet-hours``), the
 first rule's citation and confidence, the recipient's local time and the next allowed instant.
@@ -14,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from simulator.creative.compliance import check_quiet_hours, quiet_hours_allows
+from simulator.creative.jurisdiction import pack_applies
 from simulator.creative.rulepacks import QuietHours, load_packs
 from simulator.creative.rules import is_promotional
 from simulator.findings.base import Detector, finding
@@ -44,10 +47,10 @@ class ComplianceQuietHours(Detector):
         start = ctx.scenario.start
         for row in delivered.itertuples(index=False):
             why = purpose[row.message]
-            covering = [(p, r) for p, r in rules if r.applies(row.channel, why)]
+            zone = tz[zones[row.customer]]
+            covering = [(p, r) for p, r in rules if r.applies(row.channel, why) and pack_applies(p, zone)]
             if not covering:
                 continue
-            zone = tz[zones[row.customer]]
             at = start + timedelta(seconds=float(row.t))
             blocked = [(p, r) for p, r in covering if not quiet_hours_allows(r, at, zone)]
             if not blocked:
