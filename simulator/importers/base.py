@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import JourneySimError
 
-__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "NAME_RE"]
+__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -81,3 +81,20 @@ def step_ids(keys: list[str], end_alias: str) -> dict[str, str]:
         used.add(i)
         ids[k] = i
     return ids
+
+
+def depth_first(start: str | None, nodes: dict[str, Any], ids: dict[str, str], end: str = "end") -> list[str]:
+    """Node keys reachable from ``start``, depth-first with each node's targets in the export's order
+    (``nodes[key].targets()`` are step ids; ``ids`` maps keys to step ids). ``None`` starts nowhere."""
+    by_id = {ids[k]: k for k in nodes}
+    order: list[str] = []
+    seen: set[str] = set()
+    stack = [start] if start is not None else []
+    while stack:
+        k = stack.pop()
+        if k in seen:
+            continue
+        seen.add(k)
+        order.append(k)
+        stack += [by_id[t] for t in reversed(nodes[k].targets()) if t != end and by_id[t] not in seen]
+    return order

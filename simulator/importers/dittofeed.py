@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, did_you_mean, safe_name, step_ids, want
+from simulator.importers.base import ImportInputError, depth_first, did_you_mean, safe_name, step_ids, want
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
 from simulator.importers.ir import (
@@ -384,22 +384,14 @@ class _Journey:
 
     def _order(self, nodes: dict[str, Node], first: str) -> list[str]:
         by_id = {self.ids[k]: k for k in nodes}
-        order: list[str] = []
-        seen: set[str] = set()
-        stack = [by_id[first]] if first != END else []
-        while stack:
-            k = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            order.append(k)
-            stack += [by_id[t] for t in reversed(nodes[k].targets()) if t != END and by_id[t] not in seen]
+        order = depth_first(by_id[first] if first != END else None, nodes, self.ids, END)
         self._no_loop(nodes, by_id)
         if not order:
             raise self.err("entryNode.child", "the entry goes straight to the exit node: nothing to simulate",
                            "export a journey with at least one step")
+        reached = set(order)
         for k in nodes:
-            if k not in seen:
+            if k not in reached:
                 self.unmapped.append(Unmapped(f"{self.dp}nodes[{self.index[k]}]",
                                               f"node '{k}' cannot be reached from the entry node: left out"))
         return order

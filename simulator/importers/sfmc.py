@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.importers.base import ImportInputError, did_you_mean, safe_name, step_ids, want
+from simulator.importers.base import ImportInputError, depth_first, did_you_mean, safe_name, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -260,17 +260,8 @@ class _Journey:
         nodes = {k: self.activity(i, activities[i], ids, keys) for k, i in keys.items()}
         targeted = {t for n in nodes.values() for t in n.targets()}
         roots = [k for k in keys if ids[k] not in targeted] or [next(iter(keys))]
-        order: list[str] = []
-        seen: set[str] = set()
-        by_id = {ids[k]: k for k in keys}
-        stack = [roots[0]]
-        while stack:  # depth-first from the start, outcomes in the export's order
-            k = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            order.append(k)
-            stack += [by_id[t] for t in reversed(nodes[k].targets()) if t != END and by_id[t] not in seen]
+        order = depth_first(roots[0], nodes, ids, END)  # from the start, outcomes in the export's order
+        seen = set(order)
         self._no_loop(nodes, ids, keys)
         for k in keys:
             if k not in seen:
