@@ -70,6 +70,10 @@ class Channel:
         self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
         self.unsubscribe = engine.scenario.population.behaviour.unsubscribe_per_message.get(self.channel, 0.0)
         self.consent_required = self.channel in engine.scenario.policies.consent_required
+        hooks = spec.webhooks
+        self.duplicate_rate = hooks.duplicate_rate if hooks is not None else 0.0
+        self.duplicate_delay = hooks.duplicate_delay if hooks is not None else None
+        self.webhook_rng = child_rng(seed_base, f"webhooks:{system}")  # its own stream: other draws never shift
 
     def accept(self, req: SendRequest) -> None:
         eng = self.engine
@@ -137,17 +141,27 @@ class Channel:
         now = eng.now
         if b.open and rng.random() < b.open:
             opened = now + float(b.open_delay.sample(rng))
-            eng.at(opened, lambda: eng.occur(customer, f"{ch}_opened", self.system))
+            eng.at(opened, lambda: self._emit(customer, f"{ch}_opened"))
             if b.click_given_open and rng.random() < b.click_given_open:
                 clicked = opened + float(b.click_delay.sample(rng))
-                eng.at(clicked, lambda: eng.occur(customer, f"{ch}_clicked", self.system))
+                eng.at(clicked, lambda: self._emit(customer, f"{ch}_clicked"))
         if b.click and rng.random() < b.click:
             clicked = now + float(b.click_delay.sample(rng))
-            eng.at(clicked, lambda: eng.occur(customer, f"{ch}_clicked", self.system))
+            eng.at(clicked, lambda: self._emit(customer, f"{ch}_clicked"))
         if self.unsubscribe and rng.random() < self.unsubscribe:
             later = now + float(b.open_delay.sample(rng))
-            eng.at(later, lambda: eng.occur(customer, f"{ch}_unsubscribed", self.system,
-                                            [(f"consent.{ch}", False)]))
+            eng.at(later, lambda: self._emit(customer, f"{ch}_unsubscribed", [(f"consent.{ch}", False)]))
+
+    def _emit(self, customer: int, name: str, changes: list[tuple[str, object]] | None = None) -> None:
+        """One engagement event at this channel system; with ``webhooks.duplicate_rate`` it is emitted again
+        ``duplicate_delay`` later (at-least-once webhooks), the copy marked in its ``event`` record's detail."""
+        eng = self.engine
+        eng.occur(customer, name, self.system, changes or ())
+        if self.duplicate_rate and self.webhook_rng.random() < self.duplicate_rate:
+            first = eng.now
+            again = first + float(self.duplicate_delay.sample(self.webhook_rng))  # type: ignore[union-attr]
+            eng.at(again, lambda: eng.occur(customer, name, self.system, changes or (),
+                                            detail=f"duplicate webhook of {name} at {eng.stamp(first)}"))
 
 
 class Orchestrator:

@@ -160,10 +160,11 @@ class Engine:
 
     # ------------------------------------------------------------------ customer events
 
-    def occur(self, customer: int, name: str, origin: str, changes: Sequence[tuple[str, Any]] = ()) -> None:
+    def occur(self, customer: int, name: str, origin: str, changes: Sequence[tuple[str, Any]] = (),
+              detail: str | None = None) -> None:
         """Event ``name`` happens to ``customer`` at ``origin`` now: truth and origin change, then sync."""
         now = self.env.now
-        self.log.record(now, "event", self.population.ids[customer], system=origin, field=name)
+        self.log.record(now, "event", self.population.ids[customer], system=origin, field=name, detail=detail)
         self.net.write(origin, customer, [*changes, (f"@{name}", now)], detail=f"event {name}")
         if customer < self.population.generated:  # scripted customers get only their own events
             for follower in self.followers.get(name, ()):

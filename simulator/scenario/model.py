@@ -222,11 +222,21 @@ class Population(Strict):
 # --------------------------------------------------------------------------- systems and sync
 
 
+class Webhooks(Strict):
+    """Engagement webhooks delivered more than once (docs/semantics.md, "Duplicate engagement webhooks"):
+    each open, click or unsubscribe is, with probability ``duplicate_rate``, emitted a second time
+    ``duplicate_delay`` later."""
+
+    duplicate_rate: Probability = 0.0
+    duplicate_delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+
+
 class System(Strict):
     kind: Literal["source", "crm", "cdp", "orchestrator", "warehouse", "channel", "other"]
     channel: Channel | None = None
     throughput: Throughput | None = None
     delivery_delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    webhooks: Webhooks | None = None
     owns: list[FieldName] = []
     description: str = ""
 
@@ -238,6 +248,8 @@ class System(Strict):
             raise ValueError(f"'channel:' is only for kind: channel (this system is kind: {self.kind})")
         if self.kind != "channel" and self.throughput is not None:
             raise ValueError("'throughput:' is only for kind: channel")
+        if self.kind != "channel" and self.webhooks is not None:
+            raise ValueError("'webhooks:' is only for kind: channel")
         return self
 
 
