@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from simulator.creative.rules import lacks_opt_out, sms_detail
+from simulator.creative.rules import lacks_opt_out, length_detail, sms_detail
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.population import child_rng
 from simulator.scenario.liquidenv import parse_template, simulated_now
@@ -103,7 +103,8 @@ class Channel:
                            version=version, truth_value=t_value, truth_version=t_version, channel=self.channel,
                            message=req.message_name, detail=req.tag)
         try:
-            body = eng.render(req.message_name, values)
+            parts = eng.render.parts(req.message_name, values)
+            body = "\n".join(parts.values())
         except Exception as exc:  # a template that fails at render time stops the send, as ESPs do
             eng.log.record(now, "suppressed", cid, journey=j, step=step, system=render_system,
                            channel=self.channel, message=req.message_name, detail=f"render: {exc}; {req.tag}")
@@ -114,7 +115,8 @@ class Channel:
         eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
                        message=req.message_name,
                        detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; "
-                              f"{creative_detail(req.message, body, values)}{req.tag}")
+                              f"{creative_detail(req.message, body, values)}{length_detail(req.message, parts)}"
+                              f"{req.tag}")
         eng.at(delivered, lambda: self.deliver(req))
 
     def deliver(self, req: SendRequest) -> None:
@@ -273,18 +275,23 @@ class Renderer:
     ``clock()`` gives the simulated time that ``'now' | date`` renders (never the wall clock)."""
 
     def __init__(self, messages: dict[str, Message], clock: Callable[[], datetime] | None = None):
-        self.templates = {name: [parse_template(t) for t in (m.subject, m.title, m.body) if t]
+        self.templates = {name: {k: parse_template(t) for k, t in
+                                 (("subject", m.subject), ("title", m.title), ("body", m.body)) if t}
                           for name, m in messages.items()}
         self.clock = clock
 
     def __call__(self, message: str, values: dict[str, object], now: datetime | None = None) -> str:
         """The rendered texts joined by newlines (their length feeds SMS segment checks). ``now`` (else
         ``clock()``) is the simulated time of the render; with neither, ``'now' | date`` is an error."""
+        return "\n".join(self.parts(message, values, now).values())
+
+    def parts(self, message: str, values: dict[str, object], now: datetime | None = None) -> dict[str, str]:
+        """The rendered ``subject``, ``title`` and ``body`` of one send (only those the message has)."""
         now = now if now is not None else self.clock() if self.clock is not None else None
         if now is None:
-            return "\n".join(t.render(**values) for t in self.templates[message])
+            return {k: t.render(**values) for k, t in self.templates[message].items()}
         with simulated_now(now):
-            return "\n".join(t.render(**values) for t in self.templates[message])
+            return {k: t.render(**values) for k, t in self.templates[message].items()}
 
 
 def template_fields(message: Message) -> tuple[str, ...]:

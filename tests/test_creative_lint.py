@@ -244,3 +244,27 @@ def test_now_in_a_template_renders_the_scenario_start(tmp_path):
     from simulator.channels import Renderer, system_values
     text = Renderer(scenario.messages, clock=lambda: scenario.start)("promo_email", {**system_values("c1"), "first_name": "Ann", "city": "Paris"})
     assert "Offer of 2025-11-03." in text
+
+
+def test_subject_over_max_subject_chars(tmp_path):
+    """The fixed twin with max_subject_chars: 40 on promo_email, whose subject is
+    '{{ first_name }}, 20% off in {{ city }}' (13 fixed characters: ', 20% off in ' is
+    comma, space, '20%', space, 'off', space, 'in', space = 1+1+3+1+3+1+2+1).
+
+    Subject lengths: the 20 sampled (Ann, Paris) 3 + 13 + 5 = 21; 'empty' and 'missing' 13;
+    'long' 53 + 13 + 53 = 119; 'accented' 9 + 13 + 9 = 31; 'cyrillic' 17 + 13 + 17 = 47; 'cjk'
+    3 + 13 + 3 = 19. Over 40: 'long' and 'cyrillic', 2 of 26 renders; the worst named is 119.
+    A warning: exit 0. With 119 as the limit, nothing is over."""
+    path = write(tmp_path, **FIXED)
+    text = path.read_text(encoding="utf-8")
+    limited = text.replace("    tags: [promo]\n  promo_sms:", "    tags: [promo]\n    max_subject_chars: {n}\n  promo_sms:")
+    assert limited != text
+    path.write_text(limited.replace("{n}", "40"), encoding="utf-8")
+    r = lint(path)
+    assert r.exit_code == 0, r.output
+    assert ("warning creative-length: email promo_email's subject renders to 119 characters for edge profile "
+            "'long', over its limit of 40 (max_subject_chars); 2 of 26 renders exceed it") in r.output.splitlines()
+    assert r.output.splitlines()[-1] == "0 errors, 1 warning"
+    path.write_text(limited.replace("{n}", "119"), encoding="utf-8")
+    r = lint(path)
+    assert r.exit_code == 0 and "creative-length" not in r.output, r.output

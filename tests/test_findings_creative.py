@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_engine_semantics import H, person, scenario
 
 from simulator.creative import sms_segments
-from simulator.creative.rules import lacks_opt_out, segment_budget, sms_detail
+from simulator.creative.rules import lacks_opt_out, length_detail, over_length, segment_budget, sms_detail
 from simulator.engine import run_scenario
 from simulator.errors import ScenarioError
 from simulator.scenario.load import load_scenario_text
@@ -404,3 +404,102 @@ def test_gate_on_creative_missing_field_rate(gate, passed):
     result = run_scenario(load_scenario_text(text), scripted=people)
     (g,) = result.summary["findings"]["gates"]
     assert g["passed"] is passed and "40%" in g["actual"] and "4 of 10" in g["actual"]
+
+
+# --------------------------------------------------------------------------- creative-length
+
+AARON = "    - {name: aaron, origin: crm, once: {probability: 1, at: {fixed: 0s}}, sets: {first_name: Aaron}}"
+
+
+def run_length(messages: str, people, steps: str = SEND):
+    """Email at 'esp', push at 'app'; first_name reaches both instantly."""
+    text = scenario(sync=WEB + "\n  - {from: crm, to: esp, fields: [first_name]}"
+                    "\n  - {from: crm, to: app, fields: [first_name]}",
+                    systems="  app: {kind: channel, channel: push}", extra_events=AARON, messages=messages, steps=steps)
+    return run_scenario(load_scenario_text(text), scripted=list(people))
+
+
+@pytest.mark.parametrize("limit, over", [(14, []), (13, ["aaron"]), (9, ["aaron"]), (8, ["aaron", "nobody"])])
+def test_subject_length_against_max_subject_chars(limit, over):
+    """Subject '{{ first_name }}, 20% off': ', 20% off' is 9 characters (comma, space, '20%', space,
+    'off'). 'aaron' (first_name Aaron, 5 letters, set at 0) renders 5 + 9 = 14 characters at +1h;
+    'nobody' (no first_name) renders 9. Limit 14: none over; 13 and 9: aaron only; 8: both.
+    The queued record carries subject_chars=14 / =9; one warning per send over the limit."""
+    msg = f"  p: {{channel: email, subject: \"{{{{ first_name }}}}, 20% off\", body: x, max_subject_chars: {limit}}}"
+    result = run_length(msg, [person((0.0, "aaron"), (H, "go"), name="aaron"), person((H, "go"), name="nobody")])
+    ev = result.events()
+    queued = ev[(ev["kind"] == "queued") & (ev["message"] == "p")]
+    chars = dict(zip(queued["customer"], queued["detail"].str.extract(r"subject_chars=(\d+)", expand=False)))
+    assert chars == {"aaron": "14", "nobody": "9"}
+    found = kinds(result, "creative-length")
+    assert sorted(found["customer"]) == over
+    assert set(found["severity"]) <= {"warning"} and set(found["t"]) <= {H}
+    if "aaron" in over:
+        row = found[found["customer"] == "aaron"].iloc[0]
+        assert row["message"] == f"email p to aaron (j/a) has a 14-character subject, over its limit of {limit} " \
+                                 "(max_subject_chars)"
+        assert row["root_cause"].startswith(f"the rendered subject is {14 - limit} character")
+
+
+@pytest.mark.parametrize("limit, n", [(9, 0), (8, 1)])
+def test_push_title_length_against_max_title_chars(limit, n):
+    """Push title 'Hi {{ first_name }}!' for Aaron: 'Hi ' 3 + 5 + '!' 1 = 9 characters; the emoji
+    body does not count. Limit 9: none; 8: one finding (1 character too long)."""
+    msg = (f"  p: {{channel: push, title: \"Hi {{{{ first_name }}}}!\", body: \"🎉 {{{{ first_name }}}}\", "
+           f"max_title_chars: {limit}}}")
+    result = run_length(msg, [person((0.0, "aaron"), (H, "go"), name="aaron")])
+    ev = result.events()
+    assert "title_chars=9; " in ev[(ev["kind"] == "queued") & (ev["message"] == "p")]["detail"].iloc[0]
+    found = kinds(result, "creative-length")
+    assert len(found) == n
+    if n:
+        assert found.loc[0, "message"] == "push p to aaron (j/a) has a 9-character title, over its limit of 8 " \
+                                          "(max_title_chars)"
+        assert found.loc[0, "root_cause"].startswith("the rendered title is 1 character too long")
+
+
+def test_no_limit_leaves_the_queued_record_unchanged():
+    """Without max_subject_chars the queued detail carries no subject_chars (logs of scenarios that
+    set no limit are byte-identical to before) and no creative-length is possible."""
+    msg = "  p: {channel: email, subject: \"{{ first_name }}, 20% off\", body: x}"
+    result = run_length(msg, [person((0.0, "aaron"), (H, "go"), name="aaron")])
+    ev = result.events()
+    assert not ev["detail"].str.contains("subject_chars", na=False).any()
+    assert kinds(result, "creative-length").empty
+
+
+def test_length_rule_counts_code_points():
+    """over_length counts Unicode code points: '🎉 Zoë' is 5 (emoji 1, space 1, Z o ë); a limit of 4
+    is 1 over, 5 is not. length_detail writes only the parts with a limit."""
+    m = Message(channel="push", title="t", body="b", max_title_chars=4)
+    assert over_length(m, {"title": "🎉 Zoë", "body": "b" * 500}) == [("title", 5, 4)]
+    assert over_length(m.model_copy(update={"max_title_chars": 5}), {"title": "🎉 Zoë"}) == []
+    assert length_detail(m, {"title": "🎉 Zoë"}) == "title_chars=5; "
+    assert length_detail(Message(channel="email", subject="s", body="b"), {"subject": "s"}) == ""
+
+
+@pytest.mark.parametrize("message, where, text", [
+    ("  p: {channel: email, body: x, max_subject_chars: 40}", "messages.p.max_subject_chars",
+     "'max_subject_chars' limits the subject, but this message has no 'subject'"),
+    ("  p: {channel: email, subject: s, body: x, max_subject_chars: 0}", "messages.p.max_subject_chars",
+     "greater than or equal to 1"),
+    ("  p: {channel: email, subject: s, body: x, max_subject_char: 40}", "messages.p", "max_subject_char"),
+])
+def test_length_limit_validation(message, where, text):
+    """A limit needs the part it limits and is >= 1; a misspelt key is an error naming it."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_text(scenario(sync=WEB, messages=message, steps=SEND), "s.yaml")
+    issues = [i.format() for i in err.value.issues if where in i.format()]
+    assert issues and text in issues[0], [i.format() for i in err.value.issues]
+
+
+@pytest.mark.parametrize("gate, passed", [('"== 0"', False), ('"<= 1"', True)])
+def test_gate_on_creative_length(gate, passed):
+    """gates: {creative-length: ...}: aaron's 14-character subject over a limit of 13 is 1 finding."""
+    msg = "  p: {channel: email, subject: \"{{ first_name }}, 20% off\", body: x, max_subject_chars: 13}"
+    text = (f"gates: {{creative-length: {gate}}}\n"
+            + scenario(sync=WEB + "\n  - {from: crm, to: esp, fields: [first_name]}", extra_events=AARON,
+                       messages=msg, steps=SEND))
+    result = run_scenario(load_scenario_text(text), scripted=[person((0.0, "aaron"), (H, "go"), name="aaron")])
+    (g,) = result.summary["findings"]["gates"]
+    assert g["passed"] is passed

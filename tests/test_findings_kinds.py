@@ -379,6 +379,14 @@ def unsubscribe(body: str):
     return text, [person((0, "go"))]
 
 
+def subject_length(limit: int):
+    # An email to ana at 0 with subject "Sale ends today" (15 characters): max_subject_chars 14 ->
+    # 1 creative-length; 15 -> 0.
+    text = scenario(messages=f'  p: {{channel: email, subject: "Sale ends today", body: x, max_subject_chars: {limit}}}',
+                    journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
 def compliance_quiet(at: float):
     # compliance: [us-tcpa] (08:00-21:00 recipient local; the pack covers US zones only). ana
     # (America/New_York, EST = UTC-5) gets a promotional SMS at entry: at 3h = 03:00Z = 22:00 EST
@@ -418,6 +426,7 @@ CASES = [
     ("creative-missing-field", missing_field, "", 1, "bronze"),
     ("creative-sms-segments", sms_segments_over, 150, 1, 149),
     ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
+    ("creative-length", subject_length, 14, 1, 15),
     ("compliance-quiet-hours", compliance_quiet, 3 * H, 1, 15 * H),
 ]
 

@@ -12,6 +12,8 @@ missing, long, accented, Cyrillic and CJK values in every text field). Findings:
   without an opt-out keyword (CTIA's STOP, END, CANCEL, UNSUBSCRIBE, QUIT);
 * ``creative-sms-segments``: an SMS that needs more segments than its budget (``max_segments``, default
   1 for a promotional SMS) for some profile;
+* ``creative-length``: a rendered subject (email) or title (push) longer than the message's
+  ``max_subject_chars`` / ``max_title_chars`` for some profile (no limit unless set);
 * ``compliance-quiet-hours`` (with packs): the scenario's quiet-hours policy lets promotional
   messages out at local times a pack forbids, for population zones in the pack's country.
 
@@ -29,7 +31,14 @@ from simulator.channels import Renderer, system_values, template_fields
 from simulator.creative.compliance import quiet_hours_allows
 from simulator.creative.jurisdiction import pack_applies
 from simulator.creative.rulepacks import Pack, QuietHours
-from simulator.creative.rules import PROMO_TAGS, is_promotional, lacks_opt_out, opt_out_requirement, segment_budget
+from simulator.creative.rules import (
+    PROMO_TAGS,
+    is_promotional,
+    lacks_opt_out,
+    opt_out_requirement,
+    over_length,
+    segment_budget,
+)
 from simulator.creative.sms import sms_segments
 from simulator.scenario.model import Scenario
 from simulator.scenario.units import parse_timezone
@@ -135,13 +144,17 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
         report.append(ml)
         failures: dict[str, str] = {}
         no_opt_out: list[str] = []
+        too_long: dict[str, list[tuple[int, int, str]]] = defaultdict(list)  # part -> (chars, limit, label)
         for label, cid, values in profiles:
             try:
-                text = render(name, {**system_values(cid), **values})
+                parts = render.parts(name, {**system_values(cid), **values})
             except Exception as exc:  # the engine suppresses such a send; lint reports it
                 failures[label] = str(exc).splitlines()[0]
                 continue
+            text = "\n".join(parts.values())
             ml.renders += 1
+            for part, n, limit in over_length(message, parts):
+                too_long[part].append((n, limit, label))
             if lacks_opt_out(message, text, str(system_values(cid)["unsubscribe_url"])):
                 no_opt_out.append(label)
             if message.channel == "sms":
@@ -166,6 +179,12 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                     f"{name} renders '{f}' empty for {empty} of {len(sampled)} sampled customers "
                     f"({100 * empty / len(sampled):.0f}%); give a default ({{{{ {f} | default: '...' }}}}) "
                     f"or make sure the field is filled"))
+        for part, hits in too_long.items():
+            n, limit, label = max(hits, key=lambda h: h[0])
+            findings.append(LintFinding(
+                "creative-length", _severity(scenario, "creative-length"), name,
+                f"{message.channel} {name}'s {part} renders to {n} characters for {label}, over its limit of "
+                f"{limit} (max_{part}_chars); {len(hits)} of {ml.renders} renders exceed it"))
         over = {k: n for k, n in ml.variants.items() if budget is not None and k[1] > budget}
         if over:
             worst = max(over)

@@ -6,7 +6,10 @@
   promotional SMS, else no limit);
 * :func:`lacks_opt_out`: a promotional email without the unsubscribe link (CAN-SPAM, CASL) or a
   promotional SMS without one of CTIA's opt-out keywords as a word;
-* :func:`sms_detail`: the ``enc=...; seg=N`` text the channel writes into an SMS's ``queued`` record.
+* :func:`sms_detail`: the ``enc=...; seg=N`` text the channel writes into an SMS's ``queued`` record;
+* :func:`length_limits`, :func:`over_length`, :func:`length_detail`: the subject/title character limits
+  (``max_subject_chars``, ``max_title_chars``; no default) and the ``subject_chars=N; `` text the channel
+  writes into a ``queued`` record when a limit is set.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from simulator.scenario.model import Message
 from simulator.scenario.vocabulary import PROMO_TAGS
 
 __all__ = ["PROMO_TAGS", "is_promotional", "segment_budget", "lacks_opt_out", "opt_out_requirement",
-           "opt_out_keywords", "sms_detail"]
+           "opt_out_keywords", "sms_detail", "length_limits", "over_length", "length_detail"]
 
 
 def is_promotional(message: Message) -> bool:
@@ -88,3 +91,26 @@ _BASIC = GSM7_BASIC
 def _slow_detail(text: str) -> str:
     seg = sms_segments(text)
     return f"enc={seg.encoding}; seg={seg.segments}"
+
+
+def length_limits(message: Message) -> dict[str, int]:
+    """``{'subject': N, 'title': M}`` for the parts whose limit the message sets (none by default)."""
+    out = {}
+    if message.max_subject_chars is not None and message.subject is not None:
+        out["subject"] = message.max_subject_chars
+    if message.max_title_chars is not None and message.title is not None:
+        out["title"] = message.max_title_chars
+    return out
+
+
+def over_length(message: Message, parts: dict[str, str]) -> list[tuple[str, int, int]]:
+    """``(part, characters, limit)`` for each rendered part longer than its limit. Characters are
+    Unicode code points (Python ``len``): an emoji is 1, a letter with a combining accent is 2."""
+    return [(part, len(parts[part]), limit) for part, limit in length_limits(message).items()
+            if part in parts and len(parts[part]) > limit]
+
+
+def length_detail(message: Message, parts: dict[str, str]) -> str:
+    """``'subject_chars=N; '`` / ``'title_chars=N; '`` for each part whose limit the message sets, for
+    its ``queued`` record; ``''`` when it sets none (so logs of messages without limits do not change)."""
+    return "".join(f"{part}_chars={len(parts.get(part, ''))}; " for part in length_limits(message))

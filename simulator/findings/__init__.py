@@ -12,7 +12,7 @@ import pandas as pd
 from simulator.findings.base import FINDING_COLUMNS, Detector
 from simulator.findings.contact import ConsentViolation, DuplicateSend, FrequencyCapBreach, Overlap, QuietHoursBreach
 from simulator.findings.compliance import ComplianceQuietHours
-from simulator.findings.creative import MissingField, MissingOptOut, RenderError, SmsSegmentsOver
+from simulator.findings.creative import LengthOver, MissingField, MissingOptOut, RenderError, SmsSegmentsOver
 from simulator.findings.context import LOG_COLUMNS, FindingContext
 from simulator.findings.delivery import LateDelivery, MissedSend, Stuck
 from simulator.findings.races import ExitRace
@@ -25,7 +25,7 @@ __all__ = ["DETECTORS", "FINDING_COLUMNS", "LOG_COLUMNS", "LOG_KINDS", "FindingC
 DETECTORS: tuple[Detector, ...] = (
     ExitRace(), StaleReads(), OutOfOrder(), Overlap(), DuplicateSend(), FrequencyCapBreach(),
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
-    RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), ComplianceQuietHours(),
+    RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), LengthOver(), ComplianceQuietHours(),
 )
 
 #: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).

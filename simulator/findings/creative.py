@@ -1,5 +1,5 @@
 """Creative findings of a run: creative-render-error, creative-missing-field, creative-sms-segments,
-creative-unsubscribe.
+creative-unsubscribe, creative-length.
 
 Each is read from what the channel system logged when it rendered a send (docs/findings.md):
 
@@ -12,7 +12,10 @@ Each is read from what the channel system logged when it rendered a send (docs/f
 - the ``queued`` record's detail carries ``enc=...; seg=N`` for an SMS (``sms_segments`` of the
   rendered text) and ``optout=missing`` for a promotional message without its unsubscribe link or
   STOP text (:mod:`simulator.creative.rules`): ``creative-sms-segments`` when ``N`` exceeds the
-  message's budget, ``creative-unsubscribe`` for the latter. One per queued send.
+  message's budget, ``creative-unsubscribe`` for the latter. One per queued send;
+- the ``queued`` record of a message with ``max_subject_chars`` / ``max_title_chars`` carries
+  ``subject_chars=N`` / ``title_chars=N`` (the rendered part's length): ``creative-length`` when ``N``
+  exceeds the limit, one per send and part.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.creative.rules import opt_out_requirement, segment_budget
+from simulator.creative.rules import length_limits, opt_out_requirement, segment_budget
 from simulator.findings.base import Detector, finding
 from simulator.findings.context import FindingContext
 
-__all__ = ["RenderError", "MissingField", "SmsSegmentsOver", "MissingOptOut"]
+__all__ = ["RenderError", "MissingField", "SmsSegmentsOver", "MissingOptOut", "LengthOver"]
 
 
 def _req(frame: pd.DataFrame) -> pd.Series:
@@ -120,9 +123,35 @@ class MissingOptOut(Detector):
                           "the rendered message lacks it; add it to the template")
 
 
+class LengthOver(Detector):
+    kinds = ("creative-length",)
+    reads = ("queued",)
+
+    def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
+        limits = {name: lim for name, m in ctx.scenario.messages.items() if (lim := length_limits(m))}
+        if not limits:
+            return
+        queued = ctx.of("queued")
+        queued = queued[queued["message"].isin(list(limits))]
+        for row in queued.itertuples(index=False):
+            for part, limit in limits[row.message].items():
+                n = _field(row.detail, f"{part}_chars")
+                if n.isdigit() and int(n) > limit:
+                    yield finding(ctx, "creative-length", row,
+                                  f"{row.channel} {row.message} to {row.customer} ({_where(row)}) has a {n}-character "
+                                  f"{part}, over its limit of {limit} (max_{part}_chars)",
+                                  f"the rendered {part} is {int(n) - limit} character"
+                                  f"{'s' if int(n) - limit > 1 else ''} too long (personalised values lengthen it); "
+                                  f"shorten the {part} or truncate the value")
+
+
 def _chars(detail: Any) -> str:
+    return _field(detail, "chars")
+
+
+def _field(detail: Any, name: str) -> str:
     for part in str(detail).split(";"):
         key, _, value = part.strip().partition("=")
-        if key == "chars":
+        if key == name:
             return value
     return "?"

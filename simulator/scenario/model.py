@@ -367,6 +367,9 @@ class Message(Strict):
     system: Name | None = None
     #: SMS only: the most segments one send may take (default 1 for promotional SMS, else no limit).
     max_segments: int | None = Field(default=None, ge=1)
+    #: The most characters the rendered subject (email) / title (push) may have; no default.
+    max_subject_chars: int | None = Field(default=None, ge=1)
+    max_title_chars: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):

@@ -232,6 +232,10 @@ class _Checker:
             if msg.max_segments is not None and msg.channel != "sms":
                 self.add(path + ("max_segments",), f"'max_segments' is for sms messages; this one is {msg.channel}",
                          "remove it, or set channel: sms")
+            for key, part in (("max_subject_chars", "subject"), ("max_title_chars", "title")):
+                if getattr(msg, key) is not None and getattr(msg, part) is None:
+                    self.add(path + (key,), f"'{key}' limits the {part}, but this message has no '{part}'",
+                             f"add a '{part}', or remove '{key}'")
             for key in ("subject", "title", "body"):
                 text = getattr(msg, key)
                 if text:

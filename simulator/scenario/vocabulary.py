@@ -44,6 +44,7 @@ FINDING_KINDS: tuple[str, ...] = (
     "creative-missing-field",
     "creative-unsubscribe",
     "creative-sms-segments",
+    "creative-length",
     "compliance-quiet-hours",
 )
 
