@@ -19,6 +19,8 @@ GOLDEN = {
     "welcome_series": ("aee6466ceafbbd35d0bf54b48fc8f2f76e945968f22fe0a9b3a30e8db91756c7", 7176),
     "stage_nurture": ("c6dd5fd975045dd8068443322d75ff3071c7d2c084a888498f13aea51309d76c", 3703),
     "promo_calendar": ("7f88766ee3cd0a41af59a1c6361b6f422b91e1237effbcfaf2ecb590fd226acb", 14792),
+    "creative_compliance": ("040474fa5c7ed138f3498d206350af8418cff638b794c53e716e8a2b193c1876", 4483),
+    "creative_compliance_fixed": ("c11e6d9cf893e58291e108ac7462b0ee5d528c8029e64adefe952e15ad6084be", 4491),
 }
 
 
