@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import JourneySimError
 
-__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "NAME_RE"]
+__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop", "NAME_RE"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -98,3 +98,32 @@ def depth_first(start: str | None, nodes: dict[str, Any], ids: dict[str, str], e
         order.append(k)
         stack += [by_id[t] for t in reversed(nodes[k].targets()) if t != end and by_id[t] not in seen]
     return order
+
+
+def find_loop(nodes: dict[str, Any], by_id: dict[str, str], end: str = "end") -> list[str] | None:
+    """A cycle among ``nodes`` (keys; ``nodes[key].targets()`` are step ids, ``by_id`` maps them back to
+    keys) as the keys along it, first repeated at the end (``[a, b, a]``); None when there is none."""
+    state: dict[str, int] = {}
+
+    def visit(k: str, trail: list[str]) -> list[str] | None:
+        state[k] = 1
+        for t in nodes[k].targets():
+            if t == end:
+                continue
+            nxt = by_id[t]
+            if state.get(nxt) == 1:
+                path = trail + [k]
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt, trail + [k])
+                if found:
+                    return found
+        state[k] = 2
+        return None
+
+    for k in nodes:
+        if k not in state:
+            found = visit(k, [])
+            if found:
+                return found
+    return None

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, safe_name, step_ids, want
+from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
 from simulator.importers.ir import (
@@ -397,24 +397,11 @@ class _Journey:
         return order
 
     def _no_loop(self, nodes: dict[str, Node], by_id: dict[str, str]) -> None:
-        state: dict[str, int] = {}
-
-        def visit(k: str) -> None:
-            state[k] = 1
-            for t in nodes[k].targets():
-                if t == END:
-                    continue
-                nxt = by_id[t]
-                if state.get(nxt) == 1:
-                    raise self.err(f"nodes[{self.index[k]}]", f"the nodes form a loop ('{k}' leads back to '{nxt}')",
-                                   "Dittofeed journeys do not loop; export the journey again")
-                if nxt not in state:
-                    visit(nxt)
-            state[k] = 2
-
-        for k in nodes:
-            if k not in state:
-                visit(k)
+        loop = find_loop(nodes, by_id, END)
+        if loop:
+            raise self.err(f"nodes[{self.index[loop[-2]]}]",
+                           f"the nodes form a loop ('{loop[-2]}' leads back to '{loop[-1]}')",
+                           "Dittofeed journeys do not loop; export the journey again")
 
 
 def _segments(data: dict[str, Any], file: str) -> dict[str, dict[str, Any]]:

@@ -153,10 +153,9 @@ class WaitUntilDate(Node):
 
 
 @dataclass
-class WaitUntilCondition(Node):
-    """Wait until ``condition`` holds, at most ``timeout`` seconds; ``then``/``on_timeout`` targets."""
+class _WaitWithTimeout(Node):
+    """A wait that ends on something happening (``then``) or, with ``timeout`` seconds, on ``on_timeout``."""
 
-    condition: str = ""
     timeout: float | None = None
     then: str = END
     on_timeout: str = END
@@ -166,14 +165,15 @@ class WaitUntilCondition(Node):
 
 
 @dataclass
-class WaitUntilEvent(Node):
-    event: str = ""
-    timeout: float | None = None
-    then: str = END
-    on_timeout: str = END
+class WaitUntilCondition(_WaitWithTimeout):
+    """Wait until ``condition`` holds, at most ``timeout`` seconds; ``then``/``on_timeout`` targets."""
 
-    def targets(self) -> list[str]:
-        return [self.then] + ([self.on_timeout] if self.timeout is not None else [])
+    condition: str = ""
+
+
+@dataclass
+class WaitUntilEvent(_WaitWithTimeout):
+    event: str = ""
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, safe_name, step_ids, want
+from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -272,27 +272,11 @@ class _Journey:
 
     def _no_loop(self, nodes: dict[str, Node], ids: dict[str, str], keys: dict[str, int]) -> None:
         """Journey Builder journeys cannot loop; a loop in the export is an error, not a scenario."""
-        by_id = {ids[k]: k for k in keys}
-        state: dict[str, int] = {}
-
-        def visit(k: str, trail: list[str]) -> None:
-            state[k] = 1
-            for t in nodes[k].targets():
-                if t == END:
-                    continue
-                nxt = by_id[t]
-                if state.get(nxt) == 1:
-                    loop = trail[trail.index(nxt):] + [k, nxt] if nxt in trail else [k, nxt]
-                    raise self.err(f"activities[{keys[k]}].outcomes",
-                                   f"the activities form a loop ({' -> '.join(dict.fromkeys(loop[:-1]))} -> {nxt})",
-                                   "Journey Builder journeys do not loop; export the journey again")
-                if nxt not in state:
-                    visit(nxt, trail + [k])
-            state[k] = 2
-
-        for k in keys:
-            if k not in state:
-                visit(k, [])
+        loop = find_loop({k: nodes[k] for k in keys}, {ids[k]: k for k in keys}, END)
+        if loop:
+            raise self.err(f"activities[{keys[loop[-2]]}].outcomes",
+                           f"the activities form a loop ({' -> '.join(loop)})",
+                           "Journey Builder journeys do not loop; export the journey again")
 
     def _ids(self, keys: list[str]) -> dict[str, str]:
         return step_ids(keys, "end-activity")
