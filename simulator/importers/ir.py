@@ -121,6 +121,9 @@ class Node:
     next: str = END
     notes: list[str] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    #: what the export did not carry and the writer filled with a placeholder value; written as the
+    #: step's ``placeholder:`` key, which validate and run warn about until the user deletes it
+    placeholder: str = ""
 
     def targets(self) -> list[str]:
         """Every successor, in order (``END`` included)."""

@@ -466,6 +466,9 @@ class Step(Strict):
     at: Name | None = None
     next: Name | None = None
     goto: Name | None = None
+    #: set by ``journeysim import`` where the export did not carry a value (a Braze Delay's length):
+    #: what to set; validate and run warn until the user deletes the key (docs/import.md)
+    placeholder: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -611,11 +614,18 @@ class Scenario(Strict):
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def source_file(self) -> str | None:
         """The file the scenario was loaded from (None for text)."""
         return self._source_file
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Valid but not finished: each step still marked ``placeholder`` by an importer, as
+        ``file:line: key path: what to set; fix`` (validate and run print them)."""
+        return self._warnings
 
     @property
     def source_hash(self) -> str:
