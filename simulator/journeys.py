@@ -104,6 +104,10 @@ class JourneyRunner:
                     if arm.when is not None:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
+        if any(st.wait_window is not None for st in journey.steps):
+            from simulator.windows import WindowClocks
+
+            self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
 
@@ -220,6 +224,12 @@ class JourneyRunner:
                 inst.epoch += 1
                 epoch = inst.epoch
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
+            if step.wait_window is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                release = self.windows.release(step.wait_window, inst.customer, eng.now)
+                eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
             if step.wait_until is not None:
                 key = f"@{step.wait_until.event}"
@@ -436,7 +446,7 @@ class JourneyRunner:
         for customer in sorted(self.active):
             inst = self.active[customer]
             step = self.steps[inst.step]
-            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            waiting = inst.wait_key or ("wait" if step.wait is not None or step.wait_window is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
 

@@ -53,6 +53,10 @@ def _describe(node) -> str:
     if isinstance(node, ir.WaitUntilEvent):
         limit = f" (timeout {format_duration(node.timeout)} -> {node.on_timeout})" if node.timeout is not None else ""
         return f"wait_until {node.event} -> {node.then}{limit}"
+    if isinstance(node, ir.WaitUntilWindow):
+        when = f"until {node.start}" if node.start == node.end else f"for {node.start}-{node.end}"
+        days = f" on {','.join(node.days)}" if node.days else ""
+        return f"wait_window {when}{days} in {node.zone or 'the customer zone'} -> {node.next}"
     if isinstance(node, ir.Send):
         return f"send {node.channel} ({node.category}) -> {node.next}"
     if isinstance(node, ir.ProfileUpdate):

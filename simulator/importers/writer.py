@@ -401,6 +401,13 @@ class _Writer:
         head = f"{ind}- "
         if isinstance(n, Wait):
             self.emit(head + _flow(_marked({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}, n)))
+        elif isinstance(n, WaitUntilWindow):
+            ww: dict[str, Any] = {"at": n.start} if n.start == n.end else {"from": n.start, "to": n.end}
+            if n.days:
+                ww["days"] = list(n.days)
+            if n.zone:
+                ww["zone"] = n.zone
+            self.emit(head + _flow(_marked({"id": n.id, "wait_window": ww, "next": n.next}, n)))
         elif isinstance(n, WaitUntilEvent):
             wu: dict[str, Any] = {"event": n.event}
             if n.timeout is not None:
@@ -450,8 +457,7 @@ class _Writer:
         ind = "      "
         if isinstance(n, Exit):
             self.lines += _comment(f"exit{': ' + n.reason if n.reason else ''}: the customer leaves here", ind)
-        elif not isinstance(n, (Unmodelled, WaitUntilWindow, WaitUntilDate, WaitUntilCondition, EmitEvent, Link,
-                                RateLimit)):
+        elif not isinstance(n, (Unmodelled, WaitUntilDate, WaitUntilCondition, EmitEvent, Link, RateLimit)):
             raise TypeError(f"the writer has no rule for {type(n).__name__}")  # pragma: no cover - a new IR kind
         note = pass_through_note(n)
         if note is not None:

@@ -431,6 +431,41 @@ class WaitUntil(Strict):
     on_timeout: Name | None = None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WaitWindow(Strict):
+    """Wait until a local clock is inside a window: ``from``-``to`` (``from`` inside, ``to`` not; a window
+    with ``from`` after ``to`` runs over midnight into the next day) or the instant ``at``, on ``days``
+    (all by default; a day names the window's start), in ``zone``: ``customer`` (each customer's own
+    zone) or an IANA name (a fixed zone, e.g. the account's). docs/semantics.md has worked examples."""
+
+    from_: Clock | None = Field(default=None, alias="from")
+    to: Clock | None = None
+    at: Clock | None = None
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, min_length=1)
+    zone: str = "customer"
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return v if v == "customer" else str(parse_timezone(v).key)
+
+    @model_validator(mode="after")
+    def _form(self) -> WaitWindow:
+        if self.at is not None:
+            if self.from_ is not None or self.to is not None:
+                raise ValueError("give either 'at' (an instant) or 'from' and 'to' (a window), not both")
+        elif self.from_ is None or self.to is None:
+            raise ValueError("a wait_window needs 'from' and 'to' (e.g. from: '09:00', to: '17:00') or 'at: HH:MM'")
+        elif self.from_ == self.to:
+            raise ValueError("'from' and 'to' are the same time, so the window is empty; for 'until the clock "
+                             "reads HH:MM' write at: 'HH:MM'")
+        if self.days is not None and len(set(self.days)) != len(self.days):
+            raise ValueError("a day is listed twice in 'days'")
+        return self
+
+
 class BranchArm(Strict):
     when: ConditionText | None = None
     goto: Name | None = None
@@ -450,7 +485,7 @@ class BranchArm(Strict):
         return self.else_ if self.else_ is not None else self.goto  # type: ignore[return-value]
 
 
-STEP_ACTIONS = ("wait", "wait_until", "branch", "split", "send", "update")
+STEP_ACTIONS = ("wait", "wait_until", "wait_window", "branch", "split", "send", "update")
 
 
 class Step(Strict):
@@ -459,6 +494,7 @@ class Step(Strict):
     id: Name
     wait: Duration | None = None
     wait_until: WaitUntil | None = None
+    wait_window: WaitWindow | None = None
     branch: list[BranchArm] | None = Field(default=None, min_length=1)
     split: dict[Name, float] | None = None
     send: Name | None = None
