@@ -209,7 +209,7 @@ class _Checker:
                     self.add(where, f"no system serves channel '{lift.to}', so no delivery would ever lift the "
                              "rate", f"add a system with kind: channel, channel: {lift.to}, or name a message")
                 else:
-                    self.unknown(where, "message or channel", lift.to, messages | channels,
+                    self.unknown(where, "message or channel name", lift.to, messages | channels,
                                  "define the message under messages:, or name a channel a system serves")
 
     def check_rate_by(self, path: PathKey, rate: RateByAttribute) -> None:
