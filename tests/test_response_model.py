@@ -130,15 +130,15 @@ def test_overlapping_lifts_multiply():
     the multiplier is 1 on [0,2), 2 on [2,3), 2 x 2 = 4 on [3,5), 2 on [5,6), 1 on [6,10). Cumulative
     hazard with h = 0.1/day: 0.1 x (2 + 2 + 8 + 2 + 4) = 1.8, P(no purchase) = exp(-1.8) = 0.165299
     (taking the max instead of the product would give 0.1 x 14 = 1.4, exp(-1.4) = 0.246597: far
-    outside the 99% half-width of 0.00676)."""
+    outside the 99% half-width of 0.00957 at 10,000 customers)."""
     steps = ("      - {id: email_1, send: m1}\n      - {id: wait_1d, wait: 1d}\n"
              "      - {id: email_2, send: m2}")
-    text = scenario(event="    - {name: purchase, origin: web, poisson: {rate_per_day: 0.1}, "
-                          "response: [{to: email, multiply: 2, for: 3d}]}", steps=steps)
+    text = scenario(size=10000, event="    - {name: purchase, origin: web, poisson: {rate_per_day: 0.1}, "
+                                      "response: [{to: email, multiply: 2, for: 3d}]}", steps=steps)
     log = run(text)
     assert sorted(set(log[log.kind == "delivered"].t)) == [2 * DAY, 3 * DAY]
     p = math.exp(-1.8)
-    share, tol = within_99(20000 - purchases(log).customer.nunique(), 20000, p)
+    share, tol = within_99(10000 - purchases(log).customer.nunique(), 10000, p)
     assert abs(share - p) <= tol, (share, p, tol)
     details = set(purchases(log)[(purchases(log).t >= 3 * DAY) & (purchases(log).t < 5 * DAY)].detail)
     assert details == {"response: rate 0.1/d x4; lifts: m1 delivered 2026-12-03 00:00 x2 until 2026-12-06 00:00, "
@@ -176,16 +176,17 @@ def test_fatigue_opt_out_share_matches_closed_form_and_window():
     0.086856. An opt-out is at the channel system, so later sends to that customer are suppressed
     there (consent on esp's replica) and the opt-out syncs to crm like any unsubscribe. Per delivery,
     opt-outs / customers still opted in match p_k (the third delivery tells the windows apart: 0.05
-    against 0.02)."""
+    against 0.02, 99% half-width about 0.0064 at the ~7,800 customers still opted in). 8,000 customers:
+    the 99% half-widths of the two totals are 0.0108 and 0.0081."""
     steps = "\n".join(f"      - {{id: email_{i}, send: m1}}\n      - {{id: wait_{i}, wait: 1d}}" for i in range(1, 6))
     for window, ps in (("7d", (0.01, 0.02, 0.05, 0.05, 0.05)), ("2d", (0.01, 0.02, 0.02, 0.02, 0.02))):
         behaviour = f"  behaviour:\n    email: {{fatigue: {{window: {window}, unsubscribe: [0.01, 0.02, 0.05]}}}}"
-        log = run(scenario(event="    - {name: purchase, origin: web, poisson: {rate_per_day: 0}}",
+        log = run(scenario(size=8000, event="    - {name: purchase, origin: web, poisson: {rate_per_day: 0}}",
                            steps=steps, behaviour=behaviour))
         unsub = log[(log.kind == "event") & (log.field == "email_unsubscribed")]
         assert unsub.customer.is_unique
         p = 1 - math.prod(1 - x for x in ps)
-        share, tol = within_99(len(unsub), 20000, p)
+        share, tol = within_99(len(unsub), 8000, p)
         assert abs(share - p) <= tol, (window, share, p, tol)
         delivered = log[log.kind == "delivered"]
         for k, pk in enumerate(ps):
@@ -257,20 +258,21 @@ def test_same_seed_same_log_and_scripted_customers_get_no_generated_occurrences(
 _LIFT = re.compile(r"(\w+) delivered (\S+ \S+) x([\d.e+-]+) until (\S+ \S+)")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(factor=st.sampled_from([0.5, 2, 3, 7]), hours=st.integers(1, 60), gap=st.integers(1, 48),
        to=st.sampled_from(["m1", "m2", "email"]))
 def test_listed_lifts_are_exactly_the_matching_deliveries_in_window(factor, hours, gap, to):
     """Property: every purchase's detail lists exactly the deliveries of the customer that match ``to``
     with delivery <= t < delivery + for, and its multiplier is the product of their factors."""
     steps = f"      - {{id: email_1, send: m1}}\n      - {{id: w, wait: {gap}h}}\n      - {{id: email_2, send: m2}}"
-    log = run(scenario(size=60, duration="6d", steps=steps, entry="2026-12-02T00:00:00Z",
+    log = run(scenario(size=30, duration="6d", steps=steps, entry="2026-12-02T00:00:00Z",
                        event=f"    - {{name: purchase, origin: web, poisson: {{rate_per_day: 3}}, "
                              f"response: [{{to: {to}, multiply: {factor}, for: {hours}h}}]}}"))
-    deliveries = log[log.kind == "delivered"]
+    deliveries: dict[str, list[tuple[str, float]]] = {}
+    for row in log[log.kind == "delivered"].itertuples():
+        deliveries.setdefault(row.customer, []).append((row.message, row.t))
     for row in purchases(log).itertuples():
-        mine = deliveries[deliveries.customer == row.customer]
-        expected = sorted(m for m, d in zip(mine.message, mine.t)
+        expected = sorted(m for m, d in deliveries.get(row.customer, [])
                           if (to == "email" or m == to) and d <= row.t < d + hours * 3600)
         listed = sorted(m.group(1) for m in _LIFT.finditer(row.detail or ""))
         assert listed == expected, (row.t, row.detail)
