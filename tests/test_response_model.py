@@ -387,3 +387,19 @@ def test_run_and_trace_show_the_rate_and_lifts(tmp_path):
     assert trace.exit_code == 0, trace.output
     assert ("purchase happened (response: rate 1/d x4; lifts: m1 delivered 2026-12-03 00:00 x4 until "
             "2026-12-06 00:00)") in trace.output
+
+
+def test_rate_by_bernoulli_attribute_and_default():
+    """``vip: {bernoulli: 0.25}`` with ``values: {true: 1.0}, default: 0.1``: a VIP has rate 1/day,
+    everyone else the default 0.1/day. Over 4d, P(>=1) = 1 - exp(-4) = 0.981684 for VIPs and
+    1 - exp(-0.4) = 0.329680 for the others (2,000 customers: about 500 and 1,500)."""
+    log, eng = run(scenario(size=2000, duration="4d", attributes="vip: {bernoulli: 0.25}\n    grp: {choice: {x: 1.0}}",
+                            event="    - {name: purchase, origin: web, poisson: {rate_per_day: "
+                                  "{by: vip, values: {true: 1.0}, default: 0.1}}}"), engine=True)
+    vip = eng.population.attributes["vip"]
+    ids = eng.population.ids
+    who = set(purchases(log).customer)
+    for flag, p in ((True, 1 - math.exp(-4)), (False, 1 - math.exp(-0.4))):
+        group = {ids[i] for i in range(2000) if bool(vip[i]) is flag}
+        share, tol = within_99(len(who & group), len(group), p)
+        assert abs(share - p) <= tol, (flag, share, p, tol)

@@ -220,7 +220,7 @@ class _Checker:
             return
         dist = attrs[rate.by]
         if isinstance(dist, Bernoulli):
-            support = ["true", "false"]
+            support = [v for v, w in (("true", dist.p), ("false", 1 - dist.p)) if w > 0]
         elif isinstance(dist, Choice):
             support = [value_key(v) for v, w in dist.options if w > 0]
         else:
