@@ -16,8 +16,8 @@ goes through :meth:`Engine.fire` like any population event (``when`` on truth, `
 
 Fatigue: a channel's ``behaviour.<channel>.fatigue: {window, unsubscribe: [p1, p2, ...], delay}``:
 the k-th delivery on the channel to a customer within the trailing window (this one included)
-makes them opt out with probability ``p_k`` (the last entry for k beyond the list), ``delay`` later,
-as a ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false
+makes them opt out with probability ``p_k`` (the last entry for k beyond the list), ``delay`` later
+(no draw while the customer has truly opted out or an opt-out is pending), as a ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false
 and syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
 """
 
@@ -71,12 +71,14 @@ class ResponseProcess:
         self.token = np.zeros(n, dtype=np.int64)  # bumped on every reschedule: older timers are stale
         self.lifts: dict[int, list[_Lift]] = {}  # active lifts of customers that have any
 
-    def first(self) -> list[tuple[float, int, int]]:
-        """(time, customer, token) of every first occurrence before the horizon, at the current rates."""
-        with np.errstate(divide="ignore"):
-            t = np.where(self.base > 0, self.remaining / np.where(self.base > 0, self.base, 1.0), np.inf)
+    def first(self) -> tuple[np.ndarray, np.ndarray]:
+        """Times and customers of every first occurrence before the horizon at the baseline rates
+        (scheduled with token 0: a lift before then makes them stale)."""
+        positive = self.base > 0
+        t = np.full(len(self.base), np.inf)
+        t[positive] = self.remaining[positive] / self.base[positive]
         who = np.flatnonzero(t < self.engine.horizon)
-        return [(float(t[c]), int(c), 0) for c in who]
+        return t[who], who
 
     def multiplier(self, customer: int) -> float:
         return math.prod(lift.factor for lift in self.lifts.get(customer, ()))
@@ -154,6 +156,7 @@ class FatigueRule:
     spec: Fatigue
     rng: np.random.Generator
     recent: dict[int, deque[float]] = field(default_factory=dict)  # customer -> delivery times in window
+    pending: set[int] = field(default_factory=set)  # customers whose opt-out is drawn but not yet made
 
     def probability(self, customer: int, now: float) -> float:
         """Record a delivery now and return its opt-out probability."""
@@ -170,11 +173,17 @@ class FatigueRule:
         now = eng.now
         p = self.probability(customer, now)
         ch = channel.channel
-        if not eng.replicas.truth.entry(customer, f"consent.{ch}")[0]:
-            return  # already opted out (truly): nothing to opt out of
+        if customer in self.pending or not eng.replicas.truth.entry(customer, f"consent.{ch}")[0]:
+            return  # already opted out (truly), or about to: nothing more to opt out of
         if p and self.rng.random() < p:
             later = now + float(self.spec.delay.sample(self.rng))
-            eng.at(later, lambda: channel._emit(customer, f"{ch}_unsubscribed", [(f"consent.{ch}", False)]))
+            self.pending.add(customer)
+            eng.at(later, lambda: self._opt_out(customer, channel))
+
+    def _opt_out(self, customer: int, channel: Channel) -> None:
+        self.pending.discard(customer)
+        ch = channel.channel
+        channel._emit(customer, f"{ch}_unsubscribed", [(f"consent.{ch}", False)])
 
 
 class ResponseModel:
@@ -211,12 +220,17 @@ class ResponseModel:
             self.engine.env.process(self._first_occurrences())
 
     def _first_occurrences(self):
+        """One SimPy process plays every first occurrence in time order (ties: customer, then event)."""
         env = self.engine.env
-        first = sorted((t, k, c, tok) for k, p in enumerate(self.processes) for t, c, tok in p.first())
-        for t, k, c, tok in first:
+        parts = [(*p.first(), k) for k, p in enumerate(self.processes)]
+        times = np.concatenate([t for t, _, _ in parts])
+        customers = np.concatenate([c for _, c, _ in parts])
+        events = np.concatenate([np.full(len(c), k) for _, c, k in parts])
+        order = np.lexsort((events, customers, times))
+        for t, c, k in zip(times[order].tolist(), customers[order].tolist(), events[order].tolist()):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            self.processes[k].occur(c, tok)
+            self.processes[k].occur(c, 0)
 
     def delivered(self, customer: int, message: str, channel: Channel) -> None:
         """A message was delivered to ``customer`` (called by :meth:`Channel.deliver`)."""

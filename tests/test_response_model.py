@@ -403,3 +403,18 @@ def test_rate_by_bernoulli_attribute_and_default():
         group = {ids[i] for i in range(2000) if bool(vip[i]) is flag}
         share, tol = within_99(len(who & group), len(group), p)
         assert abs(share - p) <= tol, (flag, share, p, tol)
+
+
+def test_fatigue_delay_and_pending_opt_out_exact():
+    """``unsubscribe: [1.0], delay: 2d``, emails at day 2 and day 3 (100 customers): the first delivery
+    makes every customer opt out at day 4 exactly; the second (day 3) finds the opt-out pending and draws
+    nothing, so each customer has exactly one email_unsubscribed, at day 4, and both emails are delivered
+    (the ESP's consent is still true at day 3)."""
+    steps = "      - {id: email_1, send: m1}\n      - {id: wait_1d, wait: 1d}\n      - {id: email_2, send: m2}"
+    log = run(scenario(size=100, duration="6d", steps=steps,
+                       behaviour="  behaviour:\n    email: {fatigue: {window: 7d, unsubscribe: [1.0], delay: 2d}}",
+                       event="    - {name: purchase, origin: web, poisson: {rate_per_day: 0}}"))
+    unsub = log[(log.kind == "event") & (log.field == "email_unsubscribed")]
+    assert len(unsub) == 100 and unsub.customer.is_unique and set(unsub.t) == {4 * DAY}
+    delivered = log[log.kind == "delivered"]
+    assert sorted(delivered.t.value_counts().items()) == [(2 * DAY, 100), (3 * DAY, 100)]
