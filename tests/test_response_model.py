@@ -418,3 +418,41 @@ def test_fatigue_delay_and_pending_opt_out_exact():
     assert len(unsub) == 100 and unsub.customer.is_unique and set(unsub.t) == {4 * DAY}
     delivered = log[log.kind == "delivered"]
     assert sorted(delivered.t.value_counts().items()) == [(2 * DAY, 100), (3 * DAY, 100)]
+
+
+_VALUES = st.dictionaries(st.sampled_from(["gold", "basic", "x", "true", "3"]),
+                          st.floats(0, 50, allow_nan=False), min_size=1, max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=_VALUES, default=st.none() | st.floats(0, 50, allow_nan=False),
+       scalar=st.floats(0, 1e6, allow_nan=False))
+def test_rate_spec_round_trips(values, default, scalar):
+    """What the model stores gives back what the user wrote (scenario.json re-validates to the same
+    rates); a plain number stays the same float, so its draws are unchanged."""
+    from simulator.scenario.rates import parse_rate, rate_spec, rate_upper
+
+    spec = {"by": "tier", "values": values, **({} if default is None else {"default": default})}
+    parsed = parse_rate(spec)
+    assert rate_spec(parsed) == spec
+    assert parse_rate(rate_spec(parsed)) == parsed
+    assert rate_upper(parsed) == max([*values.values(), *([] if default is None else [default])])
+    assert parse_rate(scalar) == scalar and rate_spec(parse_rate(scalar)) == scalar
+
+
+def test_effective_scenario_revalidates_with_response_rates_and_fatigue():
+    """scenario.json (``Scenario.effective()``) of a scenario using every new key validates back to an
+    equal model."""
+    import json
+
+    text = scenario(size=10, attributes="tier: {choice: {gold: 0.3, basic: 0.7}}\n    grp: {choice: {x: 1.0}}",
+                    behaviour="  behaviour:\n    email: {fatigue: {window: 7d, unsubscribe: [0.01, 0.05], "
+                              "delay: {exponential: {mean: 1h}}}}",
+                    event="    - {name: purchase, origin: web, poisson: {rate_per_day: {by: tier, values: "
+                          "{gold: 0.2}, default: 0.05}}, response: [{to: m1, multiply: 4, for: 3d}]}")
+    sc = load_scenario_text(text, "s.yaml")
+    again = load_scenario_text(json.dumps(sc.effective()), "s.json")
+    assert again.population == sc.population
+    ev = again.population.events[0]
+    assert ev.response[0].for_ == 3 * DAY and ev.response[0].multiply == 4.0
+    assert again.population.behaviour.email.fatigue.unsubscribe == [0.01, 0.05]
