@@ -73,7 +73,8 @@ def _line(row: pd.Series) -> str | None:
     jstep = "/".join(x for x in (row["journey"], row["step"]) if isinstance(x, str))
     detail = row["detail"] if isinstance(row["detail"], str) else ""
     if k == "event":
-        return f"{row['system']:<8} {field} happened"
+        why = f" ({detail})" if detail.startswith("response:") else ""  # rate and lifts (docs/response.md)
+        return f"{row['system']:<8} {field} happened{why}"
     if k == "truth":
         if field.startswith("@"):
             return None  # the 'event' line says it

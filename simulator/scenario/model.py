@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 from simulator.errors import ConditionError
 from simulator.scenario.conditions import Condition, compile_condition
 from simulator.scenario.distributions import Distribution, DistributionError, parse_distribution
+from simulator.scenario.rates import RateByAttribute, parse_rate, rate_spec
 from simulator.scenario.units import (
     parse_clock,
     parse_duration,
@@ -47,6 +48,8 @@ __all__ = [
     "Behaviour",
     "ChannelBehaviour",
     "ExogenousEvent",
+    "Response",
+    "Fatigue",
     "System",
     "SyncLink",
     "Outage",
@@ -150,6 +153,23 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- population
 
 
+class Fatigue(Strict):
+    """Opt-outs that grow with frequency (docs/response.md): the k-th delivery on this channel to a
+    customer within the trailing ``window`` (this one included) makes them opt out with probability
+    ``unsubscribe[k-1]`` (the last entry for every k beyond the list), ``delay`` after the delivery."""
+
+    window: Duration
+    unsubscribe: list[Probability] = Field(min_length=1)
+    delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("the fatigue window must be longer than 0s, e.g. window: 7d")
+        return v
+
+
 class ChannelBehaviour(Strict):
     """How customers react to a delivered message on one channel."""
 
@@ -158,6 +178,7 @@ class ChannelBehaviour(Strict):
     click: Probability = 0.0
     click_delay: DurationDist = Field(default_factory=lambda: parse_distribution({"exponential": {"mean": "10m"}}))
     click_given_open: Probability = 0.0
+    fatigue: Fatigue | None = None
 
 
 class Behaviour(Strict):
@@ -176,8 +197,34 @@ class Once(Strict):
     at: DurationDist
 
 
+RatePerDay = Annotated[float | RateByAttribute, *_parsed(parse_rate, "rate", {
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "object", "properties": {"by": {"type": "string"}, "values": {
+                  "type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                  "default": {"type": "number", "minimum": 0}}, "required": ["by", "values"],
+               "additionalProperties": False}],
+    "description": "occurrences per customer per day: a number, or {by: ATTRIBUTE, values: {VALUE: RATE}, "
+                   "default: RATE} (docs/response.md)"}, rate_spec)]
+
+
 class Poisson(Strict):
-    rate_per_day: float = Field(ge=0)
+    rate_per_day: RatePerDay
+
+
+class Response(Strict):
+    """After each delivery matching ``to`` (a message or a channel), the event's rate is multiplied
+    by ``multiply`` for ``for`` (docs/response.md)."""
+
+    to: Name
+    multiply: float = Field(ge=0, allow_inf_nan=False)
+    for_: Duration = Field(alias="for")
+
+    @field_validator("for_")
+    @classmethod
+    def _positive_for(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("'for' must be longer than 0s, e.g. for: 3d")
+        return v
 
 
 class After(Strict):
@@ -198,6 +245,8 @@ class ExogenousEvent(Strict):
     sets: dict[FieldName, Scalar] = {}
     opts_out: list[Channel] = []
     opts_in: list[Channel] = []
+    #: rate lifts after deliveries; only on ``poisson`` events (docs/response.md)
+    response: list[Response] = []
 
     @model_validator(mode="after")
     def _one_timing(self) -> ExogenousEvent:
@@ -207,6 +256,9 @@ class ExogenousEvent(Strict):
                 "an event needs exactly one of 'once', 'poisson' or 'after' to say when it happens"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.response and self.poisson is None:
+            raise ValueError(f"'response' lifts the rate of a poisson event; this one is '{given[0]}' "
+                             "(write poisson: {rate_per_day: ...} or remove 'response')")
         return self
 
 
