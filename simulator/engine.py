@@ -33,6 +33,7 @@ from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
+from simulator.projections.run import attach_projections
 from simulator.population import (
     Population,
     ScriptedCustomer,
@@ -431,6 +432,7 @@ def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
     })
+    attach_projections(engine, analysis, summary)  # only with projections: in the scenario
     if analysis is not None:
         summary["findings"] = analysis.summary()
         summary["examples"] = analysis.examples()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import UsageError
+from simulator.scenario.experiments import PROJECTION_GATES, is_projection_gate
 from simulator.scenario.model import Gate
 from simulator.scenario.units import did_you_mean
 from simulator.scenario.vocabulary import FINDING_KINDS
 
-__all__ = ["GateResult", "parse_fail_on", "evaluate_gates", "gate_holds"]
+__all__ = ["GateResult", "parse_fail_on", "evaluate_gates", "gate_holds", "projection_values",
+           "evaluate_projection_gates", "evaluate_replicated_projection_gates"]
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "!=": operator.ne}
@@ -57,10 +60,13 @@ def parse_fail_on(text: str) -> Gate:
         raise UsageError(f"--fail-on {text!r}: expected KIND OP NUMBER[%], e.g. 'exit-race>0.5%' or "
                          "'consent-violation>0'")
     kind, op, value, pct = m.groups()
-    if kind not in FINDING_KINDS:
-        guess = did_you_mean(kind, FINDING_KINDS)
+    if kind not in FINDING_KINDS and not is_projection_gate(kind):
+        guess = did_you_mean(kind, (*FINDING_KINDS, *PROJECTION_GATES))
         raise UsageError(f"--fail-on {text!r}: unknown finding kind '{kind}'"
                          + (f"; did you mean '{guess}'?" if guess else ""))
+    if is_projection_gate(kind) and not pct:
+        raise UsageError(f"--fail-on {text!r}: '{kind}' judges a rate; give a percentage, e.g. "
+                         f"'{kind}<2%'")
     negate = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
     return Gate(kind=kind, op=negate[op], value=float(value), percent=bool(pct))
 
@@ -69,6 +75,7 @@ def evaluate_gates(gates: list[Gate], totals: dict[str, dict[str, Any]], *, seve
                    entered: int) -> list[GateResult]:
     """Each gate against the per-kind totals. With no gates: no error-severity finding may occur."""
     results = []
+    gates = [g for g in gates if not is_projection_gate(g.kind)]  # judged by evaluate_projection_gates
     for gate in gates:
         t = totals.get(gate.kind, {"count": 0, "customers": 0})
         if gate.percent:
@@ -83,3 +90,109 @@ def evaluate_gates(gates: list[Gate], totals: dict[str, dict[str, Any]], *, seve
         detail = ", ".join(f"{k} {c}" for k, c in sorted(errors.items())) or "none"
         results.append(GateResult("no error-severity findings (default gate)", n == 0, detail))
     return results
+
+
+# --------------------------------------------------------------------------------------- projections
+
+
+def projection_values(kind: str, projections: dict[str, Any] | None) -> dict[str, tuple[float | None, str]]:
+    """Per journey the gate's value in percent (None when it cannot be measured) and how it came about.
+
+    ``conversion-rate``: the treated arm's rate (all entrants' without a holdout); ``conversion-lift``:
+    treated minus holdout rate, in percentage points; ``conversion-lift-relative``: treated over holdout
+    rate minus 1, in percent. The lift gates judge only journeys with a holdout (docs/projections.md)."""
+    out: dict[str, tuple[float | None, str]] = {}
+    for name, j in ((projections or {}).get("journeys") or {}).items():
+        arms = j["arms"]
+        if kind == "conversion-rate":
+            arm = "treated" if "treated" in arms else "all"
+            a = arms[arm]
+            if a["rate"] is None:
+                out[name] = (None, f"{name}: no customer entered")
+            else:
+                out[name] = (100 * a["rate"], f"{name}: {100 * a['rate']:.3g}% ({a['converted']} of "
+                                              f"{a['customers']} {'treated ' if arm == 'treated' else ''}customers)")
+            continue
+        if "lift" not in j:
+            continue
+        t, h, lift = arms["treated"], arms["holdout"], j["lift"]
+        arms_text = (f"treated {_pct(t['rate'])} of {t['customers']}, holdout {_pct(h['rate'])} of "
+                     f"{h['customers']}")
+        if kind == "conversion-lift":
+            if lift["absolute"] is None:
+                out[name] = (None, f"{name}: cannot be measured ({arms_text})")
+            else:
+                out[name] = (100 * lift["absolute"],
+                             f"{name}: {100 * lift['absolute']:+.3g} points ({arms_text}; 95% interval "
+                             f"{100 * lift['absolute_low']:+.3g} to {100 * lift['absolute_high']:+.3g})")
+        else:
+            if lift["relative"] is None:
+                out[name] = (None, f"{name}: cannot be measured ({arms_text})")
+            else:
+                out[name] = (100 * lift["relative"],
+                             f"{name}: {100 * lift['relative']:+.3g}% ({arms_text}; 95% interval "
+                             f"{100 * lift['relative_low']:+.3g}% to {100 * lift['relative_high']:+.3g}%)")
+    return out
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.3g}%"
+
+
+def evaluate_projection_gates(gates: list[Gate], projections: dict[str, Any] | None) -> list[GateResult]:
+    """Each projection gate against every journey it applies to; it passes when all of them pass. A
+    journey whose value cannot be measured (no entrant, an empty arm, no holdout conversion for the
+    relative lift) fails the gate, as does a gate no journey can be judged on."""
+    results = []
+    for gate in (g for g in gates if is_projection_gate(g.kind)):
+        values = projection_values(gate.kind, projections)
+        if not values:
+            results.append(GateResult(gate.text, False, "no journey to judge (a lift needs a holdout)"))
+            continue
+        ok = all(v is not None and gate_holds(gate, v) for v, _ in values.values())
+        results.append(GateResult(gate.text, ok, "; ".join(text for _, text in values.values())))
+    return results
+
+
+def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str, Any] | None],
+                                         statistic: str = "mean") -> list[GateResult]:
+    """Projection gates over replications: per journey the mean of the per-replication values (or the
+    upper end of its 95% interval with ``statistic='upper'``, as for the finding gates); a replication
+    where the value cannot be measured fails the gate."""
+    n = len(runs)
+    over = f"over {n} replication{'s' if n != 1 else ''}"
+    results = []
+    for gate in (g for g in gates if is_projection_gate(g.kind)):
+        per_run = [projection_values(gate.kind, p) for p in runs]
+        names = list(dict.fromkeys(name for values in per_run for name in values))
+        if not names:
+            results.append(GateResult(gate.text, False, "no journey to judge (a lift needs a holdout)", statistic))
+            continue
+        ok, texts = True, []
+        for name in names:
+            values = [values.get(name, (None, ""))[0] for values in per_run]
+            if any(v is None for v in values):
+                ok = False
+                texts.append(f"{name}: not measurable in {sum(v is None for v in values)} of {n} replications")
+                continue
+            mean, low, high = _mean_interval([float(v) for v in values])  # type: ignore[arg-type]
+            value = high if statistic == "upper" else mean
+            ok = ok and gate_holds(gate, value)
+            band = "" if math.isnan(low) else f" [95% interval {low:.3g}-{high:.3g}]"
+            texts.append(f"{name}: {statistic} {over} {value:.3g}%{band}; first seed alone: {values[0]:.3g}%")
+        results.append(GateResult(gate.text, ok, "; ".join(texts), statistic))
+    return results
+
+
+def _mean_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and the normal-approximation 95% interval of the mean (as across replications elsewhere),
+    not clipped at 0: a lift can be negative. NaN ends for fewer than two values."""
+    from simulator.projections.stats import Z95
+
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan, math.nan
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = Z95 * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
