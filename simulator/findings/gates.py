@@ -19,7 +19,7 @@ __all__ = ["GateResult", "parse_fail_on", "evaluate_gates", "gate_holds", "proje
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
         "!=": operator.ne}
-_FAIL_ON = re.compile(r"^\s*([a-z][a-z\-]*)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+_FAIL_ON = re.compile(r"^\s*([a-z][a-z\-]*?)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")
 
 
 def gate_holds(gate: Gate, value: float) -> bool:
@@ -64,6 +64,8 @@ def parse_fail_on(text: str) -> Gate:
         guess = did_you_mean(kind, (*FINDING_KINDS, *PROJECTION_GATES))
         raise UsageError(f"--fail-on {text!r}: unknown finding kind '{kind}'"
                          + (f"; did you mean '{guess}'?" if guess else ""))
+    if not is_projection_gate(kind) and value.startswith("-"):
+        raise UsageError(f"--fail-on {text!r}: a finding rate or count cannot be negative")
     if is_projection_gate(kind) and not pct:
         raise UsageError(f"--fail-on {text!r}: '{kind}' judges a rate; give a percentage, e.g. "
                          f"'{kind}<2%'")
@@ -156,9 +158,10 @@ def evaluate_projection_gates(gates: list[Gate], projections: dict[str, Any] | N
 
 def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str, Any] | None],
                                          statistic: str = "mean") -> list[GateResult]:
-    """Projection gates over replications: per journey the mean of the per-replication values (or the
-    upper end of its 95% interval with ``statistic='upper'``, as for the finding gates); a replication
-    where the value cannot be measured fails the gate."""
+    """Projection gates over replications: per journey the mean of the per-replication values, or with
+    ``statistic='upper'`` the end of its 95% interval least favourable to the gate (the upper end for
+    ``<``/``<=``, the lower end for ``>``/``>=``, so ``conversion-lift: "> 2%"`` must hold for the whole
+    interval; ``==``/``!=`` use the mean). A replication where the value cannot be measured fails the gate."""
     n = len(runs)
     over = f"over {n} replication{'s' if n != 1 else ''}"
     results = []
@@ -168,6 +171,7 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
         if not names:
             results.append(GateResult(gate.text, False, "no journey to judge (a lift needs a holdout)", statistic))
             continue
+        unit = " points" if gate.kind == "conversion-lift" else "%"
         ok, texts = True, []
         for name in names:
             values = [values.get(name, (None, ""))[0] for values in per_run]
@@ -176,10 +180,13 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
                 texts.append(f"{name}: not measurable in {sum(v is None for v in values)} of {n} replications")
                 continue
             mean, low, high = _mean_interval([float(v) for v in values])  # type: ignore[arg-type]
-            value = high if statistic == "upper" else mean
+            label, value = f"mean {over}", mean
+            if statistic == "upper" and not math.isnan(low) and gate.op in ("<", "<=", ">", ">="):
+                value = high if gate.op in ("<", "<=") else low
+                label = f"{'upper' if gate.op in ('<', '<=') else 'lower'} 95% bound {over}"
             ok = ok and gate_holds(gate, value)
-            band = "" if math.isnan(low) else f" [95% interval {low:.3g}-{high:.3g}]"
-            texts.append(f"{name}: {statistic} {over} {value:.3g}%{band}; first seed alone: {values[0]:.3g}%")
+            band = "" if math.isnan(low) else f" (mean {mean:.3g}{unit}, 95% interval {low:.3g} to {high:.3g})"
+            texts.append(f"{name}: {label}: {value:.3g}{unit}{band}; first seed alone: {values[0]:.3g}{unit}")
         results.append(GateResult(gate.text, ok, "; ".join(texts), statistic))
     return results
 

@@ -88,15 +88,18 @@ def projection_issues(sc: Scenario, events: set[str], engagement: set[str], fiel
             unknown(("projections", "value"), "field", proj.value, fields,
                     "declare it as a population attribute or set it in the conversion event's sets")
     holdouts = [j.name for j in sc.journeys if j.holdout is not None]
-    for key, (_op, _value, percent) in sc.gates.items():
+    for key, (_op, value, percent) in sc.gates.items():
         if not is_projection_gate(key):
+            if value < 0:
+                add(("gates", key), f"gate '{key}': a finding rate or count cannot be negative",
+                    "write e.g. \"< 0.5%\" or \"== 0\"")
             continue
         path: Any = ("gates", key)
         if proj is None:
             add(path, f"gate '{key}' judges projections, but the scenario has no projections",
                 "add e.g. projections: {conversion: purchase} at the top level")
         elif key.startswith("conversion-lift") and not holdouts:
-            add(path, f"gate '{key}' compares the treated arm with a holdout, but no journey has one",
+            add(path, f"gate '{key}' compares the treated arm with a holdout, but no journey has a (valid) holdout",
                 "add e.g. holdout: 10% to the journey")
         if not percent:
             add(path, f"gate '{key}' needs a percentage (it judges a rate, not a count)",

@@ -547,7 +547,7 @@ class Journey(Strict):
 
 # --------------------------------------------------------------------------- gates and the scenario
 
-_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")  # negative: lift gates
 
 
 class Gate(Strict):
@@ -581,7 +581,7 @@ def _gate_text(spec: tuple[str, float, bool]) -> str:
 
 
 GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
-    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
+    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
     "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"},
     _gate_text)]
 
