@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,13 +98,15 @@ def evaluate_gates(gates: list[Gate], totals: dict[str, dict[str, Any]], *, seve
 # --------------------------------------------------------------------------------------- projections
 
 
-def projection_values(kind: str, projections: dict[str, Any] | None) -> dict[str, tuple[float | None, str]]:
-    """Per journey the gate's value in percent (None when it cannot be measured) and how it came about.
+def projection_values(kind: str, projections: dict[str, Any] | None) -> dict[str, tuple[Fraction | None, str]]:
+    """Per journey the gate's value in percent, exact (a fraction computed from the arms' counts, so that
+    30 of 100 against 25 of 100 is 5 points, not 4.999...; None when it cannot be measured) and how it
+    came about.
 
     ``conversion-rate``: the treated arm's rate (all entrants' without a holdout); ``conversion-lift``:
     treated minus holdout rate, in percentage points; ``conversion-lift-relative``: treated over holdout
     rate minus 1, in percent. The lift gates judge only journeys with a holdout (docs/projections.md)."""
-    out: dict[str, tuple[float | None, str]] = {}
+    out: dict[str, tuple[Fraction | None, str]] = {}
     for name, j in ((projections or {}).get("journeys") or {}).items():
         arms = j["arms"]
         if kind == "conversion-rate":
@@ -112,7 +115,7 @@ def projection_values(kind: str, projections: dict[str, Any] | None) -> dict[str
             if a["rate"] is None:
                 out[name] = (None, f"{name}: no customer entered")
             else:
-                out[name] = (100 * a["rate"], f"{name}: {100 * a['rate']:.3g}% ({a['converted']} of "
+                out[name] = (100 * _share(a), f"{name}: {100 * a['rate']:.3g}% ({a['converted']} of "
                                               f"{a['customers']} {'treated ' if arm == 'treated' else ''}customers)")
             continue
         if "lift" not in j:
@@ -124,17 +127,26 @@ def projection_values(kind: str, projections: dict[str, Any] | None) -> dict[str
             if lift["absolute"] is None:
                 out[name] = (None, f"{name}: cannot be measured ({arms_text})")
             else:
-                out[name] = (100 * lift["absolute"],
+                out[name] = (100 * (_share(t) - _share(h)),
                              f"{name}: {100 * lift['absolute']:+.3g} points ({arms_text}; 95% interval "
                              f"{100 * lift['absolute_low']:+.3g} to {100 * lift['absolute_high']:+.3g})")
         else:
             if lift["relative"] is None:
                 out[name] = (None, f"{name}: cannot be measured ({arms_text})")
             else:
-                out[name] = (100 * lift["relative"],
+                out[name] = (100 * (_share(t) / _share(h) - 1),
                              f"{name}: {100 * lift['relative']:+.3g}% ({arms_text}; 95% interval "
                              f"{100 * lift['relative_low']:+.3g}% to {100 * lift['relative_high']:+.3g}%)")
     return out
+
+
+def _share(arm: dict[str, Any]) -> Fraction:
+    return Fraction(int(arm["converted"]), int(arm["customers"]))
+
+
+def _holds(gate: Gate, value: Fraction) -> bool:
+    """``gate_holds`` on an exact value, against the threshold as written (``2.1`` is 21/10, not the float)."""
+    return bool(_OPS[gate.op](value, Fraction(repr(gate.value))))
 
 
 def _pct(rate: float | None) -> str:
@@ -151,7 +163,7 @@ def evaluate_projection_gates(gates: list[Gate], projections: dict[str, Any] | N
         if not values:
             results.append(GateResult(gate.text, False, "no journey to judge (a lift needs a holdout)"))
             continue
-        ok = all(v is not None and gate_holds(gate, v) for v, _ in values.values())
+        ok = all(v is not None and _holds(gate, v) for v, _ in values.values())
         results.append(GateResult(gate.text, ok, "; ".join(text for _, text in values.values())))
     return results
 
@@ -174,12 +186,13 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
         unit = " points" if gate.kind == "conversion-lift" else "%"
         ok, texts = True, []
         for name in names:
-            values = [values.get(name, (None, ""))[0] for values in per_run]
-            if any(v is None for v in values):
+            exact = [values.get(name, (None, ""))[0] for values in per_run]
+            if any(v is None for v in exact):
                 ok = False
-                texts.append(f"{name}: not measurable in {sum(v is None for v in values)} of {n} replications")
+                texts.append(f"{name}: not measurable in {sum(v is None for v in exact)} of {n} replications")
                 continue
-            mean, low, high = _mean_interval([float(v) for v in values])  # type: ignore[arg-type]
+            values = [float(v) for v in exact]  # type: ignore[arg-type]
+            mean, low, high = _mean_interval(values)
             label, value = f"mean {over}", mean
             if statistic == "upper" and not math.isnan(low) and gate.op in ("<", "<=", ">", ">="):
                 value = high if gate.op in ("<", "<=") else low

@@ -28,7 +28,8 @@ def wilson(x: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends: x = 0 gives low 0 and x = n gives high 1 (rounding would leave 1e-17 off)
+    return (0.0 if x == 0 else max(0.0, centre - half)), (1.0 if x == n else min(1.0, centre + half))
 
 
 def newcombe(x1: int, n1: int, x0: int, n0: int, z: float = Z95) -> tuple[float, float, float] | None:
