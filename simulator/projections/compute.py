@@ -115,8 +115,9 @@ def _conversions(first: pd.DataFrame, conv: pd.DataFrame, window: float, revenue
     pairs = pairs[(pairs["t_conv"] > pairs["t_entry"]) & (pairs["t_conv"] <= pairs["t_entry"] + window)]
     agg: dict[str, Any] = {"t_conv": ("t_conv", "min"), "conversions": ("t_conv", "size")}
     if revenue:
-        agg["revenue"] = ("revenue", lambda s: float(s.sum(skipna=True)))
-        agg["revenue_missing"] = ("revenue", lambda s: int(s.isna().sum()))
+        pairs = pairs.assign(revenue_missing=pairs["revenue"].isna().astype(int))
+        agg["revenue"] = ("revenue", "sum")  # NaN (not a number) adds nothing; counted in revenue_missing
+        agg["revenue_missing"] = ("revenue_missing", "sum")
     per = pairs.groupby("customer", sort=False).agg(**agg) if len(pairs) else pd.DataFrame(
         columns=list(agg)).rename_axis("customer")
     out = first.merge(per, left_on="customer", right_index=True, how="left")
@@ -173,7 +174,7 @@ def _paths(first: pd.DataFrame, steps: pd.DataFrame, revenue: bool) -> dict[str,
         return {"paths": [], "paths_omitted": 0}
     s = steps.merge(first[["customer", "seq_entry", "seq_end"]], on="customer", how="inner")
     s = s[(s["seq"] > s["seq_entry"]) & (s["seq"] < s["seq_end"])]
-    path = s.groupby("customer", sort=False)["step"].agg(lambda ids: " > ".join(ids))
+    path = (s["step"].astype(str) + " > ").groupby(s["customer"], sort=False).sum().str[:-3]  # in seq order
     frame = first.assign(path=first["customer"].map(path).fillna(""))
     rows = []
     for (arm, p), group in frame.groupby(["arm", "path"], sort=True):
