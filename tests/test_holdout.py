@@ -215,3 +215,30 @@ def test_holdout_draws_over_40_seeds_average_to_the_share():
     sd = math.sqrt(20000 * 0.1 * 0.9)
     assert abs(np.mean(counts) - 2000) <= 2.5758293 * sd / math.sqrt(40)
     assert abs(np.std(counts, ddof=1) / sd - 1) < 0.25
+
+
+def test_trace_and_scenario_json_of_a_holdout_run(tmp_path):
+    """`journeysim run` of the 50% holdout scenario with 40 generated customers (all abandon a cart at
+    01:00): its scenario.json keeps `holdout: 50%` (and loads back to the same share), and `journeysim
+    trace` of a holdout customer says which arm it entered in and that the send step sent nothing."""
+    import json
+
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    path = tmp_path / "h.yaml"
+    path.write_text(scenario("50%", size=40))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(out), "--no-report", "--quiet"])
+    assert result.exit_code == 0, result.output
+    effective = json.loads((out / "scenario.json").read_text())
+    assert effective["journeys"][0]["holdout"] == "50%"
+    assert load_scenario_text(json.dumps(effective)).journeys[0].holdout == 0.5
+    ev = pd.read_parquet(out / "events.parquet")
+    held = ev[ev["kind"] == "held-out"]["customer"].iloc[0]
+    traced = CliRunner().invoke(cli, ["trace", str(out), "--customer", held])
+    assert traced.exit_code == 0, traced.output
+    assert "ENTERS j (#1, event cart; holdout arm)" in traced.output
+    assert "HELD OUT m (j/e1): holdout customer, nothing sent" in traced.output
+    assert "SEND" not in traced.output and "DELIVERED" not in traced.output

@@ -66,7 +66,7 @@ def parse_holdout(value: object) -> float:
 
 def holdout_text(share: float) -> str:
     """0.1 -> ``'10%'`` (what a user writes)."""
-    return f"{share * 100:g}%"
+    return f"{share * 100:.15g}%"
 
 
 def projection_issues(sc: Scenario, events: set[str], engagement: set[str], fields: set[str],
