@@ -165,6 +165,10 @@ def replication_hook(scenario: Scenario, seed: int, n: int, *, customers: int | 
         table.to_csv(file("replications.csv"), index=False)
         extra: dict[str, Any] = {"replications": {"seeds": seeds, "gate_on": gate_on,
                                                   "by_kind": summarise_replications(table)}}
+        if projected[0] is not None:
+            from simulator.projections.compute import summarise_replicated
+
+            extra["replications"]["projections"] = summarise_replicated(projected)
         if result.analysis is not None:
             from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 

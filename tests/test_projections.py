@@ -447,3 +447,20 @@ def test_replicated_projection_gates_by_hand():
     assert u2.actual.startswith("j: upper 95% bound over 2 replications: 7.96 points")
     [bad] = evaluate_replicated_projection_gates([above], [runs[0], _proj((0, 0), (25, 100))], "mean")
     assert not bad.passed and bad.actual == "j: not measurable in 1 of 2 replications"
+
+
+def test_replicated_summary_by_hand():
+    """Rates 0.30 and 0.32 (treated) over two replications: mean 0.31, sd 0.0141421, half width
+    1.959964 * 0.0141421 / sqrt(2) = 0.0195996: [0.2904004, 0.3295996]; lifts 0.05 and 0.07: mean 0.06,
+    [0.0404004, 0.0795996]. One run alone has no interval (null ends)."""
+    from simulator.projections.compute import summarise_replicated
+
+    runs = [_proj((30, 100), (25, 100)), _proj((32, 100), (25, 100))]
+    j = summarise_replicated(runs)["journeys"]["j"]
+    t = j["arms"]["treated"]["rate"]
+    assert (t["mean"], t["low"], t["high"], t["replications"]) == pytest.approx((0.31, 0.2904004, 0.3295996, 2), abs=1e-7)
+    lift = j["lift"]["absolute"]
+    assert (lift["mean"], lift["low"], lift["high"]) == pytest.approx((0.06, 0.0404004, 0.0795996), abs=1e-7)
+    one = summarise_replicated(runs[:1])["journeys"]["j"]["arms"]["holdout"]["rate"]
+    assert one == {"mean": 0.25, "low": None, "high": None, "replications": 1}
+    assert summarise_replicated([None, None]) is None

@@ -210,3 +210,33 @@ def _splits(journey: Any, first: pd.DataFrame, splits: pd.DataFrame, revenue: bo
             branches[target] = stats
         out[step.id] = branches
     return out
+
+
+def summarise_replicated(runs: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """Across replications (summary.json's ``replications.projections``): per journey and arm the mean
+    rate and the normal-approximation 95% interval of the mean (``mean +- 1.96 sd / sqrt(n)``), and the
+    same for the absolute and relative lift; ``replications`` counts the runs where it was measured."""
+    from simulator.findings.gates import _mean_interval
+
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+
+    def band(values: list[float | None]) -> dict[str, Any]:
+        xs = [float(v) for v in values if v is not None]
+        if not xs:
+            return {"mean": None, "low": None, "high": None, "replications": 0}
+        mean, low, high = _mean_interval(xs)
+        return {"mean": mean, "low": None if math.isnan(low) else low, "high": None if math.isnan(high) else high,
+                "replications": len(xs)}
+
+    out: dict[str, Any] = {}
+    for name in runs[0]["journeys"]:
+        per = [r["journeys"].get(name) for r in runs]
+        per = [j for j in per if j is not None]
+        entry: dict[str, Any] = {"arms": {arm: {"rate": band([j["arms"][arm]["rate"] for j in per])}
+                                          for arm in per[0]["arms"]}}
+        if "lift" in per[0]:
+            entry["lift"] = {key: band([j["lift"][key] for j in per]) for key in ("absolute", "relative")}
+        out[name] = entry
+    return {"journeys": out}
