@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import UsageError
+from simulator.projections.stats import signed_mean_interval
 from simulator.scenario.experiments import PROJECTION_GATES, is_projection_gate
 from simulator.scenario.model import Gate
 from simulator.scenario.units import did_you_mean
@@ -192,7 +193,7 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
                 texts.append(f"{name}: not measurable in {sum(v is None for v in exact)} of {n} replications")
                 continue
             values = [float(v) for v in exact]  # type: ignore[arg-type]
-            mean, low, high = _mean_interval(values)
+            mean, low, high = signed_mean_interval(values)
             label, value = f"mean {over}", mean
             if statistic == "upper" and not math.isnan(low) and gate.op in ("<", "<=", ">", ">="):
                 value = high if gate.op in ("<", "<=") else low
@@ -202,17 +203,3 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
             texts.append(f"{name}: {label}: {value:.3g}{unit}{band}; first seed alone: {values[0]:.3g}{unit}")
         results.append(GateResult(gate.text, ok, "; ".join(texts), statistic))
     return results
-
-
-def _mean_interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and the normal-approximation 95% interval of the mean (as across replications elsewhere),
-    not clipped at 0: a lift can be negative. NaN ends for fewer than two values."""
-    from simulator.projections.stats import Z95
-
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, math.nan, math.nan
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = Z95 * sd / math.sqrt(n)
-    return mean, mean - half, mean + half

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.projections.holdout import HOLDOUT, TREATED
-from simulator.projections.stats import katz_ratio, newcombe, wilson
+from simulator.projections.stats import katz_ratio, newcombe, signed_mean_interval, wilson
 from simulator.scenario.experiments import DEFAULT_VALUE_FIELD
 from simulator.scenario.model import Scenario
 
@@ -216,8 +216,6 @@ def summarise_replicated(runs: list[dict[str, Any] | None]) -> dict[str, Any] | 
     """Across replications (summary.json's ``replications.projections``): per journey and arm the mean
     rate and the normal-approximation 95% interval of the mean (``mean +- 1.96 sd / sqrt(n)``), and the
     same for the absolute and relative lift; ``replications`` counts the runs where it was measured."""
-    from simulator.findings.gates import _mean_interval
-
     runs = [r for r in runs if r]
     if not runs:
         return None
@@ -226,7 +224,7 @@ def summarise_replicated(runs: list[dict[str, Any] | None]) -> dict[str, Any] | 
         xs = [float(v) for v in values if v is not None]
         if not xs:
             return {"mean": None, "low": None, "high": None, "replications": 0}
-        mean, low, high = _mean_interval(xs)
+        mean, low, high = signed_mean_interval(xs)
         return {"mean": mean, "low": None if math.isnan(low) else low, "high": None if math.isnan(high) else high,
                 "replications": len(xs)}
 

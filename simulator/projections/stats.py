@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-__all__ = ["Z95", "wilson", "newcombe", "katz_ratio"]
+__all__ = ["Z95", "wilson", "newcombe", "katz_ratio", "signed_mean_interval"]
 
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -50,3 +50,16 @@ def katz_ratio(x1: int, n1: int, x0: int, n0: int, z: float = Z95) -> tuple[floa
     r = (x1 / n1) / (x0 / n0)
     se = math.sqrt(1 / x1 - 1 / n1 + 1 / x0 - 1 / n0)
     return r, r * math.exp(-z * se), r * math.exp(z * se)
+
+
+def signed_mean_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean of per-replication values and the normal-approximation 95% interval of the mean
+    (``mean +- z * sd / sqrt(n)``, sd with n - 1), as for finding rates across replications but not
+    clipped at 0: a lift can be negative. NaN ends for fewer than two values."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan, math.nan
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = Z95 * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
