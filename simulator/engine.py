@@ -33,7 +33,6 @@ from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
-from simulator.projections.run import attach_projections
 from simulator.population import (
     Population,
     ScriptedCustomer,
@@ -43,6 +42,7 @@ from simulator.population import (
     exogenous_schedule,
     followers,
 )
+from simulator.projections.run import attach_projections
 from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue

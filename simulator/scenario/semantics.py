@@ -12,8 +12,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from simulator.errors import ScenarioIssue
-from simulator.scenario.experiments import PROJECTION_GATES, projection_issues
 from simulator.scenario.conditions import Condition
+from simulator.scenario.experiments import PROJECTION_GATES, projection_issues
 from simulator.scenario.liquidenv import template_problem
 from simulator.scenario.model import Journey, Scenario, Step
 from simulator.scenario.model import SyncLink
