@@ -464,3 +464,15 @@ def test_replicated_summary_by_hand():
     one = summarise_replicated(runs[:1])["journeys"]["j"]["arms"]["holdout"]["rate"]
     assert one == {"mean": 0.25, "low": None, "high": None, "replications": 1}
     assert summarise_replicated([None, None]) is None
+
+
+def test_customers_who_leave_at_entry_have_an_empty_path():
+    """`exit_when: {when: "tier == 'bronze'"}` (continuous check, so also at entry) makes bo, cy and dee
+    (bronze) exit at entry, before `w`: their path is empty (""), 3 customers, none converted; ana and eve
+    (gold) walk `w > vip > g` (2, both converted). With a condition everyone meets, every path is empty."""
+    text = scenario().replace("    entry: {event: cart}", "    exit_when: {when: \"tier == 'bronze'\"}\n    entry: {event: cart}")
+    j = project_of(text)["journeys"]["j"]
+    paths = {p["path"]: (p["customers"], p["converted"]) for p in j["paths"]}
+    assert paths == {"": (3, 0), "w > vip > g": (2, 2)}
+    text = text.replace("tier == 'bronze'", "tier != 'nobody'")
+    assert {p["path"]: p["customers"] for p in project_of(text)["journeys"]["j"]["paths"]} == {"": 5}

@@ -174,8 +174,10 @@ def _paths(first: pd.DataFrame, steps: pd.DataFrame, revenue: bool) -> dict[str,
         return {"paths": [], "paths_omitted": 0}
     s = steps.merge(first[["customer", "seq_entry", "seq_end"]], on="customer", how="inner")
     s = s[(s["seq"] > s["seq_entry"]) & (s["seq"] < s["seq_end"])]
-    path = (s["step"].astype(str) + " > ").groupby(s["customer"], sort=False).sum().str[:-3]  # in seq order
-    frame = first.assign(path=first["customer"].map(path).fillna(""))
+    path = pd.Series(dtype=object)
+    if not s.empty:  # every entrant may have left at entry (exit_when met), before any step
+        path = (s["step"].astype(str) + " > ").groupby(s["customer"], sort=False).sum().str[:-3]  # in seq order
+    frame = first.assign(path=first["customer"].map(path).astype(object).fillna(""))
     rows = []
     for (arm, p), group in frame.groupby(["arm", "path"], sort=True):
         stats = _stats(group, revenue)
