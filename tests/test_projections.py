@@ -497,3 +497,12 @@ def test_constant_hazard_conversion_share_matches_the_closed_form():
         half = 2.5758293 * math.sqrt(p * (1 - p) / a["customers"])
         assert abs(a["rate"] - p) <= half, (arm, a["rate"], p, half)
     assert j["lift"]["absolute_low"] <= 0 <= j["lift"]["absolute_high"]
+
+
+def test_sweep_refuses_projection_gates(scenario_file):
+    """A sweep's recommendations judge finding rates: a projection gate in its --fail-on is a usage error
+    (exit 2), not silently ignored."""
+    result = CliRunner().invoke(cli, ["sweep", scenario_file("{}"), "--vary", "journeys[j].holdout=10%,20%",
+                                      "--fail-on", "conversion-lift<1%"])
+    assert result.exit_code == 2 and "projection gates (conversion-lift, ...) are judged by `journeysim run`" \
+        in result.output, result.output
