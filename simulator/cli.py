@@ -419,12 +419,16 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
     from simulator.findings.gates import parse_fail_on
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.sweep import plan_sweep, run_sweep
+    from simulator.scenario.experiments import is_projection_gate
 
     if workers is not None and dask_address is not None:
         raise UsageError("give --workers or --dask, not both (a Dask cluster has its own workers)")
     if resume and out is None:
         raise UsageError("--resume continues an existing sweep: give its folder with --out")
     gates = [parse_fail_on(text) for text in fail_on]
+    if any(is_projection_gate(g.kind) for g in gates):  # sweep recommendations judge finding rates only
+        raise UsageError("sweep --fail-on takes finding kinds; projection gates (conversion-lift, ...) are "
+                         "judged by `journeysim run` (with --replications N for several seeds)")
     plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
                       overrides=overrides)
     reserved = out is None

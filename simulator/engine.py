@@ -42,6 +42,7 @@ from simulator.population import (
     exogenous_schedule,
     followers,
 )
+from simulator.projections.run import attach_projections
 from simulator.response import ResponseModel
 from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
@@ -435,6 +436,7 @@ def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
     })
+    attach_projections(engine, analysis, summary)  # only with projections: in the scenario
     if analysis is not None:
         summary["findings"] = analysis.summary()
         summary["examples"] = analysis.examples()

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.population import child_rng
+from simulator.projections.holdout import arm_of, holdout_arms, log_held_out
 from simulator.scenario.conditions import Condition
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
@@ -82,6 +83,7 @@ class JourneyRunner:
         self.last_entry: dict[int, float] = {}
         self.waiting: dict[str, dict[int, Instance]] = {}
         self.split_rng = child_rng(seed_base, f"split:{journey.name}")
+        self.held_out = holdout_arms(journey, engine.population.size, seed_base)  # None: no holdout
         self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
         ex = journey.exit_when
         self.check = ex.check if ex else None
@@ -175,7 +177,7 @@ class JourneyRunner:
             inst.frozen = {key: self.reads.entry(customer, key) for key in self.frozen_keys}
         self.active[customer] = inst
         self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
-                               value=number, detail=why)
+                               value=number, detail=why, **arm_of(self.held_out, customer))
         if self.j.max_duration is not None:  # scheduled before any step, so it runs first at a tie
             self.engine.at(now + self.j.max_duration, lambda: self.finish(inst, self.max_duration_reason))
         if self.check == "continuous" and self._exit_check(inst, "entry"):
@@ -248,7 +250,10 @@ class JourneyRunner:
                 i = self._split(inst, step)
                 continue
             if step.send is not None:
-                eng.orchestrator.request(self, inst, step, evidence)
+                if self.held_out is not None and self.held_out[inst.customer]:
+                    log_held_out(self, inst, step, evidence)  # a holdout customer: nothing is sent
+                else:
+                    eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:
                 eng.net.write(step.at, inst.customer, list(step.update.items()),  # type: ignore[arg-type]
                               detail=f"update by journey {self.name} step {step.id}")

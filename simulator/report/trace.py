@@ -20,7 +20,7 @@ __all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png"]
 SHOWN = ("event", "truth", "sync", "out-of-order", "sync-skip", "sync-lost", "sync-queued", "sync-retry", "entry",
          "entry-skip", "step", "decision", "split", "exit-check", "exit", "wait-end", "send", "held", "deferred",
          "exit-recheck", "suppressed", "consent-check", "render", "queued", "delivered", "exit-status",
-         "active-at-end")
+         "active-at-end", "held-out")
 
 
 @dataclass
@@ -86,7 +86,10 @@ def _line(row: pd.Series) -> str | None:
     if k in ("sync-lost", "sync-queued", "sync-retry", "sync-skip"):
         return f"{row['system']:<8} {k}: {shown_field} v{int(row['version'])} ({detail})"
     if k == "entry":
-        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail})"
+        arm = f"; {field} arm" if field else ""  # a journey with a holdout: treated or holdout
+        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail}{arm})"
+    if k == "held-out":
+        return f"{row['system']:<8} HELD OUT {row['message']} ({jstep}): holdout customer, nothing sent"
     if k == "entry-skip":
         return f"{row['system']:<8} does not enter {row['journey']}: {detail}"
     if k in ("step", "send", "exit-check") and field:

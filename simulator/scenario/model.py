@@ -32,6 +32,7 @@ from simulator.errors import ConditionError
 from simulator.scenario.conditions import Condition, compile_condition
 from simulator.scenario.distributions import Distribution, DistributionError, parse_distribution
 from simulator.scenario.rates import RateByAttribute, parse_rate, rate_spec
+from simulator.scenario.experiments import holdout_text, is_projection_gate, parse_holdout
 from simulator.scenario.units import (
     parse_clock,
     parse_duration,
@@ -66,6 +67,7 @@ __all__ = [
     "WaitUntil",
     "Gate",
     "Limits",
+    "Projections",
 ]
 
 
@@ -134,6 +136,11 @@ DurationDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, 
                                                 _DIST_SCHEMA, lambda d: d.to_spec())]
 AttributeDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "attribute"), "distribution",
                                                  _DIST_SCHEMA, lambda d: d.to_spec())]
+HoldoutShare = Annotated[float, *_parsed(parse_holdout, "holdout", {
+    "anyOf": [{"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}, {"type": "number", "exclusiveMinimum": 0,
+                                                                         "exclusiveMaximum": 100}],
+    "description": "the share of entrants held out as a control group, e.g. 10% (docs/projections.md)"},
+    holdout_text)]
 ConditionText = Annotated[Condition, *_parsed(compile_condition, "condition", {
     "type": "string", "description": "a condition, e.g. stage == 'B' and lifetime_value > 100"}, lambda c: c.source)]
 
@@ -607,6 +614,9 @@ class Journey(Strict):
     #: what branch conditions read: ``live`` (default) the ``reads_from`` replica as it is at the branch;
     #: ``entry`` a snapshot of it taken when the instance entered (SFMC Journey Data; docs/exits.md)
     journey_data: Literal["live", "entry"] = "live"
+    #: share of customers drawn into a control group that walks the journey but is never messaged
+    #: (a fraction; written as a percentage, docs/projections.md). None: no holdout.
+    holdout: HoldoutShare | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
@@ -628,7 +638,7 @@ class Journey(Strict):
 
 # --------------------------------------------------------------------------- gates and the scenario
 
-_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")  # negative: lift gates
 
 
 class Gate(Strict):
@@ -662,9 +672,26 @@ def _gate_text(spec: tuple[str, float, bool]) -> str:
 
 
 GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
-    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
+    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
     "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"},
     _gate_text)]
+
+
+class Projections(Strict):
+    """What a journey is projected to achieve (docs/projections.md): the conversion event, the window
+    after entry in which it counts (None: until the end of the run) and the revenue field."""
+
+    conversion: Name
+    window: Duration | None = None
+    #: field holding a conversion's revenue; None: ``value`` if the scenario has such a field
+    value: FieldName | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("projections.window must be longer than 0s, e.g. window: 7d")
+        return v
 
 
 class Limits(Strict):
@@ -699,6 +726,8 @@ class Scenario(Strict):
     #: compliance rule packs whose rules the run checks deliveries against (docs/creative.md)
     compliance: list[str] = []
     limits: Limits = Limits()
+    #: conversion projections per journey and arm (docs/projections.md); None: not computed
+    projections: Projections | None = None
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
@@ -729,7 +758,15 @@ class Scenario(Strict):
 
     @cached_property
     def gate_list(self) -> tuple[Gate, ...]:
-        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items())
+        """Gates on finding kinds (projection gates are in :attr:`projection_gates`)."""
+        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items()
+                     if not is_projection_gate(k))
+
+    @cached_property
+    def projection_gates(self) -> tuple[Gate, ...]:
+        """Gates on projections (``conversion-lift: "> 2%"``, docs/projections.md)."""
+        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items()
+                     if is_projection_gate(k))
 
     @cached_property
     def journey_by_name(self) -> dict[str, Journey]:

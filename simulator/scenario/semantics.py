@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from simulator.errors import ScenarioIssue
 from simulator.scenario.conditions import Condition
+from simulator.scenario.experiments import PROJECTION_GATES, projection_issues
 from simulator.scenario.liquidenv import template_problem
 from simulator.scenario.distributions import Bernoulli, Choice
 from simulator.scenario.model import ExogenousEvent, Journey, Scenario, Step
@@ -158,8 +159,10 @@ class _Checker:
             for kind in getattr(self.sc, key):
                 if kind in RENAMED_KINDS:
                     self.add((key, kind), f"finding kind '{kind}' was renamed", f"write '{RENAMED_KINDS[kind]}'")
-                elif kind not in FINDING_KINDS:
-                    self.unknown((key, kind), "finding kind", kind, FINDING_KINDS)
+                elif kind not in FINDING_KINDS and not (key == "gates" and kind in PROJECTION_GATES):
+                    options = (*FINDING_KINDS, *PROJECTION_GATES) if key == "gates" else FINDING_KINDS
+                    self.unknown((key, kind), "finding kind" if key == "severity" else "gate", kind, options)
+        projection_issues(self.sc, self.cat.events, set(self.cat.engagement), self.cat.fields, self.add, self.unknown)
         if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
             from simulator.scenario.limits import resource_problems
 
