@@ -101,8 +101,10 @@ class Engine:
     """One simulation: build everything from the frozen scenario, then run the clock."""
 
     def __init__(self, scenario: Scenario, *, seed: int, log: EventLog, size: int | None = None,
-                 scripted: Sequence[ScriptedCustomer] = ()):
+                 scripted: Sequence[ScriptedCustomer] = (), without: frozenset[str] = frozenset()):
         self.scenario = scenario
+        #: channels whose sends a what-if run leaves out (``run --impact``; simulator/projections/impact.py)
+        self.without = without
         self.seed = seed
         self.log = log
         self.seed_base = int(np.random.SeedSequence(seed).generate_state(1)[0])

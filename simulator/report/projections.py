@@ -132,4 +132,29 @@ def projections_section(summary: dict[str, Any]) -> Markup:
             if j.get("paths_omitted"):
                 parts.append(f"<p>{j['paths_omitted']} rarer paths not shown (summary.json lists the "
                              f"{len(j['paths'])} most common).</p>")
+    if proj.get("impact"):
+        parts.append(_impact_table(proj["impact"]))
     return Markup("\n".join(parts))
+
+
+def _impact_table(impact: dict[str, Any]) -> str:
+    """Channel impact (``run --impact``): per channel and journey, the paired what-if comparison."""
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    rows = []
+    for channel, imp in impact.items():
+        for name, j in imp["journeys"].items():
+            if j["contribution"] is None:
+                cells = [channel, name, str(j["customers"]), "n/a", "n/a", "n/a", "n/a"]
+            else:
+                cells = [channel, name, str(j["customers"]), pct(j["rate_with"]), pct(j["rate_without"]),
+                         f"{100 * j['contribution']:+.1f} points",
+                         f"[{100 * j['low']:+.1f}, {100 * j['high']:+.1f}]"]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = ["channel removed", "journey", "customers in both runs", "converted with", "without", "contribution",
+            "95% interval"]
+    return ('<h3 id="impact">Channel impact</h3><p>Each channel\'s contribution: the run compared with a what-if run '
+            "of the same seed in which that channel's sends are left out (paired per customer; docs/projections.md"
+            "#channel-impact).</p><table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows)
+            + "</table>")
