@@ -25,7 +25,7 @@ from simulator.scenario.model import Scenario
 __all__ = ["PROJECTION_KINDS", "PROJECTION_COLUMNS", "MAX_PATHS", "ALL", "value_field", "project", "first_passes"]
 
 #: Log kinds and columns the projections read.
-PROJECTION_KINDS = ("entry", "event", "truth", "step", "split")
+PROJECTION_KINDS = ("entry", "event", "truth", "step", "split", "delivered")
 PROJECTION_COLUMNS = ["t", "seq", "customer", "kind", "journey", "step", "field", "value"]
 #: Paths listed per journey (most customers first); the rest are counted in ``paths_omitted``.
 MAX_PATHS = 50
@@ -63,6 +63,9 @@ def project(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame) -
                            "level": 0.95, "journeys": {}}
     for journey in scenario.journeys:
         out["journeys"][journey.name] = _journey(journey, ev, conv, window, field is not None)
+    from simulator.projections.frequency import frequency_curves
+
+    out["frequency"] = frequency_curves(ev, customers["customer"], proj.conversion)
     return out
 
 
