@@ -187,6 +187,8 @@ class _Checker:
                     self.add(path + ("after", "event"), f"event '{ev.name}' cannot follow itself")
             if ev.when is not None:
                 self.condition_names(path + ("when",), ev.when)
+        if pop.identity is not None and pop.identity.merge is not None:
+            self.system(("population", "identity", "merge", "at"), pop.identity.merge.at)
 
     def check_sync(self) -> None:
         known = self.cat.fields | self.cat.events | set(SYNC_TOKENS)
