@@ -215,7 +215,7 @@ class Resolver:
                     + (" after the end of the run" if merge >= eng.horizon else ""))
         else:
             plan = f"never merged: {prof.reason.get(q, 'never')}"
-        eng.log.record(eng.now, "identity-profile", self._cid(q), system=self.at, value=self._cid(p),
+        eng.log.record(eng.now, "identity-profile", self._cid(q), value=self._cid(p),
                        version=int(prof.number[q]),
                        detail=f"profile {int(prof.number[q])} of {self._cid(p)} "
                               f"({len(prof.members[p])} profiles) created; {plan}")

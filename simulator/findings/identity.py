@@ -75,7 +75,10 @@ class _Identity:
         reads = journey.reads_from if journey is not None else None
         texts, latency = [], None
         involved = sorted(set(profiles))
-        for q in (q for q in involved if q != person):
+        extras = [q for q in involved if q != person]
+        apart = [q for q in extras if (self.profiles.get(q) is None or self.profiles[q].merged is None
+                                        or self.profiles[q].merged > decided)]
+        for q in apart or extras:  # the profiles that were not one customer with the person; else all
             info = self.profiles.get(q)
             if info is None:
                 texts.append(f"{q} has no creation record")

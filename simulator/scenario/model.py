@@ -236,6 +236,8 @@ class Identity(Strict):
             raise ValueError(f"profiles: expected {{choice: {{1: 0.9, 2: 0.1}}}} or {{fixed: 2}} (whole numbers of "
                              f"profiles per person), got a {v.kind} distribution")
         for x in values:
+            if isinstance(x, str) and x.strip().isdigit():  # JSON (scenario.json) keeps map keys as text
+                x = int(x)
             if isinstance(x, bool) or not isinstance(x, (int, float)) or x != int(x) or x < 1:
                 raise ValueError(f"profiles: {x!r} is not a number of profiles; expected whole numbers >= 1, "
                                  "e.g. {choice: {1: 0.9, 2: 0.1}}")
