@@ -270,7 +270,7 @@ class Resolver:
         replica = eng.replicas[self.at]  # type: ignore[index]
         for other in group:
             if other != q and not replica.get_value(other, f"consent.{ch}"):
-                return self._suppress(req, now, f"identity: {self.at} holds a {ch} opt-out on {self._cid(other)}, "
+                return self._suppress(req, now, f"identity: {self.at} holds an opt-out of {ch} on {self._cid(other)}, "
                                                 f"merged with {self._cid(q)} into {self._cid(p)}",
                                       other=other)
         return False
