@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import cli
 from simulator.engine import RunResult, run_scenario
@@ -267,6 +269,21 @@ def test_journey_reading_another_system_does_not_see_the_merge():
                                       "decided, but cart reads from crm, which does not see the merge")
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(created=st.integers(0, 20 * 60), latency=st.integers(0, 180))
+def test_duplicate_iff_the_merge_comes_after_the_second_send(created, latency):
+    """ana carts at 0 (m at 1h); ana-p2 is created by its cart at ``created`` minutes and merged
+    ``latency`` minutes later; its m is due 1h after its cart. It reaches ana-p2 (one
+    identity-duplicate-send) exactly when the merge comes after that send: latency > 60 minutes (at 60
+    the merge, first in its instant, ends the instance before the send)."""
+    text = id_scenario(latency=f"{latency}m")
+    result = run(text, who("ana", (0, "cart")), who("ana-p2", (created * M, "cart")))
+    found = of_kind(result, "identity-duplicate-send")
+    assert len(found) == (1 if latency > 60 else 0), (created, latency)
+    merges = log(result, "identity-merge")
+    assert list(merges["t"]) == [(created + latency) * M]
+
+
 # --------------------------------------------------------------------------- generated persons
 
 
@@ -293,24 +310,35 @@ def test_profile_share_and_ids_at_20k():
         pop.index_of("c020001")
 
 
-def test_attribution_keeps_each_persons_events():
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), three=st.floats(0, 0.5), latency=st.sampled_from(["0s", "3h", "1d"]))
+def test_attribution_keeps_each_persons_events(seed, three, latency):
     """Identity moves each occurrence to one of the person's profiles and never changes how many a
-    person has or when: the schedule mapped back to persons equals the schedule without identity."""
-    with_identity = load_scenario_text(SHARE.replace("size: 20000", "size: 2000"))
-    without = load_scenario_text(SHARE.replace("size: 20000", "size: 2000").replace(
+    person has or when: the schedule mapped back to persons equals the schedule without identity;
+    each extra profile is created by its first event and gets none once merged."""
+    spec = (f"  identity: {{profiles: {{choice: {{1: 0.5, 2: {0.5 - three / 2}, 3: {three / 2}}}}}, "
+            f"merge: {{at: cdp, latency: {{fixed: {latency}}}}}}}\n")
+    text = generated(SHARE.replace("size: 20000", "size: 300"), 2)
+    with_identity = load_scenario_text(text.replace(
+        "  identity: {profiles: {choice: {1: 0.9, 2: 0.1}}, merge: {at: cdp, latency: {fixed: 1d}}}\n", spec))
+    without = load_scenario_text(text.replace(
         "  identity: {profiles: {choice: {1: 0.9, 2: 0.1}}, merge: {at: cdp, latency: {fixed: 1d}}}\n", ""))
-    a_pop = build_population(with_identity, child_rng(7, "population"))
-    b_pop = build_population(without, child_rng(7, "population"))
-    a = exogenous_schedule(with_identity, a_pop, child_rng(7, "exogenous"), horizon=2 * 86400.0)
-    b = exogenous_schedule(without, b_pop, child_rng(7, "exogenous"), horizon=2 * 86400.0)
+    a_pop = build_population(with_identity, child_rng(seed, "population"))
+    b_pop = build_population(without, child_rng(seed, "population"))
+    a = exogenous_schedule(with_identity, a_pop, child_rng(seed, "exogenous"), horizon=2 * 86400.0)
+    b = exogenous_schedule(without, b_pop, child_rng(seed, "exogenous"), horizon=2 * 86400.0)
+    assert a_pop.ids[:300] == b_pop.ids and (a_pop.zone[:300] == b_pop.zone).all()
     persons = a_pop.profiles.person[a.customers]
     assert sorted(zip(a.times.tolist(), persons.tolist(), a.events.tolist())) == \
         sorted(zip(b.times.tolist(), b.customers.tolist(), b.events.tolist()))
-    moved = a.customers >= 2000
-    assert moved.any() and (~moved).any()
+    moved = a.customers >= 300
     created = a_pop.profiles.created
     for q in np.unique(a.customers[moved]).tolist():  # each extra profile is created by its first event
-        assert created[q] == a.times[a.customers == q].min()
+        mine = a.times[a.customers == q]
+        assert created[q] == mine.min()
+        assert (mine < a_pop.profiles.merge_time(q)).all()  # and gets none once merged
+    if latency == "0s":
+        assert not moved.any()  # merged the instant it would be created: never gets an event
 
 
 def test_generated_run_finds_fragmentation_and_is_deterministic():
@@ -390,6 +418,26 @@ def test_cli_run_trace_shows_every_profile_and_report_has_the_person_row(tmp_pat
     per_profile = run_data.weekly_counts()
     assert weekly["messages"].sum() == per_profile["messages"].sum()
     assert 'id="fig-frequency"' in (out / "report.html").read_text()
+
+
+def test_sharded_findings_pass_keeps_a_persons_profiles_together(tmp_path):
+    """The findings pass split into customer shards (as large runs are) gives the same identity
+    findings as one pass: every profile of a person goes to the same shard."""
+    from simulator.analysis import analyse_log
+
+    text = generated(id_scenario(
+        identity="{profiles: {choice: {1: 0.4, 2: 0.4, 3: 0.2}}, merge: {at: cdp, latency: {fixed: 6h}}}",
+        size=200, duration="3d", steps="[{id: s, send: m}]",
+        policies="  frequency_caps: [{channel: email, max: 1, per: 1d}]"), 2)
+    sc = load_scenario_text(text)
+    result = run_scenario(sc, seed=4, out=tmp_path / "run")
+    customers = result.customer_table()
+    one = analyse_log(sc, tmp_path / "run" / "events.parquet", customers).findings
+    many = analyse_log(sc, tmp_path / "run" / "events.parquet", customers, shard_customers=37, workers=1).findings
+    kinds = ["identity-duplicate-send", "identity-over-contact"]
+    assert (one["kind"].isin(kinds)).sum() > 0
+    key = ["kind", "customer", "t", "message", "root_cause"]
+    assert one[key].reset_index(drop=True).equals(many[key].reset_index(drop=True))
 
 
 def test_gates_take_identity_kinds():
