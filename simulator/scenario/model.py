@@ -11,6 +11,7 @@ checked afterwards by :mod:`simulator.scenario.semantics`, which sees the whole 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -241,7 +242,9 @@ class Identity(Strict):
             if isinstance(x, bool) or not isinstance(x, (int, float)) or x != int(x) or x < 1:
                 raise ValueError(f"profiles: {x!r} is not a number of profiles; expected whole numbers >= 1, "
                                  "e.g. {choice: {1: 0.9, 2: 0.1}}")
-        return v
+        if v.kind == "choice":  # whole numbers, also when read back from JSON (keys as text)
+            return replace(v, options=tuple((int(x), w) for x, w in v.options))
+        return replace(v, value=float(int(float(v.value))))
 
 
 class Population(Strict):
