@@ -381,6 +381,16 @@ def test_bad_identity_exits_2_with_a_fix(tmp_path, identity, expected):
         assert "Traceback" not in result.output
 
 
+def test_customer_limit_counts_every_profile(tmp_path):
+    """1.9M persons with 1.25 profiles on average are about 2.375M customer rows: over the default
+    max_customers (2M), so validate exits 2 and says so; without identity 1.9M passes that check."""
+    path = tmp_path / "big.yaml"
+    path.write_text(id_scenario(identity="{profiles: {choice: {1: 0.8, 2: 0.15, 3: 0.05}}}"))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--set", "population.size=1900000"])
+    assert result.exit_code == 2, result.output
+    assert "1,900,000 persons with their profiles (about 2,375,000 customers) is over the limit" in result.output
+
+
 def test_scripted_profile_without_its_person_is_an_error():
     """A scripted 'zed-p2' with no scripted 'zed': a scenario error naming the fix."""
     from simulator.errors import ScenarioError
