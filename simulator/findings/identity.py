@@ -33,6 +33,14 @@ class _Profile:
     plan: str  # the creation record's detail after 'created; '
 
 
+def _identity(ctx: FindingContext) -> _Identity:
+    """The context's :class:`_Identity`, built once for the three detectors."""
+    cached = getattr(ctx, "_identity_view", None)
+    if cached is None:
+        cached = ctx._identity_view = _Identity(ctx)  # type: ignore[attr-defined]
+    return cached
+
+
 class _Identity:
     """Persons, profiles and their merges, read once per detector pass."""
 
@@ -42,8 +50,8 @@ class _Identity:
         self.at = spec.merge.at if spec is not None and spec.merge is not None else None
         self.latency = repr(spec.merge.latency) if spec is not None and spec.merge is not None else ""
         people = ctx.customers["person"] if "person" in ctx.customers.columns else pd.Series(dtype=object)
-        sizes = people.value_counts()
-        self.person: dict[str, str] = {c: p for c, p in people.items() if sizes.get(p, 0) > 1}
+        multi = people[people.map(people.value_counts()) > 1]
+        self.person: dict[str, str] = dict(zip(multi.index, multi.to_numpy()))
         merged = {r.customer: float(r.t) for r in ctx.of("identity-merge").itertuples(index=False)}
         self.profiles: dict[str, _Profile] = {}
         for r in ctx.of("identity-profile").itertuples(index=False):
@@ -113,22 +121,33 @@ class IdentityDuplicateSend(Detector):
     reads = _READS
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        ids = _Identity(ctx)
+        ids = _identity(ctx)
         if not ids.person:
             return
-        d = ids.deliveries().sort_values(["person", "message", "t", "seq"], kind="stable")
-        for (person, _message), group in d.groupby(["person", "message"], sort=False):
-            first: dict[str, Any] = {}
-            for row in group.itertuples(index=False):
-                if row.customer not in first and first:
-                    other, before = next(iter(first.items()))
-                    text, extra = ids.cause(person, [other, row.customer], row,
-                                            "journeys keep their own history per profile: the merge does not tell "
-                                            "them the person already got this message")
-                    yield finding(ctx, "identity-duplicate-send", row,
-                                  f"{person} got {row.message} on {row.customer} after it reached them on {other} "
-                                  f"at {ctx.stamp(before.t)} ({before.journey})", text, **extra)
-                first.setdefault(row.customer, row)
+        d = ids.deliveries().sort_values(["person", "message", "t", "seq"], kind="stable").reset_index(drop=True)
+        # a profile's first delivery of a message the person had already received on another profile
+        hits = ~d.duplicated(["person", "message", "customer"]) & d.duplicated(["person", "message"])
+        if not hits.any():
+            return
+        first = d[~d.duplicated(["person", "message"])]
+        earlier = {(p, m): (c, t, j) for p, m, c, t, j in
+                   zip(first["person"], first["message"], first["customer"], first["t"], first["journey"])}
+        for row in d[hits].itertuples(index=False):
+            other, at, journey = earlier[(row.person, row.message)]
+            text, extra = ids.cause(row.person, [other, row.customer], row,
+                                    "journeys keep their own history per profile: the merge does not tell "
+                                    "them the person already got this message")
+            yield finding(ctx, "identity-duplicate-send", row,
+                          f"{row.person} got {row.message} on {row.customer} after it reached them on "
+                          f"{other} at {ctx.stamp(at)} ({journey})", text, **extra)
+
+
+def _window_counts(group: np.ndarray, keys: np.ndarray, span: float) -> np.ndarray:
+    """Per row (rows sorted by group, then key): rows of its group up to itself whose key is within
+    ``span`` before its own (the row included)."""
+    combined = group.astype(np.float64) * 1e10 + keys  # keys (seconds or day numbers) stay below 1e10
+    lo = np.searchsorted(combined, combined - span, side="right")
+    return np.arange(len(keys)) - lo + 1
 
 
 class IdentityOverContact(Detector):
@@ -137,10 +156,11 @@ class IdentityOverContact(Detector):
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
         caps = ctx.scenario.policies.frequency_caps
-        ids = _Identity(ctx)
+        ids = _identity(ctx)
         if not caps or not ids.person:
             return
         d = ids.deliveries()
+        d = d[d.groupby("person")["customer"].transform("nunique") > 1]  # one profile: frequency-cap's business
         if d.empty:
             return
         zones, names = _zone_index(ctx, d)
@@ -154,24 +174,25 @@ class IdentityOverContact(Detector):
                 span = cap.per / 86400 - 1e-9
             else:
                 keys, span = sub["t"].to_numpy(dtype=float), cap.per - 1e-9
-            sub = sub.assign(key=keys).sort_values(["person", "key", "t", "seq"], kind="stable")
+            sub = sub.assign(key=keys).sort_values(["person", "key", "t", "seq"], kind="stable").reset_index(drop=True)
+            person_code = pd.factorize(sub["person"])[0]
+            total = _window_counts(person_code, sub["key"].to_numpy(), span)
+            mine = sub.sort_values(["customer", "key", "t", "seq"], kind="stable")
+            own_sorted = _window_counts(pd.factorize(mine["customer"])[0], mine["key"].to_numpy(), span)
+            own = pd.Series(own_sorted, index=mine.index).sort_index().to_numpy()
             text = f"{cap.channel} max {cap.max} per {ctx.span(cap.per)} ({cap.window})"
-            for person, group in sub.groupby("person", sort=False):
-                k = group["key"].to_numpy()
-                mine = group["customer"].to_numpy()
-                for j in range(len(group)):
-                    window = (k > k[j] - span) & (np.arange(len(k)) <= j)
-                    total, own = int(window.sum()), int((window & (mine == mine[j])).sum())
-                    if total > cap.max >= own:
-                        row = next(group.iloc[[j]].itertuples(index=False))
-                        profiles = sorted(set(mine[window]))
-                        cause, extra = ids.cause(person, profiles, row,
-                                                 "the merge counts the person only for sends decided after it; "
-                                                 "earlier sends were counted per profile")
-                        yield finding(ctx, "identity-over-contact", row,
-                                      f"{person} got {total} messages across {', '.join(profiles)} within one window "
-                                      f"of the cap {text}; {row.customer} alone got {own}",
-                                      cause, cap=text, **extra)
+            for j in np.flatnonzero((total > cap.max) & (own <= cap.max)).tolist():
+                row = next(sub.iloc[[j]].itertuples(index=False))
+                same = (person_code == person_code[j]) & (np.arange(len(sub)) <= j) & \
+                    (sub["key"].to_numpy() > row.key - span)
+                profiles = sorted(set(sub["customer"].to_numpy()[same]))
+                cause, extra = ids.cause(row.person, profiles, row,
+                                         "the merge counts the person only for sends decided after it; "
+                                         "earlier sends were counted per profile")
+                yield finding(ctx, "identity-over-contact", row,
+                              f"{row.person} got {int(total[j])} messages across {', '.join(profiles)} within one "
+                              f"window of the cap {text}; {row.customer} alone got {int(own[j])}",
+                              cause, cap=text, **extra)
 
 
 class IdentityConsentSplit(Detector):
@@ -179,7 +200,7 @@ class IdentityConsentSplit(Detector):
     reads = _READS + ("truth",)
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        ids = _Identity(ctx)
+        ids = _identity(ctx)
         if not ids.person:
             return
         required = set(ctx.scenario.policies.consent_required)
@@ -189,6 +210,8 @@ class IdentityConsentSplit(Detector):
             return
         truth = ctx.of("truth")
         truth = truth[truth["customer"].isin(ids.person.keys()) & truth["field"].str.startswith("consent.", na=False)]
+        opted = set(truth.loc[truth["value"] == "false", "customer"].map(ids.person))
+        d = d[d["person"].isin(opted)]  # only persons with an opt-out on some profile
         history: dict[tuple[str, str], list[tuple[int, float, str]]] = {}
         for r in truth.itertuples(index=False):
             history.setdefault((r.customer, r.field), []).append((int(r.seq), float(r.t), r.value))
