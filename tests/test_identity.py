@@ -284,6 +284,16 @@ def test_duplicate_iff_the_merge_comes_after_the_second_send(created, latency):
     assert list(merges["t"]) == [(created + latency) * M]
 
 
+def test_a_profile_is_in_no_segment_before_it_is_created():
+    """A segment journey (every customer, re-evaluated every 1d at 0 and 1d; merge never): at 0 only ana
+    exists (ana-p2 is created by its visit at 1h), so only ana enters; at 1d ana may not re-enter and
+    ana-p2 enters. Entries: ana at 0, ana-p2 at 1d."""
+    text = id_scenario(never=1).replace("entry: {event: cart}", 'entry: {segment: "true", every: 1d}')
+    result = run(text, who("ana"), who("ana-p2", (H, "visit")))
+    entries = log(result, "entry")
+    assert list(zip(entries["customer"], entries["t"])) == [("ana", 0.0), ("ana-p2", 86400.0)]
+
+
 # --------------------------------------------------------------------------- generated persons
 
 
