@@ -136,6 +136,8 @@ class Channel:
             req.runner.status_at_delivery(req.inst, req.step, self.channel, req.message_name, req.tag)
         eng.occur(req.customer, f"{self.channel}_delivered", self.system)
         self._engage(req.customer)
+        if eng.response is not None:  # rate lifts and fatigue (simulator/response.py)
+            eng.response.delivered(req.customer, req.message_name, self)
 
     def _engage(self, customer: int) -> None:
         """Opens, clicks and unsubscribes drawn from the scenario's behaviour model."""

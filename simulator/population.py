@@ -22,6 +22,7 @@ import numpy as np
 from simulator.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.distributions import Distribution, FakerField
 from simulator.scenario.model import Scenario
+from simulator.scenario.rates import customer_rates
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import did_you_mean, parse_timezone
 
@@ -276,13 +277,14 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
                        horizon: float) -> ExogenousSchedule:
     """``once`` and ``poisson`` occurrences in [0, horizon) for generated customers, plus scripted events.
 
-    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's.
+    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's,
+    as are ``poisson`` events with a ``response`` (simulator/response.py; scripted occurrences stay here).
     """
     base, g = _base(rng), population.persons
     names = [e.name for e in scenario.population.events]
     parts: list[tuple[np.ndarray, np.ndarray, int]] = []
     for e_index, ev in enumerate(scenario.population.events):
-        if ev.once is None and ev.poisson is None:
+        if ev.once is None and ev.poisson is None or ev.response:  # response events: simulator/response.py
             continue
         r = child_rng(base, f"event:{ev.name}")
         if ev.once is not None:
@@ -291,7 +293,8 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
             keep = (t >= 0) & (t < horizon)
             parts.append((t[keep], who[keep], e_index))
         elif horizon > 0:
-            counts = r.poisson(ev.poisson.rate_per_day * horizon / 86400.0, g)  # type: ignore[union-attr]
+            rate = customer_rates(ev.poisson.rate_per_day, population.attributes, g)  # type: ignore[union-attr]
+            counts = r.poisson(rate * horizon / 86400.0, g)
             who = np.repeat(np.arange(g, dtype=np.int64), counts)
             parts.append((r.uniform(0.0, horizon, len(who)), who, e_index))
     issues = []

@@ -12,6 +12,7 @@ once. Merge latencies are fixed, so every time below is exact.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -363,6 +364,26 @@ def test_generated_run_finds_fragmentation_and_is_deterministic():
     table = first.customer_table()
     assert set(table.columns) >= {"person", "profile"}
     assert (table.loc[table["profile"] == 2, "customer"] == table.loc[table["profile"] == 2, "person"] + "-p2").all()
+
+
+def test_response_events_belong_to_the_person():
+    """A response event (docs/response.md: purchase, lifted x20 for 1d by each delivery of m) runs once
+    per person, on its first profile; a delivery to the second profile lifts the person's rate."""
+    text = generated(id_scenario(
+        identity="{profiles: {fixed: 2}, merge: {at: cdp, never: 1}}", size=300, duration="4d",
+        steps="[{id: s, send: m}]",
+        events="    - {name: purchase, origin: web, poisson: {rate_per_day: 0.05}, "
+               "response: [{to: m, multiply: 20, for: 1d}]}\n"), 1)
+    result = run_scenario(load_scenario_text(text), seed=2)
+    ev = result.events()
+    buys = ev[(ev["kind"] == "event") & (ev["field"] == "purchase")]
+    assert len(buys) > 0 and not buys["customer"].str.contains("-p").any()
+    d = ev[ev["kind"] == "delivered"]
+    stamps = {(c, f"{t:%Y-%m-%d %H:%M}") for c, t in zip(d["customer"], d["ts"])}
+    lifted_by_p2 = [c for c, detail in zip(buys["customer"], buys["detail"])
+                    for stamp in re.findall(r"m delivered (\S+ \S+) x20", str(detail))
+                    if (f"{c}-p2", stamp) in stamps and (c, stamp) not in stamps]
+    assert lifted_by_p2, "no purchase was lifted by a delivery to the second profile"
 
 
 # --------------------------------------------------------------------------- bad input, CLI, trace, report

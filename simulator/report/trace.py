@@ -20,7 +20,7 @@ __all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png"]
 SHOWN = ("event", "truth", "sync", "out-of-order", "sync-skip", "sync-lost", "sync-queued", "sync-retry", "entry",
          "entry-skip", "step", "decision", "split", "exit-check", "exit", "wait-end", "send", "held", "deferred",
          "exit-recheck", "suppressed", "consent-check", "render", "queued", "delivered", "exit-status",
-         "active-at-end", "identity-profile", "identity-merge")
+         "active-at-end", "held-out", "identity-profile", "identity-merge")
 
 
 @dataclass
@@ -84,7 +84,8 @@ def _line(row: pd.Series) -> str | None:
     jstep = "/".join(x for x in (row["journey"], row["step"]) if isinstance(x, str))
     detail = row["detail"] if isinstance(row["detail"], str) else ""
     if k == "event":
-        return f"{row['system']:<8} {field} happened"
+        why = f" ({detail})" if detail.startswith("response:") else ""  # rate and lifts (docs/response.md)
+        return f"{row['system']:<8} {field} happened{why}"
     if k == "truth":
         if field.startswith("@"):
             return None  # the 'event' line says it
@@ -96,7 +97,10 @@ def _line(row: pd.Series) -> str | None:
     if k in ("sync-lost", "sync-queued", "sync-retry", "sync-skip"):
         return f"{row['system']:<8} {k}: {shown_field} v{int(row['version'])} ({detail})"
     if k == "entry":
-        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail})"
+        arm = f"; {field} arm" if field else ""  # a journey with a holdout: treated or holdout
+        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail}{arm})"
+    if k == "held-out":
+        return f"{row['system']:<8} HELD OUT {row['message']} ({jstep}): holdout customer, nothing sent"
     if k == "entry-skip":
         return f"{row['system']:<8} does not enter {row['journey']}: {detail}"
     if k in ("step", "send", "exit-check") and field:
