@@ -152,6 +152,9 @@ class JourneyRunner:
 
     def can_enter(self, customer: int, now: float) -> str | None:
         """Why the customer cannot enter now, or None."""
+        identity = self.engine.orchestrator.identity
+        if identity is not None and (why := identity.entry_block(self.j.reads_from, customer, now)):
+            return why
         if customer in self.active:
             return "already in the journey"
         if customer in self.last_entry:

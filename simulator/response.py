@@ -201,8 +201,8 @@ class ResponseModel:
         processes = []
         for ev in sc.population.events:
             if ev.response and ev.poisson is not None:
-                rate = customer_rates(ev.poisson.rate_per_day, pop.attributes, pop.generated)
-                base = np.broadcast_to(np.asarray(rate, dtype=np.float64), (pop.generated,)) / 86400.0
+                rate = customer_rates(ev.poisson.rate_per_day, pop.attributes, pop.persons)  # docs/identity.md
+                base = np.broadcast_to(np.asarray(rate, dtype=np.float64), (pop.persons,)) / 86400.0
                 processes.append(ResponseProcess(engine, ev, np.array(base),
                                                  child_rng(engine.seed_base, f"response:{ev.name}")))
         fatigue = {}
@@ -234,9 +234,11 @@ class ResponseModel:
 
     def delivered(self, customer: int, message: str, channel: Channel) -> None:
         """A message was delivered to ``customer`` (called by :meth:`Channel.deliver`)."""
-        if customer < self.engine.population.generated:
+        pop = self.engine.population  # with identity: a delivery to any profile lifts the person's rate
+        person = customer if pop.profiles is None else int(pop.profiles.person[customer])
+        if person < pop.persons:
             for process in self.processes:
-                process.delivered(customer, message, channel.channel)
+                process.delivered(person, message, channel.channel)
         rule = self.fatigue.get(channel.channel)
         if rule is not None:
             rule.delivered(customer, channel)

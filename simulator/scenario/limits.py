@@ -162,10 +162,14 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
                                    f"--set limits.{name}={want_text} (or 'limits: {{{name}: {want_text}}}' in the "
                                    "scenario)"))
 
-    if size > lim.max_customers:
-        over(size_path, f"{_n(size)} customers is over the limit of {_n(lim.max_customers)} (the engine keeps "
-             f"about 2 KiB per customer: about {size * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
-             "max_customers", size)
+    identity = sc.population.identity  # each profile of a person is a customer row (docs/identity.md)
+    rows = size if identity is None else math.ceil(size * float(identity.profiles.mean))
+    if rows > lim.max_customers:
+        what = f"{_n(rows)} customers" if identity is None else \
+            f"{_n(size)} persons with their profiles (about {_n(rows)} customers)"
+        over(size_path, f"{what} is over the limit of {_n(lim.max_customers)} (the engine keeps "
+             f"about 2 KiB per customer: about {rows * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
+             "max_customers", rows)
     per_customer, loop = expected_events(sc)
     if loop is not None:
         i = next(k for k, e in enumerate(sc.population.events) if e.name == loop)

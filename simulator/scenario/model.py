@@ -11,6 +11,7 @@ checked afterwards by :mod:`simulator.scenario.semantics`, which sees the whole 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -46,6 +47,8 @@ from simulator.scenario.vocabulary import CHANNELS, FINDING_KINDS, SEVERITIES, S
 __all__ = [
     "Scenario",
     "Population",
+    "Identity",
+    "IdentityMerge",
     "Behaviour",
     "ChannelBehaviour",
     "ExogenousEvent",
@@ -269,6 +272,40 @@ class ExogenousEvent(Strict):
         return self
 
 
+class IdentityMerge(Strict):
+    """Identity resolution (docs/identity.md): at system ``at``, an extra profile is merged into the person
+    ``latency`` after it was created, except a share ``never`` that is never merged."""
+
+    at: Name
+    latency: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    never: Probability = 0.0
+
+
+class Identity(Strict):
+    """One person, several profiles (docs/identity.md): ``profiles`` is the distribution of the number of
+    profiles per person (whole numbers >= 1), ``merge`` where and when they are merged (None: never)."""
+
+    profiles: AttributeDist
+    merge: IdentityMerge | None = None
+
+    @field_validator("profiles")
+    @classmethod
+    def _whole_profiles(cls, v: Distribution) -> Distribution:
+        values = [x for x, _w in v.options] if v.kind == "choice" else [v.value] if v.kind == "fixed" else None
+        if values is None:
+            raise ValueError(f"profiles: expected {{choice: {{1: 0.9, 2: 0.1}}}} or {{fixed: 2}} (whole numbers of "
+                             f"profiles per person), got a {v.kind} distribution")
+        for x in values:
+            if isinstance(x, str) and x.strip().isdigit():  # JSON (scenario.json) keeps map keys as text
+                x = int(x)
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or x != int(x) or x < 1:
+                raise ValueError(f"profiles: {x!r} is not a number of profiles; expected whole numbers >= 1, "
+                                 "e.g. {choice: {1: 0.9, 2: 0.1}}")
+        if v.kind == "choice":  # whole numbers, also when read back from JSON (keys as text)
+            return replace(v, options=tuple((int(x), w) for x, w in v.options))
+        return replace(v, value=float(int(float(v.value))))
+
+
 class Population(Strict):
     size: int = Field(default=1000, ge=0)
     timezones: dict[TimeZoneName, Probability] = {}
@@ -276,6 +313,8 @@ class Population(Strict):
     consent: dict[Channel, Probability] = {}
     behaviour: Behaviour = Behaviour()
     events: list[ExogenousEvent] = []
+    #: one person, several profiles (docs/identity.md); None: one profile per person
+    identity: Identity | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync

@@ -195,6 +195,8 @@ class _Checker:
                 self.condition_names(path + ("when",), ev.when)
             self.check_response(path, ev)
         self.check_fatigue()
+        if pop.identity is not None and pop.identity.merge is not None:
+            self.system(("population", "identity", "merge", "at"), pop.identity.merge.at)
 
     def check_response(self, path: PathKey, ev: ExogenousEvent) -> None:
         """``rate_per_day`` by attribute and ``response`` lifts of one event (docs/response.md)."""
