@@ -17,7 +17,11 @@ __all__ = ["import_command", "FORMATS", "import_file"]
 
 #: format name -> (importer module attribute, what the file must be); more formats come later
 FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON",
-           "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)"}
+           "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)",
+           "posthog": "PostHog workflow (HogFlow) JSON, one or the list {results: [...]}"}
+
+#: format -> (module, import function, EXPECTED attribute) for formats added after sfmc and dittofeed
+_LATER = {"posthog": ("simulator.importers.posthog", "import_posthog")}
 
 
 def import_file(fmt: str, path: Path) -> tuple[list, str]:
@@ -25,7 +29,12 @@ def import_file(fmt: str, path: Path) -> tuple[list, str]:
     from simulator.importers.base import read_json
     from simulator.importers.writer import write_scenario
 
-    if fmt == "dittofeed":
+    if fmt in _LATER:
+        import importlib
+
+        module = importlib.import_module(_LATER[fmt][0])
+        journeys = getattr(module, _LATER[fmt][1])(read_json(path, module.EXPECTED), str(path))
+    elif fmt == "dittofeed":
         from simulator.importers.dittofeed import EXPECTED as DF_EXPECTED
         from simulator.importers.dittofeed import import_dittofeed
 
