@@ -321,7 +321,7 @@ class _Flow:
             if tr.condition is None:
                 g.unmapped.append(Unmapped(path + ".filters", "conversion goal not translated: "
                                                               + "; ".join(tr.problems), g.verbatim))
-        elif len(events) == 1 and single_event((events[0] or {}).get("filters")):
+        elif len(events) == 1 and isinstance(events[0], dict) and single_event(events[0].get("filters")):
             ev = safe_name(single_event(events[0]["filters"]) or "")
             g = ConversionGoal(path, name, f"has_event({ev!r})", f"event:{ev}")
         else:
@@ -397,6 +397,8 @@ class _Flow:
     def conditional(self, key: str, path: str, cfg: dict[str, Any], base: dict[str, Any]) -> Node:
         conds = self.want(cfg.get("conditions"), list, f"{path}.config.conditions",
                           '"conditions": [{"filters": {...}, "name": "..."}]')
+        for j, c in enumerate(conds):
+            self.want(c, dict, f"{path}.config.conditions[{j}]", '{"filters": {...}}')
         delay = cfg.get("delay_duration")
         if delay:
             secs, cut = self.duration(delay, f"{path}.config.delay_duration")

@@ -100,6 +100,9 @@ def _prop(p: dict[str, Any], problems: list[str]) -> str | None:
         problems.append(f"property '{key}' of type {json.dumps(kind)} (only person properties are read by "
                         "the scenario's conditions)")
         return None
+    if not isinstance(op, str):
+        problems.append(f"property '{key}' has no operator string")
+        return None
     if not isinstance(key, str) or not key:
         problems.append("a property filter without a key")
         return None
