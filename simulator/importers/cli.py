@@ -18,10 +18,12 @@ __all__ = ["import_command", "FORMATS", "import_file"]
 #: format name -> (importer module attribute, what the file must be); more formats come later
 FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON",
            "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)",
-           "posthog": "PostHog workflow (HogFlow) JSON, one or the list {results: [...]}"}
+           "posthog": "PostHog workflow (HogFlow) JSON, one or the list {results: [...]}",
+           "hubspot": "HubSpot Automation v4 flow JSON, one or the batch-read {results: [...]}"}
 
 #: format -> (module, import function, EXPECTED attribute) for formats added after sfmc and dittofeed
-_LATER = {"posthog": ("simulator.importers.posthog", "import_posthog")}
+_LATER = {"posthog": ("simulator.importers.posthog", "import_posthog"),
+          "hubspot": ("simulator.importers.hubspot", "import_hubspot")}
 
 
 def import_file(fmt: str, path: Path) -> tuple[list, str]:
