@@ -68,6 +68,10 @@ def _branch(fb: Any, problems: list[str]) -> str | None:
         problems.append(f"filterBranchType {json.dumps(kind)} has no equivalent (AND and OR are translated)")
         return None
     parts = []
+    for key in ("filters", "filterBranches"):
+        if fb.get(key) is not None and not isinstance(fb.get(key), list):
+            problems.append(f"'{key}' is not a list")
+            return None
     for f in fb.get("filters") or []:
         p = _filter(f, problems)
         if p is not None:
@@ -301,7 +305,7 @@ class _Flow:
         if isinstance(a.get("connection"), dict):
             out.append(("connection", self.target(a["connection"], f"actions[{i}].connection")[0], ""))
         for key in ("staticBranches", "listBranches", "branches"):
-            for j, b in enumerate(a.get(key) or []):
+            for j, b in enumerate(a.get(key) if isinstance(a.get(key), list) else []):
                 if isinstance(b, dict) and isinstance(b.get("connection"), dict):
                     out.append((f"{key}[{j}]", self.target(b["connection"], f"actions[{i}].{key}[{j}].connection")[0],
                                 str(b.get("branchName") or b.get("branchValue") or "")))
@@ -325,7 +329,7 @@ class _Flow:
             if delta < 0:
                 raise self.err(f"{fp}.delta", f"expected a delay >= 0, got {delta:g}", "")
             unit = fields.get("time_unit")
-            if unit not in _UNITS:
+            if not isinstance(unit, str) or unit not in _UNITS:
                 raise self.err(f"{fp}.time_unit", f"unknown time_unit {json.dumps(unit)}",
                                did_you_mean(str(unit), list(_UNITS)) or f"one of {', '.join(_UNITS)}")
             return Wait(**base, seconds=float(delta) * _UNITS[unit])
