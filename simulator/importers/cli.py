@@ -225,7 +225,7 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
         click.echo(f"error: {topology}: no such topology file; check the path", err=True)
         raise SystemExit(2)
     try:
-        journeys, text = import_file(fmt, file, topology)
+        journeys, text = import_file(fmt, file, topology) if topology is not None else import_file(fmt, file)
     except ImportInputError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
