@@ -19,11 +19,13 @@ __all__ = ["import_command", "FORMATS", "import_file"]
 FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON",
            "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)",
            "posthog": "PostHog workflow (HogFlow) JSON, one or the list {results: [...]}",
-           "hubspot": "HubSpot Automation v4 flow JSON, one or the batch-read {results: [...]}"}
+           "hubspot": "HubSpot Automation v4 flow JSON, one or the batch-read {results: [...]}",
+           "parcelvoy": "Parcelvoy journey step map JSON ({name, steps, campaigns} or the bare map)"}
 
 #: format -> (module, import function, EXPECTED attribute) for formats added after sfmc and dittofeed
 _LATER = {"posthog": ("simulator.importers.posthog", "import_posthog"),
-          "hubspot": ("simulator.importers.hubspot", "import_hubspot")}
+          "hubspot": ("simulator.importers.hubspot", "import_hubspot"),
+          "parcelvoy": ("simulator.importers.parcelvoy", "import_parcelvoy")}
 
 
 def import_file(fmt: str, path: Path, topology=None) -> tuple[list, str]:
@@ -200,7 +202,7 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
     {count, page, pageSize, items}; a collection becomes one scenario with one journey per item);
     dittofeed (a JourneyDefinition, a journey resource or {journeys: [...]}, optionally with
     segments: [...] beside it); posthog (a HogFlow or {results: [...]}); hubspot (a v4 flow or the
-    batch-read {results: [...]}).
+    batch-read {results: [...]}); parcelvoy (a journey step map, one journey per entrance).
     Systems, sync links and population are not in an export: the output has a commented default
     to edit, or --topology FILE's systems and sync links. --graph prints the imported step graph.
     Exit 2 on unknown format, malformed input or an existing output without --overwrite.
