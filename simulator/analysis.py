@@ -21,6 +21,7 @@ from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
+from simulator.identity import shard_layout
 from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.scenario.experiments import is_projection_gate
@@ -87,8 +88,9 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     totals: list[RunTotals] = []
     workers = max(1, min(usable_cores() if workers is None else workers, shards))
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
-        files = partition_log(path, tmp, customers["customer"].astype(str).tolist(), shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
-        jobs = [(scenario, file, customers.iloc[i::shards]) for i, file in enumerate(files)]
+        ids, tables = shard_layout(customers, shards)  # a person's profiles share a shard (docs/identity.md)
+        files = partition_log(path, tmp, ids, shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
+        jobs = [(scenario, file, tables[i]) for i, file in enumerate(files)]
         if workers == 1:
             results = map(_shard_findings, jobs)
             pool = None

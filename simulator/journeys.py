@@ -106,6 +106,10 @@ class JourneyRunner:
                     if arm.when is not None:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
+        if any(st.wait_window is not None for st in journey.steps):
+            from simulator.windows import WindowClocks
+
+            self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
 
@@ -148,6 +152,9 @@ class JourneyRunner:
 
     def can_enter(self, customer: int, now: float) -> str | None:
         """Why the customer cannot enter now, or None."""
+        identity = self.engine.orchestrator.identity
+        if identity is not None and (why := identity.entry_block(self.j.reads_from, customer, now)):
+            return why
         if customer in self.active:
             return "already in the journey"
         if customer in self.last_entry:
@@ -223,6 +230,12 @@ class JourneyRunner:
                 epoch = inst.epoch
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
+            if step.wait_window is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                release = self.windows.release(step.wait_window, inst.customer, eng.now)
+                eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
             if step.wait_until is not None:
                 key = f"@{step.wait_until.event}"
                 inst.wait_key = key
@@ -242,6 +255,9 @@ class JourneyRunner:
             if step.send is not None:
                 if self.held_out is not None and self.held_out[inst.customer]:
                     log_held_out(self, inst, step, evidence)  # a holdout customer: nothing is sent
+                elif eng.without and eng.scenario.messages[step.send].channel in eng.without:
+                    log_held_out(self, inst, step, evidence, why="what-if run without "
+                                 f"{eng.scenario.messages[step.send].channel}")  # run --impact
                 else:
                     eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:
@@ -441,7 +457,7 @@ class JourneyRunner:
         for customer in sorted(self.active):
             inst = self.active[customer]
             step = self.steps[inst.step]
-            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            waiting = inst.wait_key or ("wait" if step.wait is not None or step.wait_window is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
 

@@ -430,6 +430,10 @@ CASES = [
     ("compliance-quiet-hours", compliance_quiet, 3 * H, 1, 15 * H),
 ]
 
+from test_identity import IDENTITY_CASES  # noqa: E402  (one person, several profiles: tests/test_identity.py)
+
+CASES += IDENTITY_CASES
+
 
 @pytest.mark.parametrize("kind, build, fire, n, twin", CASES, ids=[f"{c[0]}-{c[1].__name__}" for c in CASES])
 def test_kind_fires_exactly_n_times_and_never_in_its_twin(kind, build, fire, n, twin):

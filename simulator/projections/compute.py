@@ -22,10 +22,10 @@ from simulator.projections.stats import katz_ratio, newcombe, signed_mean_interv
 from simulator.scenario.experiments import DEFAULT_VALUE_FIELD
 from simulator.scenario.model import Scenario
 
-__all__ = ["PROJECTION_KINDS", "PROJECTION_COLUMNS", "MAX_PATHS", "value_field", "project"]
+__all__ = ["PROJECTION_KINDS", "PROJECTION_COLUMNS", "MAX_PATHS", "ALL", "value_field", "project", "first_passes"]
 
 #: Log kinds and columns the projections read.
-PROJECTION_KINDS = ("entry", "event", "truth", "step", "split")
+PROJECTION_KINDS = ("entry", "event", "truth", "step", "split", "delivered")
 PROJECTION_COLUMNS = ["t", "seq", "customer", "kind", "journey", "step", "field", "value"]
 #: Paths listed per journey (most customers first); the rest are counted in ``paths_omitted``.
 MAX_PATHS = 50
@@ -63,7 +63,37 @@ def project(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame) -
                            "level": 0.95, "journeys": {}}
     for journey in scenario.journeys:
         out["journeys"][journey.name] = _journey(journey, ev, conv, window, field is not None)
+    from simulator.projections.frequency import frequency_curves
+
+    out["frequency"] = frequency_curves(ev, customers["customer"], proj.conversion)
     return out
+
+
+def first_passes(scenario: Scenario, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per journey, one row per customer who entered it: ``customer``, ``arm``, ``t_entry`` and ``t_conv``
+    (the first conversion in the window after the first entry; NaN if none), as :func:`project` counts
+    them. ``scenario`` must have ``projections``."""
+    proj = scenario.projections
+    assert proj is not None
+    ev = events[events["kind"].isin(PROJECTION_KINDS)].sort_values("seq", kind="stable")
+    conv = ev[(ev["kind"] == "event") & (ev["field"] == proj.conversion)][["customer", "t", "seq"]]
+    conv = conv.rename(columns={"t": "t_conv", "seq": "seq_conv"})
+    window = proj.window if proj.window is not None else math.inf
+    return {j.name: _conversions(_entries(j, ev), conv, window, False)[["customer", "arm", "t_entry", "t_conv"]]
+            for j in scenario.journeys}
+
+
+def _entries(journey: Any, ev: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's first entry into ``journey``: customer, t_entry, seq_entry, arm, seq_end."""
+    entries = ev[(ev["kind"] == "entry") & (ev["journey"] == journey.name)]
+    first = entries.drop_duplicates("customer", keep="first")[["customer", "t", "seq", "field"]]
+    first = first.rename(columns={"t": "t_entry", "seq": "seq_entry", "field": "arm"}).reset_index(drop=True)
+    if journey.holdout is None:
+        first["arm"] = ALL
+    # the first pass ends where the customer's second entry begins
+    second = entries[entries.duplicated("customer", keep="first")].drop_duplicates("customer")
+    first["seq_end"] = first["customer"].map(second.set_index("customer")["seq"]).fillna(np.inf)
+    return first
 
 
 def _with_values(conv: pd.DataFrame, ev: pd.DataFrame, customers: pd.DataFrame, field: str) -> pd.DataFrame:
@@ -88,15 +118,7 @@ def _with_values(conv: pd.DataFrame, ev: pd.DataFrame, customers: pd.DataFrame, 
 
 
 def _journey(journey: Any, ev: pd.DataFrame, conv: pd.DataFrame, window: float, revenue: bool) -> dict[str, Any]:
-    entries = ev[(ev["kind"] == "entry") & (ev["journey"] == journey.name)]
-    first = entries.drop_duplicates("customer", keep="first")[["customer", "t", "seq", "field"]]
-    first = first.rename(columns={"t": "t_entry", "seq": "seq_entry", "field": "arm"}).reset_index(drop=True)
-    if journey.holdout is None:
-        first["arm"] = ALL
-    # the first pass ends where the customer's second entry begins
-    second = entries[entries.duplicated("customer", keep="first")].drop_duplicates("customer")
-    first["seq_end"] = first["customer"].map(second.set_index("customer")["seq"]).fillna(np.inf)
-    first = _conversions(first, conv, window, revenue)
+    first = _conversions(_entries(journey, ev), conv, window, revenue)
     arm_names = [TREATED, HOLDOUT] if journey.holdout is not None else [ALL]
     arms = {arm: _stats(first[first["arm"] == arm], revenue) for arm in arm_names}
     result: dict[str, Any] = {"holdout": journey.holdout, "entered": int(len(first)), "arms": arms}

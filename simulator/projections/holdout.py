@@ -44,11 +44,13 @@ def arm_of(held: np.ndarray | None, customer: int) -> dict[str, str]:
     return {"field": HOLDOUT if held[customer] else TREATED}
 
 
-def log_held_out(runner: JourneyRunner, inst: Instance, step: Step, evidence: dict[str, object]) -> None:
-    """A holdout customer reaches a send step: log what would have been sent, send nothing."""
+def log_held_out(runner: JourneyRunner, inst: Instance, step: Step, evidence: dict[str, object],
+                 why: str | None = None) -> None:
+    """A holdout customer (or, with ``why``, a send a what-if run leaves out) reaches a send step: log what
+    would have been sent, send nothing."""
     eng = runner.engine
     message = eng.scenario.messages[step.send]  # type: ignore[index]
     eng.log.record(eng.now, HELD_OUT, runner.cid(inst.customer), journey=runner.name, step=step.id,
                    system=runner.j.reads_from, **evidence,
                    channel=message.channel, message=step.send,
-                   detail=f"holdout of {runner.name}: not sent; inst={inst.number}")
+                   detail=f"{why or 'holdout of ' + runner.name}: not sent; inst={inst.number}")

@@ -38,4 +38,12 @@ def projection_lines(projections: dict[str, Any] | None) -> list[str]:
                 if lift["relative"] is not None:
                     text += f" ({100 * lift['relative']:+.0f}% relative)"
         lines.append(f"  {name}: {text}")
+    for channel, imp in (projections.get("impact") or {}).items():
+        for name, j in imp["journeys"].items():
+            if j["contribution"] is None:
+                lines.append(f"  impact of {channel} on {name}: no customer entered in both runs")
+                continue
+            lines.append(f"  impact of {channel} on {name}: {_pct(j['rate_with'])} with, {_pct(j['rate_without'])} "
+                         f"without: {100 * j['contribution']:+.1f} points [{100 * j['low']:+.1f}, "
+                         f"{100 * j['high']:+.1f}] over {j['customers']} customers (paired what-if run)")
     return lines

@@ -132,4 +132,56 @@ def projections_section(summary: dict[str, Any]) -> Markup:
             if j.get("paths_omitted"):
                 parts.append(f"<p>{j['paths_omitted']} rarer paths not shown (summary.json lists the "
                              f"{len(j['paths'])} most common).</p>")
+    if proj.get("impact"):
+        parts.append(_impact_table(proj["impact"]))
+    if proj.get("frequency", {}).get("groups"):
+        parts.append(_frequency_part(proj["frequency"]))
     return Markup("\n".join(parts))
+
+
+def _frequency_part(freq: dict[str, Any]) -> str:
+    """Engagement, opt-out and conversion shares by deliveries per customer, with 95% Wilson bars."""
+    groups = freq["groups"]
+    fig, ax = plt.subplots(figsize=(8.0, 3.0))
+    xs = list(range(len(groups)))
+    for key, label, colour in (("engaged", "engaged (opened or clicked)", "#1f77b4"),
+                               ("opted_out", "opted out", "#d62728"), ("converted", "converted", "#2ca02c")):
+        rates = [100 * g[key]["rate"] for g in groups]
+        err = [[100 * (g[key]["rate"] - g[key]["low"]) for g in groups],
+               [100 * (g[key]["high"] - g[key]["rate"]) for g in groups]]
+        ax.errorbar(xs, rates, yerr=err, marker="o", markersize=3.5, capsize=3, linewidth=1.2, color=colour,
+                    label=label)
+    ax.set_xticks(xs, [f"{g['deliveries']}\n(n={g['customers']})" for g in groups], fontsize=7.5)
+    ax.set_xlabel("messages delivered per customer during the run")
+    ax.set_ylabel("% of customers")
+    ax.legend(fontsize=7.5, frameon=False)
+    ax.set_title("Frequency against engagement, opt-outs and conversion (95% intervals)", fontsize=9)
+    png = base64.b64encode(_png(fig)).decode()
+    return ('<h3 id="frequency-curves">Frequency against engagement and opt-outs</h3>'
+            '<figure><img alt="engagement, opt-out and conversion share by deliveries per customer" '
+            f'src="data:image/png;base64,{png}"><figcaption>Customers grouped by how many messages were '
+            "delivered to them; associations in the simulated population, not effects (an early opt-out also "
+            "means fewer deliveries): docs/projections.md#frequency-curves</figcaption></figure>")
+
+
+def _impact_table(impact: dict[str, Any]) -> str:
+    """Channel impact (``run --impact``): per channel and journey, the paired what-if comparison."""
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    rows = []
+    for channel, imp in impact.items():
+        for name, j in imp["journeys"].items():
+            if j["contribution"] is None:
+                cells = [channel, name, str(j["customers"]), "n/a", "n/a", "n/a", "n/a"]
+            else:
+                cells = [channel, name, str(j["customers"]), pct(j["rate_with"]), pct(j["rate_without"]),
+                         f"{100 * j['contribution']:+.1f} points",
+                         f"[{100 * j['low']:+.1f}, {100 * j['high']:+.1f}]"]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = ["channel removed", "journey", "customers in both runs", "converted with", "without", "contribution",
+            "95% interval"]
+    return ('<h3 id="impact">Channel impact</h3><p>Each channel\'s contribution: the run compared with a what-if run '
+            "of the same seed in which that channel's sends are left out (paired per customer; docs/projections.md"
+            "#channel-impact).</p><table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows)
+            + "</table>")

@@ -11,6 +11,7 @@ checked afterwards by :mod:`simulator.scenario.semantics`, which sees the whole 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -31,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from simulator.errors import ConditionError
 from simulator.scenario.conditions import Condition, compile_condition
 from simulator.scenario.distributions import Distribution, DistributionError, parse_distribution
+from simulator.scenario.rates import RateByAttribute, parse_rate, rate_spec
 from simulator.scenario.experiments import holdout_text, is_projection_gate, parse_holdout
 from simulator.scenario.units import (
     parse_clock,
@@ -45,9 +47,13 @@ from simulator.scenario.vocabulary import CHANNELS, FINDING_KINDS, SEVERITIES, S
 __all__ = [
     "Scenario",
     "Population",
+    "Identity",
+    "IdentityMerge",
     "Behaviour",
     "ChannelBehaviour",
     "ExogenousEvent",
+    "Response",
+    "Fatigue",
     "System",
     "SyncLink",
     "Outage",
@@ -157,6 +163,23 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- population
 
 
+class Fatigue(Strict):
+    """Opt-outs that grow with frequency (docs/response.md): the k-th delivery on this channel to a
+    customer within the trailing ``window`` (this one included) makes them opt out with probability
+    ``unsubscribe[k-1]`` (the last entry for every k beyond the list), ``delay`` after the delivery."""
+
+    window: Duration
+    unsubscribe: list[Probability] = Field(min_length=1)
+    delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("the fatigue window must be longer than 0s, e.g. window: 7d")
+        return v
+
+
 class ChannelBehaviour(Strict):
     """How customers react to a delivered message on one channel."""
 
@@ -165,6 +188,7 @@ class ChannelBehaviour(Strict):
     click: Probability = 0.0
     click_delay: DurationDist = Field(default_factory=lambda: parse_distribution({"exponential": {"mean": "10m"}}))
     click_given_open: Probability = 0.0
+    fatigue: Fatigue | None = None
 
 
 class Behaviour(Strict):
@@ -183,8 +207,34 @@ class Once(Strict):
     at: DurationDist
 
 
+RatePerDay = Annotated[float | RateByAttribute, *_parsed(parse_rate, "rate", {
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "object", "properties": {"by": {"type": "string"}, "values": {
+                  "type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                  "default": {"type": "number", "minimum": 0}}, "required": ["by", "values"],
+               "additionalProperties": False}],
+    "description": "occurrences per customer per day: a number, or {by: ATTRIBUTE, values: {VALUE: RATE}, "
+                   "default: RATE} (docs/response.md)"}, rate_spec)]
+
+
 class Poisson(Strict):
-    rate_per_day: float = Field(ge=0)
+    rate_per_day: RatePerDay
+
+
+class Response(Strict):
+    """After each delivery matching ``to`` (a message or a channel), the event's rate is multiplied
+    by ``multiply`` for ``for`` (docs/response.md)."""
+
+    to: Name
+    multiply: float = Field(ge=0, allow_inf_nan=False)
+    for_: Duration = Field(alias="for")
+
+    @field_validator("for_")
+    @classmethod
+    def _positive_for(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("'for' must be longer than 0s, e.g. for: 3d")
+        return v
 
 
 class After(Strict):
@@ -205,6 +255,8 @@ class ExogenousEvent(Strict):
     sets: dict[FieldName, Scalar] = {}
     opts_out: list[Channel] = []
     opts_in: list[Channel] = []
+    #: rate lifts after deliveries; only on ``poisson`` events (docs/response.md)
+    response: list[Response] = []
 
     @model_validator(mode="after")
     def _one_timing(self) -> ExogenousEvent:
@@ -214,7 +266,44 @@ class ExogenousEvent(Strict):
                 "an event needs exactly one of 'once', 'poisson' or 'after' to say when it happens"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.response and self.poisson is None:
+            raise ValueError(f"'response' lifts the rate of a poisson event; this one is '{given[0]}' "
+                             "(write poisson: {rate_per_day: ...} or remove 'response')")
         return self
+
+
+class IdentityMerge(Strict):
+    """Identity resolution (docs/identity.md): at system ``at``, an extra profile is merged into the person
+    ``latency`` after it was created, except a share ``never`` that is never merged."""
+
+    at: Name
+    latency: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    never: Probability = 0.0
+
+
+class Identity(Strict):
+    """One person, several profiles (docs/identity.md): ``profiles`` is the distribution of the number of
+    profiles per person (whole numbers >= 1), ``merge`` where and when they are merged (None: never)."""
+
+    profiles: AttributeDist
+    merge: IdentityMerge | None = None
+
+    @field_validator("profiles")
+    @classmethod
+    def _whole_profiles(cls, v: Distribution) -> Distribution:
+        values = [x for x, _w in v.options] if v.kind == "choice" else [v.value] if v.kind == "fixed" else None
+        if values is None:
+            raise ValueError(f"profiles: expected {{choice: {{1: 0.9, 2: 0.1}}}} or {{fixed: 2}} (whole numbers of "
+                             f"profiles per person), got a {v.kind} distribution")
+        for x in values:
+            if isinstance(x, str) and x.strip().isdigit():  # JSON (scenario.json) keeps map keys as text
+                x = int(x)
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or x != int(x) or x < 1:
+                raise ValueError(f"profiles: {x!r} is not a number of profiles; expected whole numbers >= 1, "
+                                 "e.g. {choice: {1: 0.9, 2: 0.1}}")
+        if v.kind == "choice":  # whole numbers, also when read back from JSON (keys as text)
+            return replace(v, options=tuple((int(x), w) for x, w in v.options))
+        return replace(v, value=float(int(float(v.value))))
 
 
 class Population(Strict):
@@ -224,6 +313,8 @@ class Population(Strict):
     consent: dict[Channel, Probability] = {}
     behaviour: Behaviour = Behaviour()
     events: list[ExogenousEvent] = []
+    #: one person, several profiles (docs/identity.md); None: one profile per person
+    identity: Identity | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync
@@ -438,6 +529,41 @@ class WaitUntil(Strict):
     on_timeout: Name | None = None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WaitWindow(Strict):
+    """Wait until a local clock is inside a window: ``from``-``to`` (``from`` inside, ``to`` not; a window
+    with ``from`` after ``to`` runs over midnight into the next day) or the instant ``at``, on ``days``
+    (all by default; a day names the window's start), in ``zone``: ``customer`` (each customer's own
+    zone) or an IANA name (a fixed zone, e.g. the account's). docs/semantics.md has worked examples."""
+
+    from_: Clock | None = Field(default=None, alias="from")
+    to: Clock | None = None
+    at: Clock | None = None
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, min_length=1)
+    zone: str = "customer"
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return v if v == "customer" else str(parse_timezone(v).key)
+
+    @model_validator(mode="after")
+    def _form(self) -> WaitWindow:
+        if self.at is not None:
+            if self.from_ is not None or self.to is not None:
+                raise ValueError("give either 'at' (an instant) or 'from' and 'to' (a window), not both")
+        elif self.from_ is None or self.to is None:
+            raise ValueError("a wait_window needs 'from' and 'to' (e.g. from: '09:00', to: '17:00') or 'at: HH:MM'")
+        elif self.from_ == self.to:
+            raise ValueError("'from' and 'to' are the same time, so the window is empty; for 'until the clock "
+                             "reads HH:MM' write at: 'HH:MM'")
+        if self.days is not None and len(set(self.days)) != len(self.days):
+            raise ValueError("a day is listed twice in 'days'")
+        return self
+
+
 class BranchArm(Strict):
     when: ConditionText | None = None
     goto: Name | None = None
@@ -457,7 +583,7 @@ class BranchArm(Strict):
         return self.else_ if self.else_ is not None else self.goto  # type: ignore[return-value]
 
 
-STEP_ACTIONS = ("wait", "wait_until", "branch", "split", "send", "update")
+STEP_ACTIONS = ("wait", "wait_until", "wait_window", "branch", "split", "send", "update")
 
 
 class Step(Strict):
@@ -466,6 +592,7 @@ class Step(Strict):
     id: Name
     wait: Duration | None = None
     wait_until: WaitUntil | None = None
+    wait_window: WaitWindow | None = None
     branch: list[BranchArm] | None = Field(default=None, min_length=1)
     split: dict[Name, float] | None = None
     send: Name | None = None
@@ -473,6 +600,9 @@ class Step(Strict):
     at: Name | None = None
     next: Name | None = None
     goto: Name | None = None
+    #: set by ``journeysim import`` where the export did not carry a value (a Braze Delay's length):
+    #: what to set; validate and run warn until the user deletes the key (docs/import.md)
+    placeholder: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -640,11 +770,18 @@ class Scenario(Strict):
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def source_file(self) -> str | None:
         """The file the scenario was loaded from (None for text)."""
         return self._source_file
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Valid but not finished: each step still marked ``placeholder`` by an importer, as
+        ``file:line: key path: what to set; fix`` (validate and run print them)."""
+        return self._warnings
 
     @property
     def source_hash(self) -> str:

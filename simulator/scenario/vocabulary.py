@@ -46,6 +46,9 @@ FINDING_KINDS: tuple[str, ...] = (
     "creative-sms-segments",
     "creative-length",
     "compliance-quiet-hours",
+    "identity-duplicate-send",
+    "identity-over-contact",
+    "identity-consent-split",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -63,6 +66,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "quiet-hours": "error",
     "creative-unsubscribe": "error",
     "compliance-quiet-hours": "error",
+    "identity-consent-split": "error",
     "out-of-order": "info",
     "stuck": "info",
 }
