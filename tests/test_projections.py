@@ -601,3 +601,11 @@ def test_summary_has_frequency_groups_with_every_customer():
     freq = run_scenario(load_scenario_text(text)).summary["projections"]["frequency"]
     assert sum(g["customers"] for g in freq["groups"]) == 300
     assert {g["deliveries"] for g in freq["groups"]} <= {"0", "1"}  # one send step, once per customer
+
+
+def test_sweep_says_it_does_not_judge_the_scenario_projection_gates(scenario_file, tmp_path):
+    """A projection gate in the scenario's own gates: is valid for `run`; a sweep says it leaves it out."""
+    result = CliRunner().invoke(cli, ["sweep", scenario_file('{conversion-lift: "> 1%"}'), "--vary",
+                                      "journeys[j].holdout=10%,20%", "--out", str(tmp_path / "sw")])
+    assert result.exit_code in (0, 1), result.output
+    assert "the scenario's projection gates (conversion-lift) are not judged by sweep" in result.output
