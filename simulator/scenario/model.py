@@ -210,6 +210,21 @@ class ExogenousEvent(Strict):
         return self
 
 
+class PhoneAddress(Strict):
+    """Phone area codes and postal addresses of generated customers (docs/creative.md, "Jurisdiction"):
+    ``regions`` per time zone (address state or province shares), ``movers`` (share whose phone area
+    code is from another region than their address) and ``mover_area_codes`` (movers' area codes)."""
+
+    regions: dict[TimeZoneName, dict[str, Probability]] = {}
+    movers: Probability = 0.0
+    mover_area_codes: dict[str, Probability] = {}
+
+    @field_validator("mover_area_codes", mode="before")
+    @classmethod
+    def _code_keys(cls, v: Any) -> Any:
+        return {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class Population(Strict):
     size: int = Field(default=1000, ge=0)
     timezones: dict[TimeZoneName, Probability] = {}
@@ -217,6 +232,8 @@ class Population(Strict):
     consent: dict[Channel, Probability] = {}
     behaviour: Behaviour = Behaviour()
     events: list[ExogenousEvent] = []
+    #: phone area codes and addresses for compliance jurisdiction (docs/creative.md); None: not modelled
+    jurisdiction: PhoneAddress | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync

@@ -166,6 +166,10 @@ class _Checker:
 
     def check_population(self) -> None:
         pop = self.sc.population
+        if pop.jurisdiction is not None:  # phone area codes and addresses (simulator.creative.recipients)
+            from simulator.creative.recipients import check_spec
+
+            check_spec(pop.jurisdiction, list(pop.timezones) or [self.sc.default_timezone], self.add, self.unknown)
         if pop.timezones:
             total = sum(pop.timezones.values())
             if abs(total - 1) > 1e-6:

@@ -46,6 +46,10 @@ FINDING_KINDS: tuple[str, ...] = (
     "creative-sms-segments",
     "creative-length",
     "compliance-quiet-hours",
+    "compliance-zone-mismatch",
+    "compliance-frequency",
+    "compliance-consent",
+    "compliance-unsubscribe",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -63,6 +67,9 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "quiet-hours": "error",
     "creative-unsubscribe": "error",
     "compliance-quiet-hours": "error",
+    "compliance-frequency": "error",
+    "compliance-consent": "error",
+    "compliance-unsubscribe": "error",
     "out-of-order": "info",
     "stuck": "info",
 }
