@@ -389,6 +389,15 @@ def subject_length(limit: int):
     return text, [person((0, "go"))]
 
 
+def preheader_length(limit: int):
+    # An email to ana at 0 with preheader "Hi {{ stage }}, 20% off inside" -> "Hi A, 20% off inside" (20
+    # characters): max_preheader_chars 19 -> 1 creative-length; 20 -> 0.
+    text = scenario(messages='  p: {channel: email, subject: Sale, preheader: "Hi {{ stage }}, 20% off inside", '
+                             f'body: x, max_preheader_chars: {limit}}}',
+                    journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
 def compliance_quiet(at: float):
     # compliance: [us-tcpa] (08:00-21:00 recipient local; the pack covers US zones only). ana
     # (America/New_York, EST = UTC-5) gets a promotional SMS at entry: at 3h = 03:00Z = 22:00 EST
@@ -485,6 +494,7 @@ CASES = [
     ("creative-sms-segments", sms_segments_over, 150, 1, 149),
     ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
     ("creative-length", subject_length, 14, 1, 15),
+    ("creative-length", preheader_length, 19, 1, 20),
     ("compliance-quiet-hours", compliance_quiet, 3 * H, 1, 15 * H),
     ("compliance-zone-mismatch", zone_mismatch, "305", 1, "213"),
     ("compliance-frequency", compliance_frequency, "1h", 1, "8h"),

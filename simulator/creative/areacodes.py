@@ -24,7 +24,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["AreaCode", "area_code", "area_codes", "region_zones", "regions", "source_versions"]
+__all__ = ["AreaCode", "area_code", "area_codes", "region_hint", "region_zones", "regions", "source_versions"]
 
 _ALIASES = {"Washington State": "US-WA", "Washington D.C.": "US-DC", "British Colombia": "CA-BC"}
 
@@ -141,3 +141,24 @@ def source_versions() -> str:
     from importlib.metadata import version
 
     return f"phonenumbers {version('phonenumbers')}, pycountry {version('pycountry')}"
+
+
+def region_hint(text: str, countries: tuple[str, ...] | set[str]) -> str | None:
+    """The region code a mistyped ``text`` most likely means: the one region whose name it abbreviates
+    (same first letter, its letters in order: ``FLA`` and ``Florida`` -> ``FL``), else the closest code
+    (``WS`` -> ``WA``)."""
+    from simulator.scenario.units import did_you_mean
+
+    word = _ascii(str(text)).strip().lower()
+    named = sorted(code[3:] for name, code in _subdivisions().items()
+                   if code[:2] in countries and word and _abbreviates(word, name.lower()))
+    if len(named) == 1:
+        return named[0]
+    return did_you_mean(str(text), [r for c, r in regions() if c in countries])
+
+
+def _abbreviates(word: str, name: str) -> bool:
+    if not word or not name or word[0] != name[0]:
+        return False
+    rest = iter(name)
+    return all(ch in rest for ch in word)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.creative.areacodes import area_code, area_codes, regions
+from simulator.creative.areacodes import area_code, area_codes, region_hint, regions
 from simulator.creative.jurisdiction import zone_countries, zone_country
 
 __all__ = ["COLUMNS", "draw_recipients", "check_spec", "set_recipient"]
@@ -75,10 +75,11 @@ def check_spec(spec: Any, zones: Sequence[str], add: Callable[..., None],
                       f"{', '.join(sorted(zone_countries(zone))) or 'none'}), so it has no states or provinces",
                 "list only North American zones under regions")
             continue
-        known = sorted({r for c in countries for (cc, r) in regions() if cc == c})
         for region in dist:
             if _country_of_region(zone, region) is None:
-                unknown(path + (region,), f"state or province of {'/'.join(sorted(countries))}", region, known)
+                hint = region_hint(region, countries)
+                add(path + (region,), f"unknown state or province of {'/'.join(sorted(countries))} '{region}'",
+                    f"did you mean '{hint}'?" if hint else "write a two-letter code such as FL or ON")
         total = sum(dist.values())
         if dist and abs(total - 1) > 1e-6:
             add(path, f"region shares must add up to 1, they add up to {total:g}", "adjust the shares")
@@ -175,7 +176,8 @@ def set_recipient(out: dict[str, np.ndarray], i: int, given: Any, where: str) ->
         elif key == "address":
             country, _, region = str(value).partition("-")
             if region and (country, region) not in regions():
-                hint = did_you_mean(str(value), [f"{c}-{r}" for c, r in regions()])
+                guess = region_hint(region, {country})
+                hint = f"{country}-{guess}" if guess else did_you_mean(str(value), [f"{c}-{r}" for c, r in regions()])
                 issues.append(ScenarioIssue(f"{where}.address", f"unknown state or province '{value}'",
                                             hint=f"did you mean '{hint}'?" if hint else "write it as US-FL or CA-ON"))
                 continue

@@ -377,6 +377,8 @@ class Policies(Strict):
 class Message(Strict):
     channel: Channel
     subject: str | None = None
+    #: email only: the preview text inbox lists show after the subject (docs/creative.md)
+    preheader: str | None = None
     title: str | None = None
     body: str = ""
     tags: list[str] = []
@@ -387,6 +389,7 @@ class Message(Strict):
     #: The most characters the rendered subject (email) / title (push) may have; no default.
     max_subject_chars: int | None = Field(default=None, ge=1)
     max_title_chars: int | None = Field(default=None, ge=1)
+    max_preheader_chars: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):
