@@ -310,3 +310,52 @@ def test_gates_accept_the_new_kinds():
     assert verdicts == {"compliance-frequency": False, "compliance-zone-mismatch": True,
                         "compliance-consent": True, "compliance-unsubscribe": True}
     assert result.passed is False
+
+
+# --------------------------------------------------------------------------- lint
+
+LINT = """\
+scenario: lintj
+start: 2025-11-03T00:00:00Z
+duration: 1d
+seed: 3
+compliance: [us-fl]
+population:
+  size: 100
+  timezones: {America/Los_Angeles: 1.0}
+  jurisdiction: JUR
+  consent: {sms: 1.0}
+  events:
+    - {name: go, origin: web, once: {probability: 1.0, at: {uniform: {low: 0s, high: 1d}}}}
+systems:
+  web: {kind: source}
+  sms: {kind: channel, channel: sms}
+sync:
+  - {from: web, to: sms, fields: [events]}
+policies:
+  quiet_hours: {from: "21:00", to: "08:00", channels: [sms], action: hold}
+messages:
+  t: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}
+journeys:
+  - {name: j, reads_from: sms, entry: {event: go}, steps: [{id: a, send: t}]}
+"""
+
+
+def test_lint_uses_signals(tmp_path):
+    """Every customer lives in Los Angeles. Movers 100% with mover_area_codes {305: 100%}: all 2,000 drawn
+    customers keep a Miami number, so us-fl covers all of them by phone, all are timed in a zone that is not
+    305's (New York): compliance-zone-mismatch "2000 of the 2000", and quiet hours 21:00-08:00 let texts out
+    at 20:00-21:00 Los Angeles time: compliance-quiet-hours for America/Los_Angeles. Movers 0: Californians
+    and their neighbours with local numbers; us-fl covers none, lint is clean."""
+    path = tmp_path / "s.yaml"
+    path.write_text(LINT.replace("JUR", "{movers: 100%, mover_area_codes: {305: 100%}}"))
+    out = CliRunner().invoke(cli, ["lint", str(path)])
+    assert out.exit_code == 1, out.output
+    assert "note: us-fl covers 2000 of 2000 customers drawn with the scenario's seed, by phone or address" in out.output
+    assert "warning compliance-zone-mismatch: 2000 of the 2000 customers us-fl covers" in out.output
+    assert ("error compliance-quiet-hours: promotional sms can go out at 20:00-21:00 local time for customers in "
+            "America/Los_Angeles ") in out.output
+    path.write_text(LINT.replace("JUR", "{movers: 0%}"))
+    out = CliRunner().invoke(cli, ["lint", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "note: us-fl covers 0 of 2000" in out.output and "0 errors, 0 warnings" in out.output

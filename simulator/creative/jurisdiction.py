@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from simulator.creative.rulepacks import Pack
 
-__all__ = ["covering", "pack_applies", "signal_values", "zone_countries", "zone_country"]
+__all__ = ["covering", "pack_applies", "signal_values", "signal_zones", "zone_countries", "zone_country"]
 
 
 def _table(name: str) -> dict[str, set[str]]:
@@ -146,3 +146,22 @@ def covering(pack: Pack, customer: Mapping[str, Any], modelled: bool) -> tuple[s
     if j.combine == "all" and not all(ok for ok, _ in hits):
         return ()
     return tuple(text for ok, text in hits if ok)
+
+
+def signal_zones(customer: Mapping[str, Any], signals: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """(signal, its zones) for each of ``signals`` (from :func:`covering`) that names a North American
+    place: a phone area code's own zones, or every zone of an address state or province. A customer whose
+    time zone is in none of them is timed in a zone that is not their jurisdiction's."""
+    from simulator.creative.areacodes import area_codes, region_zones
+
+    out = []
+    for text in signals:
+        if text.startswith("phone area code "):
+            code = str(customer.get("phone_area_code"))
+            if code in area_codes():
+                out.append((text, area_codes()[code].zones))
+        elif text.startswith("address in ") and _v(customer.get("address_region")):
+            zones = region_zones(str(customer["address_country"]), str(customer["address_region"]))
+            if zones:
+                out.append((text, zones))
+    return out

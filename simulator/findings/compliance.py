@@ -34,9 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.creative.areacodes import area_codes, region_zones
 from simulator.creative.compliance import check_quiet_hours, frequency_check, opt_out_deadline, quiet_hours_allows
-from simulator.creative.jurisdiction import covering
+from simulator.creative.jurisdiction import covering, signal_zones
 from simulator.creative.rulepacks import (
     Consent,
     Frequency,
@@ -155,7 +154,7 @@ class ComplianceZoneMismatch(Detector):
                 signals = cover.applies(pack, rule, row)
                 if not signals:
                     continue
-                places = _places(pack, customer, signals)
+                places = signal_zones(customer, signals)
                 if not places or any(sending in zs for _, zs in places):
                     continue
                 at = start + timedelta(seconds=float(row.t))
@@ -174,24 +173,6 @@ class ComplianceZoneMismatch(Detector):
                     "derive the send zone from the number or address, or check the rule in every zone of "
                     "the customer's jurisdiction",
                     rule=f"{pack.pack}:{rule.id}", signal="; ".join(s for s, _ in places))
-
-
-def _places(pack: Pack, customer: dict[str, Any], signals: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
-    """(signal, its zones) for each phone or address signal that put the customer under ``pack``
-    and names a North American place: an area code's own zones, or every zone of an address region."""
-    out = []
-    for text in signals:
-        if text.startswith("phone area code "):
-            code = str(customer.get("phone_area_code"))
-            if code in area_codes():
-                out.append((text, area_codes()[code].zones))
-        elif text.startswith("address in ") and customer.get("address_region") not in (None, ""):
-            region = str(customer["address_region"])
-            if region == region:  # not NaN
-                zones = region_zones(str(customer["address_country"]), region)
-                if zones:
-                    out.append((text, zones))
-    return out
 
 
 class ComplianceFrequency(Detector):
