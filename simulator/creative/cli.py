@@ -33,6 +33,12 @@ def _parse_at(text: str) -> datetime:
     return at
 
 
+def _joined(words, conj: str) -> str:
+    """'phone', 'phone or address', 'phone, address or zone'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conj} {words[-1]}"
+
+
 def _describe_rule(rule) -> list[str]:
     lines = [f"  {rule.id} [{rule.kind}; {', '.join(rule.channels)}; {', '.join(rule.purposes)}] "
              f"confidence: {rule.confidence}", f"    {rule.summary}"]
@@ -98,7 +104,7 @@ def compliance(packs: tuple[str, ...], at_text: str | None, zone: str | None, ch
             where = p.jurisdiction.country + ("-" + ",".join(p.jurisdiction.regions) if p.jurisdiction.regions else "")
             click.echo(("\n" if i else "") + f"{p.pack}: {p.title} ({where}, version {p.version})")
             j = p.jurisdiction
-            click.echo(f"  applies to a recipient by {(' or ' if j.combine == 'any' else ' and ').join(j.trusted)} "
+            click.echo(f"  applies to a recipient by {_joined(j.trusted, 'or' if j.combine == 'any' else 'and')} "
                        "(with population.jurisdiction; otherwise by the time zone's country)")
             if j.basis is not None:
                 click.echo(f"    basis: {j.basis.ref} <{j.basis.url}>")
@@ -163,7 +169,7 @@ def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[s
         if p.pack in report.coverage:
             hit, n = report.coverage[p.pack]
             lines.append(f"  note: {p.pack} covers {hit} of {n} customers drawn with the scenario's seed, by "
-                         f"{' or '.join(p.jurisdiction.trusted) if p.jurisdiction.combine == 'any' else ' and '.join(p.jurisdiction.trusted)}")
+                         f"{_joined(p.jurisdiction.trusted, 'or' if p.jurisdiction.combine == 'any' else 'and')}")
         elif p.jurisdiction.regions:
             lines.append(f"  note: {p.pack} ({p.jurisdiction.country}-{','.join(p.jurisdiction.regions)}) applies to every "
                          f"recipient whose time zone is in {p.jurisdiction.country}: area codes and addresses are not "
