@@ -306,6 +306,21 @@ class Identity(Strict):
         return replace(v, value=float(int(float(v.value))))
 
 
+class PhoneAddress(Strict):
+    """Phone area codes and postal addresses of generated customers (docs/creative.md, "Jurisdiction"):
+    ``regions`` per time zone (address state or province shares), ``movers`` (share whose phone area
+    code is from another region than their address) and ``mover_area_codes`` (movers' area codes)."""
+
+    regions: dict[TimeZoneName, dict[str, Probability]] = {}
+    movers: Probability = 0.0
+    mover_area_codes: dict[str, Probability] = {}
+
+    @field_validator("mover_area_codes", mode="before")
+    @classmethod
+    def _code_keys(cls, v: Any) -> Any:
+        return {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class Population(Strict):
     size: int = Field(default=1000, ge=0)
     timezones: dict[TimeZoneName, Probability] = {}
@@ -315,6 +330,8 @@ class Population(Strict):
     events: list[ExogenousEvent] = []
     #: one person, several profiles (docs/identity.md); None: one profile per person
     identity: Identity | None = None
+    #: phone area codes and addresses for compliance jurisdiction (docs/creative.md); None: not modelled
+    jurisdiction: PhoneAddress | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync
@@ -458,6 +475,8 @@ class Policies(Strict):
 class Message(Strict):
     channel: Channel
     subject: str | None = None
+    #: email only: the preview text inbox lists show after the subject (docs/creative.md)
+    preheader: str | None = None
     title: str | None = None
     body: str = ""
     tags: list[str] = []
@@ -468,6 +487,7 @@ class Message(Strict):
     #: The most characters the rendered subject (email) / title (push) may have; no default.
     max_subject_chars: int | None = Field(default=None, ge=1)
     max_title_chars: int | None = Field(default=None, ge=1)
+    max_preheader_chars: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):
