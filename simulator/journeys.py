@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.polling import park as park_polled
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
 from simulator.scenario.model import Journey, Step
@@ -222,6 +223,8 @@ class JourneyRunner:
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
             if step.wait_until is not None:
+                if step.wait_until.poll is not None:  # looked at only every poll (simulator/polling.py)
+                    return park_polled(self, inst, step, i)
                 key = f"@{step.wait_until.event}"
                 inst.wait_key = key
                 inst.epoch += 1

@@ -429,6 +429,17 @@ class WaitUntil(Strict):
     timeout: Duration | None = None
     then: Name | None = None
     on_timeout: Name | None = None
+    #: a polled wait (docs/semantics.md, "Polling waits"): the orchestrator looks at ``reads_from`` only
+    #: every ``poll`` after the wait began, so an event that arrives between looks is seen at the next one.
+    #: None (default): the wait ends the moment the event arrives.
+    poll: Duration | None = None
+
+    @field_validator("poll")
+    @classmethod
+    def _positive_poll(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("poll must be longer than 0s, e.g. poll: 10m")
+        return v
 
 
 class BranchArm(Strict):
