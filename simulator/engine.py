@@ -188,9 +188,10 @@ class Engine:
         for runner in self.by_system.get(system, ()):
             runner.on_change(customer, key, now)
 
-    def columns(self, system: str, keys: set[str]) -> dict[str, np.ndarray]:
-        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation)."""
-        replica = self.replicas[system]
+    def columns(self, system: str, keys: set[str], replica: Any = None) -> dict[str, np.ndarray]:
+        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation);
+        ``replica``: read that copy of the system instead (a journey's recomputed segments)."""
+        replica = self.replicas[system] if replica is None else replica
         pop = self.population
         out: dict[str, np.ndarray] = {}
         for key in sorted(keys):

@@ -39,6 +39,7 @@ import numpy as np
 from simulator.polling import park as park_polled
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
+from simulator.segments import Joins, Recompute
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
 from simulator.systems import Replica
@@ -107,6 +108,9 @@ class JourneyRunner:
             self.frozen_keys = tuple(sorted(keys))
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
+        # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/segments.py
+        self.recompute = Recompute(self, journey.recompute_every) if journey.recompute_every is not None else None
+        self.joins = Joins() if journey.entry.enter == "join" else None
 
     # ------------------------------------------------------------------ routing
 
@@ -123,6 +127,8 @@ class JourneyRunner:
 
     def on_change(self, customer: int, key: str, now: float) -> None:
         """``key`` changed for ``customer`` at this journey's ``reads_from`` system."""
+        if self.recompute is not None and self.recompute.defer(customer, key):
+            return  # seen at the next recompute
         inst = self.active.get(customer)
         if inst is not None:
             if self.check == "continuous" and key in self.exit_keys and self._exit_check(inst, "change"):
@@ -184,14 +190,17 @@ class JourneyRunner:
         n = self.engine.population.size
         if cond is None:
             return np.arange(n)
-        columns = self.engine.columns(self.j.reads_from, _keys(cond))
+        columns = self.engine.columns(self.j.reads_from, _keys(cond), self.reads)
         if not columns:
             columns = {"__n": np.zeros(n)}
         return np.flatnonzero(cond.evaluate_many(columns, self.engine.now))
 
     def enter_segment(self, cond: Condition | None, why: str) -> None:
         now = self.engine.now
-        for customer in self.segment_members(cond).tolist():
+        members = self.segment_members(cond)
+        if self.joins is not None:
+            members = self.joins.since_last(members, self.engine.population.size)
+        for customer in members.tolist():
             if self.can_enter(customer, now) is None:
                 if cond is not None:
                     self._log_reads(customer, cond, "decision", None, True, label=f"entry: {cond.source}")

@@ -379,6 +379,10 @@ class Entry(Strict):
     segment: ConditionText | None = None
     every: Duration | None = None
     at: Time | None = None
+    #: segment entries: ``member`` (default) every evaluation enters whoever the segment holds (re-entry
+    #: rules permitting); ``join`` only those who were not in it at the previous evaluation
+    #: (docs/semantics.md, "Entering on joining a segment")
+    enter: Literal["member", "join"] = "member"
 
     @model_validator(mode="after")
     def _form(self) -> Entry:
@@ -396,6 +400,9 @@ class Entry(Strict):
                 raise ValueError("'every' must be longer than 0s")
         else:
             raise ValueError(f"entry needs 'event', 'segment' or 'at'; {forms}")
+        if self.enter == "join" and self.kind != "segment":
+            raise ValueError("'enter: join' is for segment entries ({segment: CONDITION, every: 4h}); an event or "
+                             "scheduled entry has no previous evaluation to compare with")
         return self
 
     @property
@@ -527,6 +534,10 @@ class Journey(Strict):
     #: what branch conditions read: ``live`` (default) the ``reads_from`` replica as it is at the branch;
     #: ``entry`` a snapshot of it taken when the instance entered (SFMC Journey Data; docs/exits.md)
     journey_data: Literal["live", "entry"] = "live"
+    #: the orchestrator recomputes this journey's segments from ``reads_from`` every N (at N, 2N, ... after
+    #: the start): everything the journey reads there sees a change at the next recompute; the entry event
+    #: is taken at once (docs/semantics.md, "Segments recomputed on an interval"). None: read live.
+    recompute_every: Duration | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
@@ -534,6 +545,13 @@ class Journey(Strict):
     def _positive_max(cls, v: float | None) -> float | None:
         if v is not None and v <= 0:
             raise ValueError("max_duration must be longer than 0s, e.g. max_duration: 91d")
+        return v
+
+    @field_validator("recompute_every")
+    @classmethod
+    def _positive_recompute(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("recompute_every must be longer than 0s, e.g. recompute_every: 2m")
         return v
 
     @property
