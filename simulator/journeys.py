@@ -40,6 +40,7 @@ from simulator.polling import park as park_polled
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
 from simulator.segments import Joins, Recompute
+from simulator.windows import Window
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
 from simulator.systems import Replica
@@ -111,6 +112,7 @@ class JourneyRunner:
         # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/segments.py
         self.recompute = Recompute(self, journey.recompute_every) if journey.recompute_every is not None else None
         self.joins = Joins() if journey.entry.enter == "join" else None
+        self.window = Window(self, journey.execution_window, seed_base) if journey.execution_window else None
 
     # ------------------------------------------------------------------ routing
 
@@ -222,6 +224,8 @@ class JourneyRunner:
                 return
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
+            if self.window is not None and (step.send is not None or step.update is not None) and self.window.defer(inst, i):
+                return  # outside the execution window: runs at the next opening (simulator/windows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,

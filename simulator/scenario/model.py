@@ -410,6 +410,44 @@ class Entry(Strict):
         return "event" if self.event else ("scheduled" if self.at else "segment")
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _window_zone(value: Any) -> str:
+    if value == "recipient":
+        return value
+    try:
+        return str(parse_timezone(value).key)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or 'recipient' for each customer's own zone") from None
+
+
+class ExecutionWindow(Strict):
+    """When a journey's actions (send and update steps) may run (docs/platforms.md, "Execution windows"):
+    an action reached outside is rescheduled to the next opening, plus a uniform ``jitter``."""
+
+    from_: Clock = Field(alias="from")
+    to: Clock
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = list(WEEKDAYS)
+    #: an IANA zone (the account's zone, as HubSpot) or ``recipient`` (each customer's zone); required
+    timezone: Annotated[str, *_parsed(_window_zone, "timezone", {
+        "type": "string", "description": "an IANA time zone such as America/New_York, or 'recipient'"})]
+    jitter: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExecutionWindow:
+        if not self.from_ < self.to:
+            raise ValueError("an execution window runs from 'from' to a later 'to' on the same day, "
+                             "e.g. {from: '09:00', to: '17:00'}")
+        if not self.days:
+            raise ValueError("'days' needs at least one day, e.g. [mon, tue, wed, thu, fri]")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("'days' names a day twice")
+        if self.jitter >= self.to - self.from_:
+            raise ValueError("'jitter' must be shorter than the window ('to' - 'from')")
+        return self
+
+
 class ReEntry(Strict):
     cooldown: Duration = 0.0
 
@@ -538,6 +576,8 @@ class Journey(Strict):
     #: the start): everything the journey reads there sees a change at the next recompute; the entry event
     #: is taken at once (docs/semantics.md, "Segments recomputed on an interval"). None: read live.
     recompute_every: Duration | None = None
+    #: when send and update steps may run; one reached outside is rescheduled (docs/platforms.md)
+    execution_window: ExecutionWindow | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
