@@ -31,6 +31,7 @@ from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
+from simulator.journeycaps import JourneyCaps
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -116,6 +117,7 @@ class Engine:
                                on_change=self._on_change)
         self.clock = LocalClock(scenario.start, self.population.zone_names)
         self.runners = [JourneyRunner(self, j, self.seed_base) for j in scenario.journeys]
+        self.journey_caps = JourneyCaps(self) if scenario.policies.journey_caps else None
         self.by_system: dict[str, list[JourneyRunner]] = {}
         for runner in self.runners:
             self.by_system.setdefault(runner.j.reads_from, []).append(runner)

@@ -163,7 +163,8 @@ class JourneyRunner:
                 return "re-entry is off"
             if now - self.last_entry[customer] < cooldown:
                 return f"re-entry cooldown until {self.engine.stamp(self.last_entry[customer] + cooldown)}"
-        return None
+        caps = getattr(self.engine, "journey_caps", None)  # policies.journey_caps (simulator/journeycaps.py)
+        return caps.why(self, customer, now) if caps is not None else None
 
     def enter(self, customer: int, trigger: float, why: str) -> None:
         now = self.engine.now
@@ -175,6 +176,8 @@ class JourneyRunner:
         number = self.entries.get(customer, 0) + 1
         self.entries[customer] = number
         self.last_entry[customer] = now
+        if getattr(self.engine, "journey_caps", None) is not None:
+            self.engine.journey_caps.record(self, customer, now)
         inst = Instance(customer, number, now, trigger)
         if self.frozen_keys:
             inst.frozen = {key: self.reads.entry(customer, key) for key in self.frozen_keys}

@@ -410,7 +410,7 @@ def test_platforms_lists_every_preset_and_one_in_full():
     result = cli_run("platforms")
     assert result.exit_code == 0
     heads = [ln for ln in result.output.splitlines() if ln and not ln.startswith(" ")]
-    assert heads == ["ajo: Adobe Journey Optimizer (1 rule, 1 not modelled)",
+    assert heads == ["ajo: Adobe Journey Optimizer (2 rules, 3 not modelled)",
                      "braze: Braze (Canvas Flow) (5 rules, 2 not modelled)",
                      "customerio: Customer.io (campaigns) (3 rules, 3 not modelled)",
                      "dittofeed: Dittofeed (3 rules, 3 not modelled)",
@@ -496,5 +496,6 @@ def test_a_journey_opts_out_of_a_preset_value_by_giving_the_key():
     text = scenario(journeys=one + journey("{id: a, send: m}", name="j2"), extra=on("ajo"))
     sc = load_scenario_text(text)
     assert [j.max_duration for j in sc.journeys] == [None, 91 * 86400.0]
-    assert [(o.path, o.status, o.value) for o in plan(yaml.safe_load(text), presets()["ajo"])] == [
+    assert [(o.path, o.status, o.value) for o in plan(yaml.safe_load(text), presets()["ajo"])
+            if o.path.endswith("max_duration")] == [
         ("journeys[j1].max_duration", "kept", None), ("journeys[j2].max_duration", "set", "91d")]

@@ -114,3 +114,22 @@ def test_validate_explain_lists_the_new_presets_values(tmp_path):
     assert "set      journeys[j].entry.every = 2m   (preset dittofeed)" in out.output
     assert "set      journeys[j].entry.enter = join   (preset dittofeed)" in out.output
     assert "source: https://docs.dittofeed.com/resources/journey-nodes/entry" in out.output
+
+
+# ------------------------------------------------------------------------------------------------- AJO
+
+def test_ajo_daily_journey_cap_resets_at_midnight_utc():
+    """platform: ajo, journey_caps [{max: 1, per: 1d}] with no window: the preset makes it calendar (UTC days).
+    Journey a enters on go at 20h (Dec 1), journey b on buy at 25h (Dec 2 01:00 UTC): a new UTC day, b
+    enters. Without the platform (sliding 24h: 20h + 24h > 25h) b is refused at 25h."""
+    journeys = journey("{id: s, send: m}", name="a") + journey("{id: s, send: m2}", name="b", entry="{event: buy}")
+    text = scenario(sync="  - {from: web, to: cdp, fields: [buy]}", journeys=journeys,
+                    policies="  journey_caps: [{max: 1, per: 1d}]")
+    who = person((20 * H, "go"), (25 * H, "buy"))
+    assert ev(run(with_platform(text, "ajo"), who), "entry")[["t", "journey"]].values.tolist() == \
+        [[20 * H, "a"], [25 * H, "b"]]
+    assert ev(run(text, who), "entry")[["t", "journey"]].values.tolist() == [[20 * H, "a"]]
+    concurrent = text.replace("[{max: 1, per: 1d}]", "[{kind: concurrent, max: 1}]")
+    [o] = [o for o in plan(read_yaml_text(with_platform(concurrent, "ajo")).data, preset("ajo"))
+           if "journey_caps" in o.path]
+    assert (o.status, o.reason) == ("skipped", "a concurrent cap counts journeys at once: no window")

@@ -108,6 +108,26 @@ def _reach(data: dict[str, Any], rule: Rule, preset: Preset) -> list[Outcome]:
                 continue
             out.append(_decide(rule, cap, ("policies", "frequency_caps", i, "window"), path))
         return out
+    if key == "policies.journey_caps[*].window":
+        caps = policies.get("journey_caps")
+        if not isinstance(caps, list) or not caps:
+            return [Outcome(rule, key, "skipped", reason="the scenario has no journey_caps")]
+        out = []
+        for i, cap in enumerate(caps):
+            if not isinstance(cap, dict):
+                continue
+            path = f"policies.journey_caps[{i}].window"
+            if cap.get("kind") == "concurrent":
+                out.append(Outcome(rule, path, "skipped", reason="a concurrent cap counts journeys at once: no window"))
+                continue
+            kind = _per_kind(cap.get("per"))
+            if rule.where.per and kind != rule.where.per:
+                out.append(Outcome(rule, path, "skipped",
+                                   reason=f"per {cap.get('per')} is not whole days (or is whole weeks); {preset.name} "
+                                          "documents only daily caps"))
+                continue
+            out.append(_decide(rule, cap, ("policies", "journey_caps", i, "window"), path))
+        return out
     if key in ("journeys[*].entry.enter", "journeys[*].entry.every"):
         leaf = key.split(".")[-1]
         out = []

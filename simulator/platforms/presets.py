@@ -36,6 +36,7 @@ KEYS: dict[str, tuple[str, ...] | None] = {
     "journeys[*].entry.enter": ("member", "join"),
     "journeys[*].entry.every": None,  # a duration: how often a segment entry is evaluated
     "journeys[*].execution_window.jitter": None,  # a duration such as 15m
+    "policies.journey_caps[*].window": ("sliding", "calendar"),
 }
 
 #: Which ``where`` filters each key accepts.
@@ -43,6 +44,7 @@ _WHERE = {
     "journeys[*].exit_when.check": "exit_on",
     "journeys[*].exit_when.recheck": "exit_on",
     "policies.frequency_caps[*].window": "per",
+    "policies.journey_caps[*].window": "per",
 }
 
 

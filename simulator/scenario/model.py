@@ -344,6 +344,34 @@ class FrequencyCap(Strict):
         return self
 
 
+class JourneyCap(Strict):
+    """A cap on journey entries per customer across journeys (docs/semantics.md, "Journey caps"):
+    ``entries``: at most ``max`` entries into the listed journeys per ``per``; ``concurrent``: at most
+    ``max`` of them at once. ``starts_after``: the cap suppresses nothing before that long after the start."""
+
+    kind: Literal["entries", "concurrent"] = "entries"
+    max: int = Field(ge=0)
+    per: Duration | None = None
+    #: ``sliding``: the last ``per``; ``calendar``: whole UTC days (the day of the entry and the ``per`` - 1 before)
+    window: Literal["sliding", "calendar"] = "sliding"
+    #: the journeys the cap counts and limits (empty: every journey)
+    journeys: list[Name] = []
+    starts_after: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> JourneyCap:
+        if self.kind == "entries":
+            if self.per is None or self.per <= 0:
+                raise ValueError("an entries cap needs 'per' (longer than 0s), e.g. {max: 3, per: 1d}")
+            if self.window == "calendar" and self.per % 86400:
+                raise ValueError("a calendar cap counts whole UTC days: 'per' must be 1d, 2d, 7d ...")
+        else:
+            if self.per is not None or "window" in self.model_fields_set:
+                raise ValueError("a concurrent cap counts the journeys a customer is in now; it takes no 'per' or "
+                                 "'window'")
+        return self
+
+
 class Policies(Strict):
     consent_required: list[Channel] = list(CHANNELS)
     quiet_hours: QuietHours | None = None
@@ -352,6 +380,8 @@ class Policies(Strict):
     priority: list[Name] = []
     on_cap: Literal["drop", "defer"] = "drop"
     cap_counter_lag: Duration = 0.0
+    #: caps on journey entries per customer (entries per period, or journeys at once); docs/semantics.md
+    journey_caps: list[JourneyCap] = []
 
 
 # --------------------------------------------------------------------------- messages and journeys
