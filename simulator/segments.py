@@ -32,7 +32,7 @@ class Recompute:
     """The runner's copy of ``reads_from``, refreshed every ``recompute_every`` (installs itself as
     ``runner.reads``)."""
 
-    __slots__ = ("runner", "every", "live", "copy", "pending", "due", "flushing")
+    __slots__ = ("runner", "every", "live", "copy", "pending", "due", "flushing", "keys")
 
     def __init__(self, runner: JourneyRunner, every: float):
         self.runner = runner
@@ -42,6 +42,7 @@ class Recompute:
         self.pending: dict[tuple[int, str], None] = {}  # arrivals since the last refresh, in order
         self.due: float | None = None                    # the refresh scheduled, if any
         self.flushing = False
+        self.keys = read_keys(runner)  # changes to other keys concern no decision of this journey
         runner.reads = self.copy
 
     def defer(self, customer: int, key: str) -> bool:
@@ -52,6 +53,8 @@ class Recompute:
         if key == self.runner.entry_key:
             self._take(customer, key)
             return False
+        if key not in self.keys:
+            return True  # nothing of this journey reads it: no copy, no reaction (as live, where it does nothing)
         self.pending[(customer, key)] = None
         if self.due is None:
             now = self.runner.engine.now
@@ -80,6 +83,24 @@ class Recompute:
                 self.runner.on_change(customer, key, now)
         finally:
             self.flushing = False
+
+
+def read_keys(runner: JourneyRunner) -> frozenset[str]:
+    """Every ``reads_from`` key a decision of the journey reads: the entry segment, branch conditions,
+    exit_when and wait_until events."""
+    from simulator.journeys import _keys
+
+    j = runner.j
+    keys = set(runner.exit_keys)
+    if j.entry.segment is not None:
+        keys |= _keys(j.entry.segment)
+    for step in j.steps:
+        for arm in step.branch or []:
+            if arm.when is not None:
+                keys |= _keys(arm.when)
+        if step.wait_until is not None:
+            keys.add(f"@{step.wait_until.event}")
+    return frozenset(keys)
 
 
 class Joins:
