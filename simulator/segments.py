@@ -41,14 +41,15 @@ class Recompute:
         self.copy = Replica(self.live.name, self.live._initial)
         self.pending: dict[tuple[int, str], None] = {}  # arrivals since the last refresh, in order
         self.due: float | None = None                    # the refresh scheduled, if any
-        self.flushing = False
+        self.flushing: tuple[int, str] | None = None  # the change a refresh is handing to the runner
         self.keys = read_keys(runner)  # changes to other keys concern no decision of this journey
         runner.reads = self.copy
 
     def defer(self, customer: int, key: str) -> bool:
         """A change of ``key`` arrived at ``reads_from``: True if the runner must not see it before the next
-        refresh (it is queued); False for the entry event (copied at once) and during a refresh."""
-        if self.flushing:
+        refresh (it is queued); False for the entry event (copied at once) and for the change a refresh
+        hands over (a change made meanwhile, e.g. by an update step, waits for the next refresh)."""
+        if self.flushing == (customer, key) and self.live.version(customer, key) == self.copy.version(customer, key):
             return False
         if key == self.runner.entry_key:
             self._take(customer, key)
@@ -77,12 +78,12 @@ class Recompute:
         now = self.runner.engine.now
         for customer, key in pending:
             self._take(customer, key)
-        self.flushing = True
         try:
             for customer, key in pending:
+                self.flushing = (customer, key)
                 self.runner.on_change(customer, key, now)
         finally:
-            self.flushing = False
+            self.flushing = None
 
 
 def read_keys(runner: JourneyRunner) -> frozenset[str]:

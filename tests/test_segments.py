@@ -144,3 +144,19 @@ def test_bad_values_exit_2(tmp_path):
     path.write_text(base.replace("enter: join", "enter: joins"))
     out = CliRunner().invoke(cli, ["validate", str(path)])
     assert out.exit_code == 2 and "join" in out.output, out.output
+
+
+def test_a_change_the_journey_makes_during_a_refresh_waits_for_the_next_one():
+    """Exit when stage == 'C' (continuous); wait_until buy; update stage C at the cdp; send m; wait 1h. Buy at
+    23m, at the cdp at 25m. recompute_every 2m: the refresh at 26m ends the wait; the update writes stage C at
+    the cdp at 26m, which the journey sees only at the next refresh (28m), so the send runs at 26m (m
+    delivered at 26m) and the instance, now in the 1h wait, exits at 28m. Live: the wait ends at 25m, the
+    update's stage C ends the instance at once (continuous) and m is never sent."""
+    steps = ("{id: w, wait_until: {event: buy}}", "{id: u, update: {stage: C}, at: cdp}", "{id: s, send: m}",
+             "{id: w2, wait: 1h}")
+    ex = "{when: \"stage == 'C'\", check: continuous}"
+    late = go("2m", *steps, exit_when=ex, events=((0, "go"), (23 * M, "buy")))
+    assert delivered(late) == [[26 * M, "m"]]
+    assert ev(late, "exit")["t"].tolist() == [28 * M]
+    live = go(None, *steps, exit_when=ex, events=((0, "go"), (23 * M, "buy")))
+    assert delivered(live) == [] and ev(live, "exit")["t"].tolist() == [25 * M]
