@@ -138,8 +138,8 @@ def _reach(data: dict[str, Any], rule: Rule, preset: Preset) -> list[Outcome]:
             if not isinstance(entry, dict):
                 continue  # malformed: validation reports it
             if entry.get("segment") is None or entry.get("event") is not None or entry.get("at") is not None:
-                out.append(Outcome(rule, path, "skipped", reason="not a segment entry ({segment, every}): there are "
-                                                                  "no repeated segment evaluations to compare"))
+                out.append(Outcome(rule, path, "skipped", reason="not a segment entry ({segment, every}): an event "
+                                                                  "or scheduled entry has no segment evaluations"))
                 continue
             out.append(_decide(rule, entry, ("journeys", i, "entry", leaf), path))
         return out
