@@ -227,7 +227,7 @@ class JourneyRunner:
                 return
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
-            if self.window is not None and (step.send is not None or step.update is not None) and self.window.defer(inst, i):
+            if self.window is not None and step.action in ("send", "update") and self.window.defer(inst, i):
                 return  # outside the execution window: runs at the next opening (simulator/windows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)

@@ -39,7 +39,8 @@ def with_recompute(journey_text: str, every: str | None) -> str:
     return journey_text.replace("    reads_from: cdp\n", f"    reads_from: cdp\n    recompute_every: {every}\n", 1)
 
 
-def go(every, *steps, exit_when="", events=(), entry="{event: go}", re_entry="false", duration="2d", extra_events=EVENTS):
+def go(every, *steps, exit_when="", events=(), entry="{event: go}", re_entry="false", duration="2d",
+       extra_events=EVENTS):
     text = scenario(sync=SYNC, events=extra_events, duration=duration,
                     journeys=with_recompute(journey(*steps, exit_when=exit_when, entry=entry, re_entry=re_entry),
                                             every))
