@@ -8,6 +8,8 @@ Tokyo UTC+9 (09:00 JST = 00:00Z). Every time was derived by hand (in each docstr
 from __future__ import annotations
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_findings_kinds import H, M, journey, person, run, scenario
 
 from simulator.cli import cli
@@ -114,3 +116,17 @@ def test_bad_windows_exit_2_with_a_fix(tmp_path):
         path.write_text(windowed(window, "{id: s, send: m}"))
         out = CliRunner().invoke(cli, ["validate", str(path)])
         assert out.exit_code == 2 and message in out.output and "execution_window" in out.output, (window, out.output)
+
+
+@settings(max_examples=20, deadline=None)
+@given(reach=st.integers(0, 3 * 86400 - 1), start_h=st.integers(0, 22), hours=st.integers(1, 8))
+def test_an_action_runs_at_the_next_opening(reach: int, start_h: int, hours: int):
+    """Window every day from F = start_h:00 to T = min(F + hours, 24:00) UTC, no jitter; go at r seconds (sod =
+    r mod 1d). Inside [F, T): the send runs at r. Before F: at that day's F. At or after T: the next day's F."""
+    end_h = min(start_h + hours, 24)
+    to = "23:59" if end_h == 24 else f"{end_h:02d}:00"
+    f, t = start_h * 3600, (end_h * 3600 if end_h < 24 else 23 * 3600 + 59 * 60)
+    text = windowed(f"{{from: '{start_h:02d}:00', to: '{to}', timezone: UTC}}", "{id: s, send: m}", duration="5d")
+    day, sod = divmod(reach, 86400)
+    expected = reach if f <= sod < t else day * 86400 + f if sod < f else (day + 1) * 86400 + f
+    assert delivered(run(text, person((float(reach), "go")))) == [[float(expected), "m"]]
