@@ -40,7 +40,7 @@ from simulator.polling import park as park_polled
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
 from simulator.segments import Joins, Recompute
-from simulator.windows import Window
+from simulator.execwindows import Window
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
 from simulator.systems import Replica
@@ -228,7 +228,7 @@ class JourneyRunner:
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
             if self.window is not None and step.action in ("send", "update") and self.window.defer(inst, i):
-                return  # outside the execution window: runs at the next opening (simulator/windows.py)
+                return  # outside the execution window: runs at the next opening (simulator/execwindows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
