@@ -112,6 +112,7 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: b
             continue
         click.echo(f"OK {path}: {_plural(len(sc.journeys), 'journey')}, {_plural(sc.step_count, 'step')}, "
                    f"{_plural(len(sc.sync), 'sync link')}")
+        _placeholder_warnings(sc)
         if explain:
             from simulator.platforms.cli import explain_text
 
@@ -119,6 +120,16 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: b
     if failed:
         click.echo(f"{failed} of {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} invalid", err=True)
         sys.exit(2)
+
+
+def _placeholder_warnings(sc) -> None:
+    """Warn (stderr) about every step an importer marked ``placeholder``: the run is valid but its
+    numbers rest on values the export did not carry."""
+    for w in sc.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if sc.warnings:
+        click.echo(f"warning: {_plural(len(sc.warnings), 'placeholder')} left from `journeysim import` "
+                   "(docs/import.md): findings depend on them", err=True)
 
 
 @cli.command()
@@ -165,6 +176,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
     from simulator.scenario.load import load_scenario
 
     sc = load_scenario(scenario, list(overrides))
+    _placeholder_warnings(sc)
     seed = sc.seed if seed is None else seed
     unique = out is None  # a default name never collides: a second run in the same second gets '-2'
     if out is None:

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.execwindows import Window
 from simulator.polling import park as park_polled
 from simulator.population import child_rng
 from simulator.scenario.conditions import Condition
 from simulator.segments import Joins, Recompute
-from simulator.execwindows import Window
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
 from simulator.systems import Replica
@@ -107,12 +107,16 @@ class JourneyRunner:
                     if arm.when is not None:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
+        if any(st.wait_window is not None for st in journey.steps):
+            from simulator.windows import WindowClocks
+
+            self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
         # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/segments.py
         self.recompute = Recompute(self, journey.recompute_every) if journey.recompute_every is not None else None
         self.joins = Joins() if journey.entry.enter == "join" else None
-        self.window = Window(self, journey.execution_window, seed_base) if journey.execution_window else None
+        self.exec_window = Window(self, journey.execution_window, seed_base) if journey.execution_window else None
 
     # ------------------------------------------------------------------ routing
 
@@ -227,7 +231,7 @@ class JourneyRunner:
                 return
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
-            if self.window is not None and step.action in ("send", "update") and self.window.defer(inst, i):
+            if self.exec_window is not None and step.action in ("send", "update") and self.exec_window.defer(inst, i):
                 return  # outside the execution window: runs at the next opening (simulator/execwindows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
@@ -237,6 +241,12 @@ class JourneyRunner:
                 inst.epoch += 1
                 epoch = inst.epoch
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
+            if step.wait_window is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                release = self.windows.release(step.wait_window, inst.customer, eng.now)
+                eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
             if step.wait_until is not None:
                 if step.wait_until.poll is not None:  # looked at only every poll (simulator/polling.py)
@@ -455,7 +465,7 @@ class JourneyRunner:
         for customer in sorted(self.active):
             inst = self.active[customer]
             step = self.steps[inst.step]
-            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            waiting = inst.wait_key or ("wait" if step.wait is not None or step.wait_window is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
 

@@ -17,7 +17,8 @@ __all__ = ["import_command", "FORMATS", "import_file"]
 
 #: format name -> (importer module attribute, what the file must be); more formats come later
 FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON",
-           "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)"}
+           "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)",
+           "braze": "Braze GET /canvas/details response JSON (the step graph; missing values become placeholders)"}
 
 
 def import_file(fmt: str, path: Path) -> tuple[list, str]:
@@ -25,7 +26,12 @@ def import_file(fmt: str, path: Path) -> tuple[list, str]:
     from simulator.importers.base import read_json
     from simulator.importers.writer import write_scenario
 
-    if fmt == "dittofeed":
+    if fmt == "braze":
+        from simulator.importers.braze import EXPECTED as BRAZE_EXPECTED
+        from simulator.importers.braze import import_braze
+
+        journeys = import_braze(read_json(path, BRAZE_EXPECTED), str(path))
+    elif fmt == "dittofeed":
         from simulator.importers.dittofeed import EXPECTED as DF_EXPECTED
         from simulator.importers.dittofeed import import_dittofeed
 
@@ -47,6 +53,10 @@ def _describe(node) -> str:
     if isinstance(node, ir.WaitUntilEvent):
         limit = f" (timeout {format_duration(node.timeout)} -> {node.on_timeout})" if node.timeout is not None else ""
         return f"wait_until {node.event} -> {node.then}{limit}"
+    if isinstance(node, ir.WaitUntilWindow):
+        when = f"until {node.start}" if node.start == node.end else f"for {node.start}-{node.end}"
+        days = f" on {','.join(node.days)}" if node.days else ""
+        return f"wait_window {when}{days} in {node.zone or 'the customer zone'} -> {node.next}"
     if isinstance(node, ir.Send):
         return f"send {node.channel} ({node.category}) -> {node.next}"
     if isinstance(node, ir.ProfileUpdate):
@@ -74,7 +84,9 @@ def import_command(fmt: str, file: Path, output: Path, overwrite: bool) -> None:
     FORMAT is one of: sfmc (Journey Builder interaction JSON, one journey or a paged collection
     {count, page, pageSize, items}; a collection becomes one scenario with one journey per item);
     dittofeed (a JourneyDefinition, a journey resource or {journeys: [...]}, optionally with
-    segments: [...] beside it).
+    segments: [...] beside it); braze (a GET /canvas/details response, a list of them or
+    {canvases: [...]}: the step graph only, every value the export lacks becomes a step marked
+    'placeholder', which validate and run warn about until you set it).
     Systems, sync links and population are not in an export: the output has a commented default
     to edit. Exit 2 on unknown format, malformed input or an existing output without --overwrite.
     """
@@ -120,7 +132,8 @@ def import_command(fmt: str, file: Path, output: Path, overwrite: bool) -> None:
                    f"{' ' + j.entry.event if j.entry.event else ''}; "
                    + ", ".join(f"{c} {k}" for k, c in sorted(kinds.items())))
         for n in j.nodes:
-            click.echo(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}")
+            click.echo(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}"
+                       + (f"   PLACEHOLDER: {n.placeholder}" if n.placeholder else ""))
         notes += j.all_unmapped()
     if notes:
         click.echo(f"NOT MAPPED ({len(notes)}): each is also a '# NOT MAPPED:' comment in {output}")

@@ -440,9 +440,6 @@ class Entry(Strict):
         return "event" if self.event else ("scheduled" if self.at else "segment")
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 def _window_zone(value: Any) -> str:
     if value == "recipient":
         return value
@@ -458,7 +455,8 @@ class ExecutionWindow(Strict):
 
     from_: Clock = Field(alias="from")
     to: Clock
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = list(WEEKDAYS)
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri", "sat",
+                                                                           "sun"]
     #: an IANA zone (the account's zone, as HubSpot) or ``recipient`` (each customer's zone); required
     timezone: Annotated[str, *_parsed(_window_zone, "timezone", {
         "type": "string", "description": "an IANA time zone such as America/New_York, or 'recipient'"})]
@@ -517,6 +515,41 @@ class WaitUntil(Strict):
         return v
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WaitWindow(Strict):
+    """Wait until a local clock is inside a window: ``from``-``to`` (``from`` inside, ``to`` not; a window
+    with ``from`` after ``to`` runs over midnight into the next day) or the instant ``at``, on ``days``
+    (all by default; a day names the window's start), in ``zone``: ``customer`` (each customer's own
+    zone) or an IANA name (a fixed zone, e.g. the account's). docs/semantics.md has worked examples."""
+
+    from_: Clock | None = Field(default=None, alias="from")
+    to: Clock | None = None
+    at: Clock | None = None
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, min_length=1)
+    zone: str = "customer"
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return v if v == "customer" else str(parse_timezone(v).key)
+
+    @model_validator(mode="after")
+    def _form(self) -> WaitWindow:
+        if self.at is not None:
+            if self.from_ is not None or self.to is not None:
+                raise ValueError("give either 'at' (an instant) or 'from' and 'to' (a window), not both")
+        elif self.from_ is None or self.to is None:
+            raise ValueError("a wait_window needs 'from' and 'to' (e.g. from: '09:00', to: '17:00') or 'at: HH:MM'")
+        elif self.from_ == self.to:
+            raise ValueError("'from' and 'to' are the same time, so the window is empty; for 'until the clock "
+                             "reads HH:MM' write at: 'HH:MM'")
+        if self.days is not None and len(set(self.days)) != len(self.days):
+            raise ValueError("a day is listed twice in 'days'")
+        return self
+
+
 class BranchArm(Strict):
     when: ConditionText | None = None
     goto: Name | None = None
@@ -536,7 +569,7 @@ class BranchArm(Strict):
         return self.else_ if self.else_ is not None else self.goto  # type: ignore[return-value]
 
 
-STEP_ACTIONS = ("wait", "wait_until", "branch", "split", "send", "update")
+STEP_ACTIONS = ("wait", "wait_until", "wait_window", "branch", "split", "send", "update")
 
 
 class Step(Strict):
@@ -545,6 +578,7 @@ class Step(Strict):
     id: Name
     wait: Duration | None = None
     wait_until: WaitUntil | None = None
+    wait_window: WaitWindow | None = None
     branch: list[BranchArm] | None = Field(default=None, min_length=1)
     split: dict[Name, float] | None = None
     send: Name | None = None
@@ -552,6 +586,9 @@ class Step(Strict):
     at: Name | None = None
     next: Name | None = None
     goto: Name | None = None
+    #: set by ``journeysim import`` where the export did not carry a value (a Braze Delay's length):
+    #: what to set; validate and run warn until the user deletes the key (docs/import.md)
+    placeholder: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -710,11 +747,18 @@ class Scenario(Strict):
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def source_file(self) -> str | None:
         """The file the scenario was loaded from (None for text)."""
         return self._source_file
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Valid but not finished: each step still marked ``placeholder`` by an importer, as
+        ``file:line: key path: what to set; fix`` (validate and run print them)."""
+        return self._warnings
 
     @property
     def source_hash(self) -> str:
