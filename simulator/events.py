@@ -206,12 +206,14 @@ class EventLog:
         """Append one record (``value``/``truth_value`` go through :func:`encode_value`)."""
         if self._closed:
             raise RuntimeError("EventLog.record() after close()")
-        # booleans (exit verdicts, consent) are the commonest non-text values: no call for them
+        # booleans (exit verdicts, consent) and floats (event times) are the commonest non-text values:
+        # encoded inline, as encode_value would
         if value is not None and type(value) is not str:
-            value = "true" if value is True else "false" if value is False else encode_value(value)
+            value = "true" if value is True else "false" if value is False else repr(value) \
+                if type(value) is float else encode_value(value)
         if truth_value is not None and type(truth_value) is not str:
-            truth_value = "true" if truth_value is True else "false" if truth_value is False \
-                else encode_value(truth_value)
+            truth_value = "true" if truth_value is True else "false" if truth_value is False else \
+                repr(truth_value) if type(truth_value) is float else encode_value(truth_value)
         rows = self._rows
         rows += (t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
                  channel, message, detail)
