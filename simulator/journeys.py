@@ -101,6 +101,7 @@ class JourneyRunner:
             if self.exit_cond is not None:
                 self.exit_keys |= _keys(self.exit_cond)
         self.next_of = [self._default_next(i) for i in range(len(self.steps))]
+        self.actions = [step.action for step in self.steps]  # Step.action searches the step's fields
         self.frozen_keys: tuple[str, ...] = ()
         if journey.journey_data == "entry":
             keys: set[str] = set()
@@ -241,7 +242,7 @@ class JourneyRunner:
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
-                       **evidence, detail=step.action)
+                       **evidence, detail=self.actions[i])
             if step.wait is not None:
                 inst.epoch += 1
                 epoch = inst.epoch
@@ -369,8 +370,8 @@ class JourneyRunner:
         now = self.engine.now
         replica_met = truth_met = False
         if self.exit_event is not None:
-            seen = self.reads.get_value(inst.customer, self.exit_event)
-            happened = self.truth.get_value(inst.customer, self.exit_event)
+            seen = self.reads.entry(inst.customer, self.exit_event)[0]
+            happened = self.truth.entry(inst.customer, self.exit_event)[0]
             replica_met = seen is not None and seen > inst.trigger
             truth_met = happened is not None and happened > inst.trigger
         if self.exit_cond is not None:
@@ -408,8 +409,8 @@ class JourneyRunner:
         if key is None:
             return {"field": "exit_when", "value": replica_met, "truth_value": truth_met}
         return {"field": key, "value": replica_met, "truth_value": truth_met,
-                "version": self.reads.version(inst.customer, key),
-                "truth_version": self.truth.version(inst.customer, key)}
+                "version": self.reads.entry(inst.customer, key)[1],
+                "truth_version": self.truth.entry(inst.customer, key)[1]}
 
     def _event_met(self, inst: Instance, replica: Replica) -> bool:
         seen = replica.get_value(inst.customer, self.exit_event)  # type: ignore[arg-type]
