@@ -4,7 +4,8 @@ Each variant runs in a fresh interpreter, one after the other (``--order`` inter
 drift in the machine's load hits every variant alike): build the engine and run the clock, writing
 events.parquet to a temporary folder (as ``journeysim run`` does), without findings or report. Prints
 the engine seconds per variant, the ratio to the run without a platform, the events logged (a preset
-changes behaviour, so the event counts differ) and the 1-minute load average before each run.
+changes behaviour, so the event counts differ) and the 1-minute load average before each run. The
+process CPU seconds are shown too: on a shared machine they move much less with the load than wall time.
 
     python benchmarks/bench_platforms.py                                  # 100k customers: none, braze, dittofeed
     python benchmarks/bench_platforms.py --customers 10000 --platforms braze,sfmc,ajo --repeat 3
@@ -37,11 +38,12 @@ def phase(scenario: str, size: int, seed: int, platform: str | None, folder: Pat
 
     sc = load_scenario(scenario, overrides=[f"platform={platform}"] if platform else [])
     folder.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with EventLog(folder / "events.parquet", sc.start) as log:
         engine = Engine(sc, seed=seed, log=log, size=size)
         engine.run()
-    return {"wall_s": round(time.perf_counter() - started, 2), "events": log.rows}
+    return {"wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(time.process_time() - cpu, 2),
+            "events": log.rows}
 
 
 def child(scenario: str, size: int, seed: int, platform: str | None) -> dict[str, Any]:
@@ -80,19 +82,21 @@ def main() -> None:
         for v in variants:
             res = child(a.scenario, a.customers, a.seed, v)
             runs[str(v)].append(res)
-            print(f"  repeat {r + 1}: {v or 'no platform':12} {res['wall_s']:8.2f} s  {res['events']:>10,} events  "
-                  f"load {res['load']}", flush=True)
+            print(f"  repeat {r + 1}: {v or 'no platform':12} {res['wall_s']:8.2f} s wall {res['cpu_s']:8.2f} s CPU  "
+                  f"{res['events']:>10,} events  load {res['load']}", flush=True)
     base = statistics.median(x["wall_s"] for x in runs["None"])
+    base_cpu = statistics.median(x["cpu_s"] for x in runs["None"])
     print(f"\n{Path(a.scenario).name}, {a.customers:,} customers, seed {a.seed}, median of {a.repeat} "
           f"({os.cpu_count()} cores; 1-min load average before each run shown above)")
-    print(f"  {'platform':12} {'engine s':>9} {'vs none':>8} {'events':>11}")
+    print(f"  {'platform':12} {'wall s':>9} {'vs none':>8} {'CPU s':>9} {'vs none':>8} {'events':>11}")
     out = []
     for v in variants:
         wall = statistics.median(x["wall_s"] for x in runs[str(v)])
+        cpu = statistics.median(x["cpu_s"] for x in runs[str(v)])
         events = runs[str(v)][0]["events"]
-        print(f"  {v or 'none':12} {wall:9.2f} {wall / base:8.3f} {events:>11,}")
-        out.append({"platform": v, "engine_s": wall, "ratio": round(wall / base, 3), "events": events,
-                    "runs": runs[str(v)]})
+        print(f"  {v or 'none':12} {wall:9.2f} {wall / base:8.3f} {cpu:9.2f} {cpu / base_cpu:8.3f} {events:>11,}")
+        out.append({"platform": v, "engine_s": wall, "ratio": round(wall / base, 3), "cpu_s": cpu,
+                    "cpu_ratio": round(cpu / base_cpu, 3), "events": events, "runs": runs[str(v)]})
     if a.json:
         Path(a.json).write_text(json.dumps({"scenario": a.scenario, "customers": a.customers, "seed": a.seed,
                                             "rows": out}, indent=2))
