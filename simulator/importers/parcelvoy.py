@@ -256,11 +256,7 @@ class _Map:
             return ReEntry("never", path, "multiple: false (enter once)")
         if data.get("concurrent") is True:
             return ReEntry("any_time", path, "multiple and concurrent entries")
-        r = ReEntry("after_exit", path, "multiple entries, not concurrent")
-        r.unmapped.append(Unmapped(path, "multiple entries that are not concurrent (enter again only after leaving) "
-                                         "have no exact equivalent: re_entry: true also lets a second instance "
-                                         "start while the first is still in the journey"))
-        return r
+        return ReEntry("after_exit", path, "multiple entries, not concurrent")
 
     # -- steps --------------------------------------------------------------------------------
     def child_ids(self, key: str) -> list[tuple[str, dict[str, Any]]]:
@@ -347,7 +343,7 @@ class _Map:
             node: Node = Unmodelled(**base, kind=f"webhook campaign {cid}", outcomes=[("next", base["next"], "")])
             return node
         if channel is not None and channel not in _CHANNELS:
-            raise self.err(f"campaigns", f"campaign {cid} has unknown channel {json.dumps(channel)}",
+            raise self.err("campaigns", f"campaign {cid} has unknown channel {json.dumps(channel)}",
                            did_you_mean(str(channel), [*_CHANNELS, "webhook"]) or "email, text, push or webhook")
         node = Send(**base, channel=_CHANNELS.get(channel or "email", "email"),  # type: ignore[arg-type]
                     template=f"campaign {cid}", subject=str(camp.get("name")) if camp and camp.get("name") else None)
