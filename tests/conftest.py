@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis checks properties, not speed: no per-example deadline and no "too slow" health check, so a
+# loaded CI machine cannot fail a property that holds (speed is benchmarks/' business). A test's own
+# @settings still sets its number of examples.
+settings.register_profile("journeysim", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("journeysim")
 
 MINIMAL = """\
 scenario: tiny
