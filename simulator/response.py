@@ -8,11 +8,12 @@ pregenerated; each generated customer ``c`` gets a Poisson process whose rate at
 a lift being active during ``[d, d + for)`` after a delivery at ``d`` that matches its ``to`` (the
 message's name, or its channel). The process is simulated by the time change: draw ``E ~ Exp(1)``;
 the next occurrence is when the cumulative hazard since the last one reaches ``E``. The n-th ``E`` of
-customer c is a hash of (stream key, c, n) (:func:`unit_exponential`), so it is the same in every run
-with the same seed, whatever else happened: two runs that differ only in deliveries share every
-customer's draws (common random numbers), and a lift >= 1 can only bring each occurrence earlier. Whenever the rate
-changes (a lift starts or ends) the hazard used so far is subtracted and the occurrence rescheduled
-from the rest, which gives exactly the law of the piecewise-constant-rate process. An occurrence
+customer c is a hash of (stream key, c, n) (:func:`unit_exponential`), so it is the same in every
+run with the same seed, whatever else happened: two runs that differ only in deliveries share every
+customer's draws (common random numbers), and a lift >= 1 can only bring each occurrence earlier.
+Whenever the rate changes (a lift starts or ends) the hazard used so far is subtracted and the
+occurrence rescheduled from the rest, which gives exactly the law of the piecewise-constant-rate
+process. An occurrence
 goes through :meth:`Engine.fire` like any population event (``when`` on truth, ``sets``, opt-outs, sync,
 ``after`` followers), with the rate and the active lifts in its ``detail``. The stream key is the one
 draw from ``child_rng(seed_base, "response:<event>")``.
@@ -20,8 +21,9 @@ draw from ``child_rng(seed_base, "response:<event>")``.
 Fatigue: a channel's ``behaviour.<channel>.fatigue: {window, unsubscribe: [p1, p2, ...], delay}``:
 the k-th delivery on the channel to a customer within the trailing window (this one included)
 makes them opt out with probability ``p_k`` (the last entry for k beyond the list), ``delay`` later
-(no draw while the customer has truly opted out or an opt-out is pending), as a ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false
-and syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
+(no draw while the customer has truly opted out or an opt-out is pending), as a
+``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false and
+syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
 """
 
 from __future__ import annotations
