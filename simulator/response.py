@@ -49,9 +49,18 @@ __all__ = ["ResponseModel", "ResponseProcess", "FatigueRule", "unit_exponential"
 _GOLDEN, _ODD = 0x9E3779B97F4A7C15, 0xD1B54A32D192ED03
 
 
+_M64 = (1 << 64) - 1
+
+
 def unit_exponential(key: int, customer: int, n: int) -> float:
-    """The ``n``-th Exp(1) draw of ``customer`` in the stream ``key`` (:func:`unit_exponentials`)."""
-    return float(unit_exponentials(key, np.array([customer], dtype=np.uint64), np.array([n], dtype=np.uint64))[0])
+    """The ``n``-th Exp(1) draw of ``customer`` in the stream ``key``: the hash of
+    :func:`unit_exponentials` in Python integers (the same bits; the logarithm may differ from numpy's
+    in the last place, and the engine always takes a given draw from the same one of the two)."""
+    z = (key + customer * _GOLDEN + n * _ODD) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    z ^= z >> 31
+    return -math.log(((z >> 11) + 0.5) * 2.0**-53)
 
 
 def unit_exponentials(key: int, customers: np.ndarray, n: np.ndarray) -> np.ndarray:
