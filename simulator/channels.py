@@ -283,7 +283,8 @@ class Renderer:
 
     def __init__(self, messages: dict[str, Message], clock: Callable[[], datetime] | None = None):
         self.templates = {name: {k: parse_template(t) for k, t in
-                                 (("subject", m.subject), ("title", m.title), ("body", m.body)) if t}
+                                 (("subject", m.subject), ("preheader", m.preheader), ("title", m.title),
+                                  ("body", m.body)) if t}
                           for name, m in messages.items()}
         self.clock = clock
 
@@ -293,7 +294,7 @@ class Renderer:
         return "\n".join(self.parts(message, values, now).values())
 
     def parts(self, message: str, values: dict[str, object], now: datetime | None = None) -> dict[str, str]:
-        """The rendered ``subject``, ``title`` and ``body`` of one send (only those the message has)."""
+        """The rendered ``subject``, ``preheader``, ``title`` and ``body`` of one send (only those the message has)."""
         now = now if now is not None else self.clock() if self.clock is not None else None
         if now is None:
             return {k: t.render(**values) for k, t in self.templates[message].items()}
@@ -304,7 +305,7 @@ class Renderer:
 def template_fields(message: Message) -> tuple[str, ...]:
     """Customer fields a message's templates read (Liquid static analysis), sorted."""
     names: set[str] = set()
-    for text in (message.subject, message.title, message.body):
+    for text in (message.subject, message.preheader, message.title, message.body):
         if text:
             names |= set(parse_template(text).global_variables())
     return tuple(sorted(names))

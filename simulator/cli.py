@@ -462,6 +462,10 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
                          "judged by `journeysim run` (with --replications N for several seeds)")
     plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
                       overrides=overrides)
+    if plan.base.projection_gates and not quiet:  # said, not silently left out
+        names = ", ".join(dict.fromkeys(g.kind for g in plan.base.projection_gates))
+        click.echo(f"note: the scenario's projection gates ({names}) are not judged by sweep, whose "
+                   "recommendations judge finding rates; `journeysim run` judges them", err=True)
     reserved = out is None
     if out is None:
         from simulator.sweep.runner import reserve_folder

@@ -55,6 +55,9 @@ class ScriptedCustomer:
     consent: Mapping[str, bool] = field(default_factory=dict)  # channels not given: False
     timezone: str | None = None  # None -> scenario.default_timezone
     events: tuple[tuple[float, str], ...] = ()  # (seconds after start, event name)
+    #: phone and address for compliance jurisdiction: ``{"area_code": "305", "address": "US-FL"}``
+    #: (replaces the drawn values when the scenario sets population.jurisdiction; docs/creative.md)
+    recipient: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple((t, e) for t, e in self.events))
@@ -74,6 +77,8 @@ class Population:
     faker_fields: dict[str, Distribution]
     seed: int = 0  # entropy of faker display values
     scripted: tuple[ScriptedCustomer, ...] = ()
+    #: phone and address columns (simulator.creative.recipients.COLUMNS) when population.jurisdiction is set
+    recipients: dict[str, np.ndarray] | None = None
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
     profiles: Any = None  # simulator.identity.Profiles when population.identity is set (docs/identity.md)
 
@@ -238,11 +243,24 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
         consent[ch] = np.concatenate([drawn, np.array([bool(sc.consent.get(ch, False)) for sc in scripted],
                                                       dtype=bool)])
 
+    recipients = None
+    if pop.jurisdiction is not None:  # phone area codes and addresses, from their own streams
+        from simulator.creative.recipients import draw_recipients, set_recipient
+
+        recipients = draw_recipients(pop.jurisdiction, zone_names, zone, lambda key: child_rng(base, key))
+        for i, sc in enumerate(scripted):
+            set_recipient(recipients, n + i, sc.recipient, f"scripted.{sc.name}.recipient")
+    elif any(sc.recipient for sc in scripted):
+        raise ScenarioError([ScenarioIssue(f"scripted.{sc.name}.recipient", "a phone or address is given but the "
+                                           "scenario does not model them", hint="add population.jurisdiction: {} "
+                                           "(docs/creative.md)") for sc in scripted if sc.recipient],
+                            scenario.source_file)
+
     width = max(6, len(str(n)))
     ids = [f"c{i:0{width}d}" for i in range(1, n + 1)] + [sc.name for sc in scripted]
     population = Population(size=n + len(scripted), generated=n, ids=ids, zone_names=tuple(zone_names),
                             zone=zone, attributes=attributes, consent=consent, faker_fields=faker_fields,
-                            seed=base, scripted=scripted)
+                            seed=base, scripted=scripted, recipients=recipients)
     for i, sc in enumerate(scripted):
         for name in faker_fields:
             population._cache[(name, n + i)] = sc.attributes.get(name)
@@ -337,4 +355,6 @@ def customers_frame(population: Population) -> Any:
     if population.profiles is not None:
         from simulator.identity import person_table
         columns.update(person_table(population))
+    for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
+        columns[name] = column
     return pd.DataFrame(columns)

@@ -11,7 +11,13 @@ import pandas as pd
 
 from simulator.findings.base import FINDING_COLUMNS, Detector
 from simulator.findings.contact import ConsentViolation, DuplicateSend, FrequencyCapBreach, Overlap, QuietHoursBreach
-from simulator.findings.compliance import ComplianceQuietHours
+from simulator.findings.compliance import (
+    ComplianceConsent,
+    ComplianceFrequency,
+    ComplianceQuietHours,
+    ComplianceUnsubscribe,
+    ComplianceZoneMismatch,
+)
 from simulator.findings.creative import LengthOver, MissingField, MissingOptOut, RenderError, SmsSegmentsOver
 from simulator.findings.context import LOG_COLUMNS, FindingContext
 from simulator.findings.delivery import LateDelivery, MissedSend, Stuck
@@ -28,6 +34,7 @@ DETECTORS: tuple[Detector, ...] = (
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
     RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), LengthOver(), ComplianceQuietHours(),
     IdentityDuplicateSend(), IdentityOverContact(), IdentityConsentSplit(),
+    ComplianceZoneMismatch(), ComplianceFrequency(), ComplianceConsent(), ComplianceUnsubscribe(),
 )
 
 #: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).

@@ -172,6 +172,10 @@ class _Checker:
 
     def check_population(self) -> None:
         pop = self.sc.population
+        if pop.jurisdiction is not None:  # phone area codes and addresses (simulator.creative.recipients)
+            from simulator.creative.recipients import check_spec
+
+            check_spec(pop.jurisdiction, list(pop.timezones) or [self.sc.default_timezone], self.add, self.unknown)
         if pop.timezones:
             total = sum(pop.timezones.values())
             if abs(total - 1) > 1e-6:
@@ -290,14 +294,18 @@ class _Checker:
             if msg.subject is not None and msg.channel != "email":
                 self.add(path + ("subject",), f"'subject' is for email messages; this one is {msg.channel}",
                          "use 'title' for push, or put the text in 'body'")
+            if msg.preheader is not None and msg.channel != "email":
+                self.add(path + ("preheader",), f"'preheader' is for email messages; this one is {msg.channel}",
+                         "remove it, or put the text in 'body'")
             if msg.max_segments is not None and msg.channel != "sms":
                 self.add(path + ("max_segments",), f"'max_segments' is for sms messages; this one is {msg.channel}",
                          "remove it, or set channel: sms")
-            for key, part in (("max_subject_chars", "subject"), ("max_title_chars", "title")):
+            for key, part in (("max_subject_chars", "subject"), ("max_title_chars", "title"),
+                              ("max_preheader_chars", "preheader")):
                 if getattr(msg, key) is not None and getattr(msg, part) is None:
                     self.add(path + (key,), f"'{key}' limits the {part}, but this message has no '{part}'",
                              f"add a '{part}', or remove '{key}'")
-            for key in ("subject", "title", "body"):
+            for key in ("subject", "preheader", "title", "body"):
                 text = getattr(msg, key)
                 if text:
                     problem = template_problem(text, self.sc.start)
@@ -326,6 +334,10 @@ class _Checker:
         for pi, name in enumerate(pol.priority):
             if name not in journeys:
                 self.unknown(("policies", "priority", pi), "journey", name, journeys)
+        for ci, cap in enumerate(pol.journey_caps):
+            for ji, name in enumerate(cap.journeys):
+                if name not in journeys:
+                    self.unknown(("policies", "journey_caps", ci, "journeys", ji), "journey", name, journeys)
 
     def check_platform(self) -> None:
         from simulator.platforms.presets import presets, unknown_platform_hint

@@ -49,6 +49,10 @@ FINDING_KINDS: tuple[str, ...] = (
     "identity-duplicate-send",
     "identity-over-contact",
     "identity-consent-split",
+    "compliance-zone-mismatch",
+    "compliance-frequency",
+    "compliance-consent",
+    "compliance-unsubscribe",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -67,6 +71,9 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "creative-unsubscribe": "error",
     "compliance-quiet-hours": "error",
     "identity-consent-split": "error",
+    "compliance-frequency": "error",
+    "compliance-consent": "error",
+    "compliance-unsubscribe": "error",
     "out-of-order": "info",
     "stuck": "info",
 }
