@@ -7,18 +7,23 @@ pregenerated; each generated customer ``c`` gets a Poisson process whose rate at
 
 a lift being active during ``[d, d + for)`` after a delivery at ``d`` that matches its ``to`` (the
 message's name, or its channel). The process is simulated by the time change: draw ``E ~ Exp(1)``;
-the next occurrence is when the cumulative hazard since the last one reaches ``E``. Whenever the rate
-changes (a lift starts or ends) the hazard used so far is subtracted and the occurrence rescheduled
-from the rest, which gives exactly the law of the piecewise-constant-rate process. An occurrence
+the next occurrence is when the cumulative hazard since the last one reaches ``E``. The n-th ``E`` of
+customer c is a hash of (stream key, c, n) (:func:`unit_exponential`), so it is the same in every
+run with the same seed, whatever else happened: two runs that differ only in deliveries share every
+customer's draws (common random numbers), and a lift >= 1 can only bring each occurrence earlier.
+Whenever the rate changes (a lift starts or ends) the hazard used so far is subtracted and the
+occurrence rescheduled from the rest, which gives exactly the law of the piecewise-constant-rate
+process. An occurrence
 goes through :meth:`Engine.fire` like any population event (``when`` on truth, ``sets``, opt-outs, sync,
-``after`` followers), with the rate and the active lifts in its ``detail``. Draws come from
-``child_rng(seed_base, "response:<event>")``.
+``after`` followers), with the rate and the active lifts in its ``detail``. The stream key is the one
+draw from ``child_rng(seed_base, "response:<event>")``.
 
 Fatigue: a channel's ``behaviour.<channel>.fatigue: {window, unsubscribe: [p1, p2, ...], delay}``:
 the k-th delivery on the channel to a customer within the trailing window (this one included)
 makes them opt out with probability ``p_k`` (the last entry for k beyond the list), ``delay`` later
-(no draw while the customer has truly opted out or an opt-out is pending), as a ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false
-and syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
+(no draw while the customer has truly opted out or an opt-out is pending), as a
+``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false and
+syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
 """
 
 from __future__ import annotations
@@ -38,7 +43,35 @@ if TYPE_CHECKING:  # pragma: no cover
     from simulator.channels import Channel
     from simulator.engine import Engine
 
-__all__ = ["ResponseModel", "ResponseProcess", "FatigueRule"]
+__all__ = ["ResponseModel", "ResponseProcess", "FatigueRule", "unit_exponential", "unit_exponentials"]
+
+
+_GOLDEN, _ODD = 0x9E3779B97F4A7C15, 0xD1B54A32D192ED03
+
+
+_M64 = (1 << 64) - 1
+
+
+def unit_exponential(key: int, customer: int, n: int) -> float:
+    """The ``n``-th Exp(1) draw of ``customer`` in the stream ``key``: the hash of
+    :func:`unit_exponentials` in Python integers (the same bits; the logarithm may differ from numpy's
+    in the last place, and the engine always takes a given draw from the same one of the two)."""
+    z = (key + customer * _GOLDEN + n * _ODD) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    z ^= z >> 31
+    return -math.log(((z >> 11) + 0.5) * 2.0**-53)
+
+
+def unit_exponentials(key: int, customers: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Exp(1) draws of ``customers`` with draw indexes ``n``: a SplitMix64 hash of (key, customer, n)
+    (uint64 wrapping arithmetic), so each depends on nothing else: runs with the same seed that differ
+    only in deliveries share every draw (common random numbers)."""
+    z = np.uint64(key) + customers.astype(np.uint64) * np.uint64(_GOLDEN) + n.astype(np.uint64) * np.uint64(_ODD)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return -np.log(((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53)
 
 
 @dataclass(eq=False)
@@ -66,7 +99,9 @@ class ResponseProcess:
             else:
                 self.by_channel.setdefault(r.to, []).append((r.multiply, r.for_))
         n = len(self.base)
-        self.remaining = self.rng.exponential(1.0, n)  # hazard left until the next occurrence
+        self.key = int(self.rng.integers(0, 2**63))  # the stream's one draw: the key of every Exp(1) below
+        self.count = np.zeros(n, dtype=np.int64)  # occurrences so far: the index of the next draw
+        self.remaining = unit_exponentials(self.key, np.arange(n, dtype=np.uint64), self.count.astype(np.uint64))
         self.last = np.zeros(n)  # when ``remaining`` was last brought up to date
         self.token = np.zeros(n, dtype=np.int64)  # bumped on every reschedule: older timers are stale
         self.lifts: dict[int, list[_Lift]] = {}  # active lifts of customers that have any
@@ -109,7 +144,8 @@ class ResponseProcess:
         eng = self.engine
         now = eng.now
         detail = self.detail(customer)
-        self.remaining[customer] = self.rng.exponential(1.0)
+        self.count[customer] += 1
+        self.remaining[customer] = unit_exponential(self.key, customer, int(self.count[customer]))
         self.last[customer] = now
         self._schedule(customer, now)
         eng.fire(customer, self.event.name, detail)
