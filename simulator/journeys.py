@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.population import child_rng
+from simulator.projections.holdout import arm_of, holdout_arms, log_held_out
 from simulator.scenario.conditions import Condition
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
@@ -82,6 +83,7 @@ class JourneyRunner:
         self.last_entry: dict[int, float] = {}
         self.waiting: dict[str, dict[int, Instance]] = {}
         self.split_rng = child_rng(seed_base, f"split:{journey.name}")
+        self.held_out = holdout_arms(journey, engine.population.size, seed_base)  # None: no holdout
         self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
         ex = journey.exit_when
         self.check = ex.check if ex else None
@@ -104,6 +106,10 @@ class JourneyRunner:
                     if arm.when is not None:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
+        if any(st.wait_window is not None for st in journey.steps):
+            from simulator.windows import WindowClocks
+
+            self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
 
@@ -146,6 +152,9 @@ class JourneyRunner:
 
     def can_enter(self, customer: int, now: float) -> str | None:
         """Why the customer cannot enter now, or None."""
+        identity = self.engine.orchestrator.identity
+        if identity is not None and (why := identity.entry_block(self.j.reads_from, customer, now)):
+            return why
         if customer in self.active:
             return "already in the journey"
         if customer in self.last_entry:
@@ -171,7 +180,7 @@ class JourneyRunner:
             inst.frozen = {key: self.reads.entry(customer, key) for key in self.frozen_keys}
         self.active[customer] = inst
         self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
-                               value=number, detail=why)
+                               value=number, detail=why, **arm_of(self.held_out, customer))
         if self.j.max_duration is not None:  # scheduled before any step, so it runs first at a tie
             self.engine.at(now + self.j.max_duration, lambda: self.finish(inst, self.max_duration_reason))
         if self.check == "continuous" and self._exit_check(inst, "entry"):
@@ -221,6 +230,12 @@ class JourneyRunner:
                 epoch = inst.epoch
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
+            if step.wait_window is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                release = self.windows.release(step.wait_window, inst.customer, eng.now)
+                eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
             if step.wait_until is not None:
                 key = f"@{step.wait_until.event}"
                 inst.wait_key = key
@@ -238,7 +253,13 @@ class JourneyRunner:
                 i = self._split(inst, step)
                 continue
             if step.send is not None:
-                eng.orchestrator.request(self, inst, step, evidence)
+                if self.held_out is not None and self.held_out[inst.customer]:
+                    log_held_out(self, inst, step, evidence)  # a holdout customer: nothing is sent
+                elif eng.without and eng.scenario.messages[step.send].channel in eng.without:
+                    log_held_out(self, inst, step, evidence, why="what-if run without "
+                                 f"{eng.scenario.messages[step.send].channel}")  # run --impact
+                else:
+                    eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:
                 eng.net.write(step.at, inst.customer, list(step.update.items()),  # type: ignore[arg-type]
                               detail=f"update by journey {self.name} step {step.id}")
@@ -436,7 +457,7 @@ class JourneyRunner:
         for customer in sorted(self.active):
             inst = self.active[customer]
             step = self.steps[inst.step]
-            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            waiting = inst.wait_key or ("wait" if step.wait is not None or step.wait_window is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
 

@@ -22,6 +22,7 @@ import numpy as np
 from simulator.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.distributions import Distribution, FakerField
 from simulator.scenario.model import Scenario
+from simulator.scenario.rates import customer_rates
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import did_you_mean, parse_timezone
 
@@ -79,6 +80,7 @@ class Population:
     #: phone and address columns (simulator.creative.recipients.COLUMNS) when population.jurisdiction is set
     recipients: dict[str, np.ndarray] | None = None
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    profiles: Any = None  # simulator.identity.Profiles when population.identity is set (docs/identity.md)
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
@@ -86,14 +88,21 @@ class Population:
         return {cid: i for i, cid in enumerate(self.ids)}
 
     @property
+    def persons(self) -> int:
+        """Generated persons (ids c000001..): ``generated`` less the extra profiles of population.identity."""
+        return self.generated if self.profiles is None else self.profiles.persons
+
+    @property
     def id_width(self) -> int:
-        return max(6, len(str(self.generated)))
+        return max(6, len(str(self.persons)))
 
     def index_of(self, cid: str) -> int:
         """Index of customer ``cid`` without building the whole index; KeyError when unknown."""
-        number = _generated_number(cid, self.id_width, self.generated)
+        number = _generated_number(cid, self.id_width, self.persons)
         if number is not None:
             return number - 1
+        if self.profiles is not None and "-p" in cid and cid in self.index:
+            return self.index[cid]
         for i, sc in enumerate(self.scripted):
             if sc.name == cid:
                 return self.generated + i
@@ -255,6 +264,9 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
     for i, sc in enumerate(scripted):
         for name in faker_fields:
             population._cache[(name, n + i)] = sc.attributes.get(name)
+    if pop.identity is not None:  # one person, several profiles (simulator/identity.py)
+        from simulator.identity import expand_population
+        population = expand_population(scenario, population, base)
     return population
 
 
@@ -283,13 +295,14 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
                        horizon: float) -> ExogenousSchedule:
     """``once`` and ``poisson`` occurrences in [0, horizon) for generated customers, plus scripted events.
 
-    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's.
+    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's,
+    as are ``poisson`` events with a ``response`` (simulator/response.py; scripted occurrences stay here).
     """
-    base, g = _base(rng), population.generated
+    base, g = _base(rng), population.persons
     names = [e.name for e in scenario.population.events]
     parts: list[tuple[np.ndarray, np.ndarray, int]] = []
     for e_index, ev in enumerate(scenario.population.events):
-        if ev.once is None and ev.poisson is None:
+        if ev.once is None and ev.poisson is None or ev.response:  # response events: simulator/response.py
             continue
         r = child_rng(base, f"event:{ev.name}")
         if ev.once is not None:
@@ -298,7 +311,8 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
             keep = (t >= 0) & (t < horizon)
             parts.append((t[keep], who[keep], e_index))
         elif horizon > 0:
-            counts = r.poisson(ev.poisson.rate_per_day * horizon / 86400.0, g)  # type: ignore[union-attr]
+            rate = customer_rates(ev.poisson.rate_per_day, population.attributes, g)  # type: ignore[union-attr]
+            counts = r.poisson(rate * horizon / 86400.0, g)
             who = np.repeat(np.arange(g, dtype=np.int64), counts)
             parts.append((r.uniform(0.0, horizon, len(who)), who, e_index))
     issues = []
@@ -307,13 +321,16 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
             if name not in names:
                 issues.append(_issue(f"scripted.{sc.name}.events[{j}]", f"unknown event '{name}'", name, names))
             elif 0 <= t < horizon:
-                parts.append((np.array([t], dtype=np.float64), np.array([g + i]), names.index(name)))
+                parts.append((np.array([t], dtype=np.float64), np.array([population.generated + i]),
+                              names.index(name)))
     if issues:
         raise ScenarioError(issues, scenario.source_file)
     times = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     customers = np.concatenate([p[1] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
     events = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int32) for p in parts]) if parts \
         else np.empty(0, np.int32)
+    if population.profiles is not None:  # each occurrence lands on one of the person's profiles
+        customers = population.profiles.attribute(times, customers, events, population.seed)
     order = np.lexsort((events, customers, times))
     return ExogenousSchedule(times[order].astype(np.float64), customers[order], events[order])
 
@@ -337,4 +354,7 @@ def customers_frame(population: Population) -> Any:
         columns[f"consent.{channel}"] = column
     for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
         columns[name] = column
+    if population.profiles is not None:
+        from simulator.identity import person_table
+        columns.update(person_table(population))
     return pd.DataFrame(columns)

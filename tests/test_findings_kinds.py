@@ -503,6 +503,10 @@ CASES = [
     ("compliance-unsubscribe", compliance_unsubscribe_link, "20% off", 1, "20% off {{ unsubscribe_url }}"),
 ]
 
+from test_identity import IDENTITY_CASES  # noqa: E402  (one person, several profiles: tests/test_identity.py)
+
+CASES += IDENTITY_CASES
+
 
 @pytest.mark.parametrize("kind, build, fire, n, twin", CASES, ids=[f"{c[0]}-{c[1].__name__}" for c in CASES])
 def test_kind_fires_exactly_n_times_and_never_in_its_twin(kind, build, fire, n, twin):

@@ -21,6 +21,7 @@ from simulator.findings.compliance import (
 from simulator.findings.creative import LengthOver, MissingField, MissingOptOut, RenderError, SmsSegmentsOver
 from simulator.findings.context import LOG_COLUMNS, FindingContext
 from simulator.findings.delivery import LateDelivery, MissedSend, Stuck
+from simulator.findings.identity import IdentityConsentSplit, IdentityDuplicateSend, IdentityOverContact
 from simulator.findings.races import ExitRace
 from simulator.findings.staleness import OutOfOrder, StaleReads
 from simulator.scenario.model import Scenario
@@ -33,6 +34,7 @@ DETECTORS: tuple[Detector, ...] = (
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
     RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), LengthOver(), ComplianceQuietHours(),
     ComplianceZoneMismatch(), ComplianceFrequency(), ComplianceConsent(), ComplianceUnsubscribe(),
+    IdentityDuplicateSend(), IdentityOverContact(), IdentityConsentSplit(),
 )
 
 #: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).

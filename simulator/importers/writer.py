@@ -29,7 +29,7 @@ from simulator.importers.ir import (
 )
 from simulator.scenario.units import format_duration
 
-__all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM"]
+__all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM", "Topology"]
 
 GENERATED = "# generated default: edit to match your stack"
 READS_FROM = "cdp"
@@ -139,6 +139,11 @@ def _preset_check(platform: str | None, exit_when: dict[str, Any]) -> str | None
     return None
 
 
+def _marked(step: dict[str, Any], n: Node) -> dict[str, Any]:
+    """``step`` with the node's ``placeholder`` key when the export did not carry one of its values."""
+    return {**step, "placeholder": n.placeholder} if n.placeholder else step
+
+
 def _pass_through(targets: list[str]) -> dict[str, float]:
     """A split that keeps every distinct target reachable: 100 to one, equal integer shares to many."""
     distinct = list(dict.fromkeys(targets)) or [END]
@@ -146,7 +151,28 @@ def _pass_through(targets: list[str]) -> dict[str, float]:
     return {t: base + (1 if i < extra else 0) for i, t in enumerate(distinct)}
 
 
+@dataclass
+class Topology:
+    """A user's own systems and sync links (``journeysim import --topology FILE``) written instead of the
+    generated default. ``reads_from`` is the system the journeys read (and updates write to),
+    ``origin`` the source system where population events happen."""
+
+    label: str
+    systems: dict[str, Any]
+    sync: list[Any]
+    reads_from: str
+    origin: str
+
+    def channel_system(self, channel: str) -> str | None:
+        for name, spec in self.systems.items():
+            if isinstance(spec, dict) and spec.get("kind") == "channel" and spec.get("channel") == channel:
+                return name
+        return None
+
+
 class _Writer:
+    topology: Topology | None = None
+
     def __init__(self, journeys: list[ImportedJourney], source: str, fmt: str, scenario_name: str):
         self.journeys = journeys
         self.source = source
@@ -274,10 +300,19 @@ class _Writer:
             half = format_duration(ENTRY_WINDOW)
             for e in self.events:
                 once = {"probability": 0.5, "at": {"uniform": {"low": "0s", "high": half}}}
-                self.emit(f"    - {_flow({'name': e, 'origin': 'web', 'once': once})}")
+                origin = self.topology.origin if self.topology else "web"
+                self.emit(f"    - {_flow({'name': e, 'origin': origin, 'once': once})}")
         self.emit()
 
     def systems(self) -> None:
+        if self.topology is not None:
+            t = self.topology
+            self.emit(f"# systems and sync links: from {_printable(t.label)} (journeysim import --topology)")
+            self.emit("systems:")
+            for name, spec in t.systems.items():
+                self.emit(f"  {_flow(name)}: {_flow(spec)}")
+            self.emit()
+            return
         self.emit(GENERATED)
         self.emit("systems:")
         self.emit(f"  web: {_flow({'kind': 'source', 'description': 'where customer events happen (web/app)'})}")
@@ -288,6 +323,13 @@ class _Writer:
         self.emit()
 
     def sync(self) -> None:
+        if self.topology is not None:
+            if self.topology.sync:
+                self.emit("sync:")
+                for item in self.topology.sync:
+                    self.emit(f"  - {_flow(item)}")
+                self.emit()
+            return
         lat = {"lognormal": {"median": "1m", "p95": "10m"}}
         self.emit(GENERATED + " (latencies are placeholders: measure yours)")
         self.emit("sync:")
@@ -328,7 +370,10 @@ class _Writer:
         self.emit(f"{ind}description: {_flow(j.title or j.name)}")
         for u in j.unmapped:
             self.unmapped(u, ind)
-        self.emit(f"{ind}reads_from: {READS_FROM}   {GENERATED}")
+        if self.topology is not None:
+            self.emit(f"{ind}reads_from: {_flow(self.topology.reads_from)}   # from {_printable(self.topology.label)}")
+        else:
+            self.emit(f"{ind}reads_from: {READS_FROM}   {GENERATED}")
         if j.journey_data_note:
             self.lines += _comment(j.journey_data_note, ind)
             self.emit(f"{ind}journey_data: {j.journey_data}")
@@ -395,7 +440,14 @@ class _Writer:
                 self.unmapped(u, ind)
         head = f"{ind}- "
         if isinstance(n, Wait):
-            self.emit(head + _flow({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}))
+            self.emit(head + _flow(_marked({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}, n)))
+        elif isinstance(n, WaitUntilWindow):
+            ww: dict[str, Any] = {"at": n.start} if n.start == n.end else {"from": n.start, "to": n.end}
+            if n.days:  # the IR's day names (monday or mon) as the format's (mon)
+                ww["days"] = [str(d).strip().lower()[:3] for d in n.days]
+            if n.zone:
+                ww["zone"] = n.zone
+            self.emit(head + _flow(_marked({"id": n.id, "wait_window": ww, "next": n.next}, n)))
         elif isinstance(n, WaitUntilEvent):
             wu: dict[str, Any] = {"event": n.event}
             if n.timeout is not None:
@@ -403,13 +455,16 @@ class _Writer:
             wu["then"] = n.then
             if n.timeout is not None:
                 wu["on_timeout"] = n.on_timeout
-            self.emit(head + _flow({"id": n.id, "wait_until": wu}))
+            self.emit(head + _flow(_marked({"id": n.id, "wait_until": wu}, n)))
         elif isinstance(n, Send):
-            self.emit(head + _flow({"id": n.id, "send": self.message_of[(j.name, n.id)], "next": n.next}))
+            self.emit(head + _flow(_marked({"id": n.id, "send": self.message_of[(j.name, n.id)], "next": n.next}, n)))
         elif isinstance(n, ProfileUpdate):
-            self.emit(head + _flow({"id": n.id, "update": dict(n.fields), "at": READS_FROM, "next": n.next}))
+            at = self.topology.reads_from if self.topology else READS_FROM
+            self.emit(head + _flow(_marked({"id": n.id, "update": dict(n.fields), "at": at, "next": n.next}, n)))
         elif isinstance(n, Branch):
             self.emit(f"{head}id: {_flow(n.id)}")
+            if n.placeholder:
+                self.emit(f"{ind}  placeholder: {_flow(n.placeholder)}")
             self.emit(f"{ind}  branch:")
             for a in n.arms:
                 tag = f" '{a.label}'" if a.label else ""
@@ -434,7 +489,7 @@ class _Writer:
             for _, target, pct in n.weights:
                 shares[target] = shares.get(target, 0) + pct
             shares = {t: (int(p) if p == int(p) else p) for t, p in shares.items()}
-            self.emit(head + _flow({"id": n.id, "split": shares}))
+            self.emit(head + _flow(_marked({"id": n.id, "split": shares}, n)))
         else:
             self.pass_through(n)
 
@@ -443,8 +498,7 @@ class _Writer:
         ind = "      "
         if isinstance(n, Exit):
             self.lines += _comment(f"exit{': ' + n.reason if n.reason else ''}: the customer leaves here", ind)
-        elif not isinstance(n, (Unmodelled, WaitUntilWindow, WaitUntilDate, WaitUntilCondition, EmitEvent, Link,
-                                RateLimit)):
+        elif not isinstance(n, (Unmodelled, WaitUntilDate, WaitUntilCondition, EmitEvent, Link, RateLimit)):
             raise TypeError(f"the writer has no rule for {type(n).__name__}")  # pragma: no cover - a new IR kind
         note = pass_through_note(n)
         if note is not None:
@@ -453,7 +507,7 @@ class _Writer:
         split = _pass_through(targets)
         if len(split) > 1:
             self.lines += _comment("placeholder shares: the export does not say how customers divide here; edit them", ind)
-        self.emit(f"{ind}- " + _flow({"id": n.id, "split": split}))
+        self.emit(f"{ind}- " + _flow(_marked({"id": n.id, "split": split}, n)))
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -465,9 +519,20 @@ def scenario_name(text: str) -> str:
     return (slug or "imported")[:100]
 
 
-def write_scenario(journeys: Iterable[ImportedJourney], *, source: str, fmt: str, name: str | None = None) -> str:
-    """The scenario YAML text for ``journeys`` (one scenario holding them all)."""
+def write_scenario(journeys: Iterable[ImportedJourney], *, source: str, fmt: str, name: str | None = None,
+                   topology: Topology | None = None) -> str:
+    """The scenario YAML text for ``journeys`` (one scenario holding them all); with ``topology``, its
+    systems and sync links instead of the generated default."""
     journeys = list(journeys)
     if not journeys:
         raise ValueError("nothing to write: no journeys")
-    return _Writer(journeys, source, fmt, name or journeys[0].name).write()
+    w = _Writer(journeys, source, fmt, name or journeys[0].name)
+    w.topology = topology
+    return w.write()
+
+
+def channels_used(journeys: Iterable[ImportedJourney]) -> list[str]:
+    """The channels the journeys send on or wait for engagement on, in first-use order."""
+    w = _Writer(list(journeys), "", "", "x")
+    w.collect()
+    return list(w.channels)

@@ -50,6 +50,9 @@ FINDING_KINDS: tuple[str, ...] = (
     "compliance-frequency",
     "compliance-consent",
     "compliance-unsubscribe",
+    "identity-duplicate-send",
+    "identity-over-contact",
+    "identity-consent-split",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -70,6 +73,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "compliance-frequency": "error",
     "compliance-consent": "error",
     "compliance-unsubscribe": "error",
+    "identity-consent-split": "error",
     "out-of-order": "info",
     "stuck": "info",
 }

@@ -1,0 +1,146 @@
+"""`journeysim import ... --graph` and `--topology FILE`, for every format.
+
+--graph prints one line per step: ``ID [vendor type] (wait D) -> label: target, ...``. The expected
+lines for the HubSpot demo-request flow are derived by hand from tests/data/import/hubspot/
+demo_nurture_event.json: the LIST_BRANCH 10 has the arms 'Hot lead' -> 11 and 'Germany' -> 12 and the
+default 'None met' -> 13; delays 14 (3 DAYS = 3d) and 13 (2 HOURS = 2h); steps in depth-first order
+from startActionId 10.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import ROOT
+
+from simulator.cli import cli
+from simulator.events import read_events
+from simulator.importers.cli import import_file
+
+DATA = ROOT / "tests" / "data" / "import"
+INPUTS = [("sfmc", "engagement_split"), ("sfmc", "collection"), ("dittofeed", "welcome_event"),
+          ("posthog", "order_followup"), ("posthog", "list_response"), ("hubspot", "demo_nurture_event"),
+          ("hubspot", "batch_read")]
+TOPOLOGY = """\
+systems:
+  app: {kind: source, description: our web app}
+  segment: {kind: cdp}
+  mailer: {kind: channel, channel: email}
+  texter: {kind: channel, channel: sms}
+sync:
+  - {name: app-to-segment, from: app, to: segment, fields: [events], latency: {fixed: 30s}}
+  - {name: segment-to-mailer, from: segment, to: mailer, fields: [consent], latency: {fixed: 5m}}
+  - {name: mailer-back, from: mailer, to: segment, fields: [events, consent], latency: {fixed: 2m}}
+  - {name: segment-to-texter, from: segment, to: texter, fields: [consent], latency: {fixed: 5m}}
+  - {name: texter-back, from: texter, to: segment, fields: [events, consent], latency: {fixed: 2m}}
+"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_graph_prints_ids_edges_and_waits_as_derived_by_hand():
+    r = invoke("import", "hubspot", str(DATA / "hubspot" / "demo_nurture_event.json"), "--graph")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [
+        "journey demo-request-nurture (Demo request nurture)",
+        "  entry event hubspot_event_4-1639801 -> 10",
+        "  10 [LIST_BRANCH] -> Hot lead: 11, Germany: 12, else: None met: 13",
+        "  11 [0-13] -> next: 14",
+        "  14 [0-1] wait 3d -> 15",
+        "  15 [0-4] -> end",
+        "  12 [0-4] -> 14",
+        "  13 [0-1] wait 2h -> 15",
+    ]
+
+
+@pytest.mark.parametrize("fmt, name", INPUTS)
+def test_graph_edges_are_the_imported_edges(fmt, name, tmp_path):
+    """Parse the printed graph back: its (step, target) pairs and waits equal the IR's, for every format."""
+    path = DATA / fmt / f"{name}.json"
+    r = invoke("import", fmt, str(path), "--graph", "-o", str(tmp_path / "x.yaml"))
+    assert r.exit_code == 0, r.output
+    journeys, _ = import_file(fmt, path)
+    printed: list[set] = []
+    for line in r.output.splitlines():
+        if line.startswith("journey ") and line.endswith(")"):   # not the summary's "journey X (T): entry ..."
+            printed.append(set())
+        m = re.match(r"^  (\S+) \[[^\]]*\](?: wait \S+)? -> (.*)$", line)
+        if m and not line.startswith("  entry "):
+            targets = [t.rsplit(": ", 1)[-1] for t in m.group(2).split(", ")]
+            printed[-1] |= {(m.group(1), t) for t in targets}
+    assert printed == [set(j.edges()) for j in journeys]
+    assert (tmp_path / "x.yaml").exists()
+
+
+def test_graph_alone_writes_nothing_and_neither_option_is_a_usage_error(tmp_path):
+    path = DATA / "posthog" / "onboarding.json"
+    assert invoke("import", "posthog", str(path), "--graph").exit_code == 0
+    r = invoke("import", "posthog", str(path))
+    assert r.exit_code == 2 and "give -o FILE (the scenario to write) or --graph" in r.output
+
+
+def test_topology_replaces_the_generated_systems_and_the_scenario_runs(tmp_path):
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(TOPOLOGY)
+    out = tmp_path / "s.yaml"
+    r = invoke("import", "posthog", str(DATA / "posthog" / "onboarding.json"), "-o", str(out), "--topology", str(topo))
+    assert r.exit_code == 0, r.output
+    doc = yaml.safe_load(out.read_text())
+    assert set(doc["systems"]) == {"app", "segment", "mailer", "texter"}
+    assert [s["name"] for s in doc["sync"]] == ["app-to-segment", "segment-to-mailer", "mailer-back",
+                                                "segment-to-texter", "texter-back"]
+    assert doc["journeys"][0]["reads_from"] == "segment"
+    assert {e["origin"] for e in doc["population"]["events"]} == {"app"}
+    assert invoke("validate", str(out)).exit_code == 0
+    run = invoke("run", str(out), "--customers", "200", "--out", str(tmp_path / "run"), "--no-report", "--quiet")
+    assert run.exit_code in (0, 1), run.output
+    ev = read_events(tmp_path / "run", columns=["kind", "system"])
+    assert "texter" in set(ev["system"].dropna())
+
+
+def test_topology_update_steps_write_to_the_system_the_journeys_read(tmp_path):
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(TOPOLOGY)
+    out = tmp_path / "s.yaml"
+    assert invoke("import", "hubspot", str(DATA / "hubspot" / "welcome_list.json"), "-o", str(out), "--topology",
+                  str(topo)).exit_code == 0
+    steps = yaml.safe_load(out.read_text())["journeys"][0]["steps"]
+    assert [s["at"] for s in steps if "update" in s] == ["segment"]
+
+
+@pytest.mark.parametrize("text, message", [
+    (TOPOLOGY.replace("  texter: {kind: channel, channel: sms}\n", "").split("  - {name: segment-to-texter")[0],
+     "systems: no system of kind channel serves sms, which the journeys use; add e.g. sms_provider: "
+     "{kind: channel, channel: sms}"),
+    (TOPOLOGY.replace("sync:", "synk:"), "synk: unknown key in a topology file; did you mean 'sync'?"),
+    (TOPOLOGY.replace("segment: {kind: cdp}", "segment: {kind: crm}"),
+     "systems: no system(s) of kind cdp: cannot tell which one the journeys read; add 'reads_from: SYSTEM'"),
+    (TOPOLOGY + "reads_from: segmnt\n", "reads_from: names system 'segmnt', which is not in systems; did you mean "
+                                        "'segment'?"),
+    ("systems: [1, 2]\n", "systems: expected a mapping of system name -> {kind, ...}"),
+    ("systems: {a: {kind: source}\n", "not valid YAML"),
+])
+def test_bad_topology_files_exit_2_naming_the_key(text, message, tmp_path):
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(text)
+    r = invoke("import", "posthog", str(DATA / "posthog" / "onboarding.json"), "-o", str(tmp_path / "s.yaml"),
+               "--topology", str(topo))
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "s.yaml").exists()
+
+
+def test_a_topology_whose_sync_links_do_not_validate_blames_the_topology_file(tmp_path):
+    topo = tmp_path / "topo.yaml"
+    topo.write_text(TOPOLOGY.replace("from: app, to: segment", "from: ap, to: segment"))
+    r = invoke("import", "posthog", str(DATA / "posthog" / "onboarding.json"), "-o", str(tmp_path / "s.yaml"),
+               "--topology", str(topo))
+    assert r.exit_code == 2 and f"does not validate; fix {topo}" in r.output and "journeysim bug" not in r.output
+    assert not (tmp_path / "s.yaml").exists()
+    r = invoke("import", "posthog", str(DATA / "posthog" / "onboarding.json"), "-o", str(tmp_path / "s.yaml"),
+               "--topology", str(tmp_path / "missing.yaml"))
+    assert r.exit_code == 2 and "no such topology file" in r.output
