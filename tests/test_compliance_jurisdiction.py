@@ -359,3 +359,12 @@ def test_lint_uses_signals(tmp_path):
     out = CliRunner().invoke(cli, ["lint", str(path)])
     assert out.exit_code == 0, out.output
     assert "note: us-fl covers 0 of 2000" in out.output and "0 errors, 0 warnings" in out.output
+
+
+def test_with_identity_every_profile_gets_a_phone_and_address():
+    """With population.identity (several profiles per person), phones and addresses are drawn per profile,
+    after the profiles are made: one row per profile, each North American one with an area code."""
+    f = frame(SPEC + "\n  identity: {profiles: {choice: {1: 0.5, 2: 0.5}}}")
+    assert len(f) > 3000  # 3,000 persons, about half with a second profile
+    na = f[f["timezone"] != "Europe/London"]
+    assert na["phone_area_code"].notna().all() and f["address_country"].notna().all()
