@@ -31,6 +31,7 @@ from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
+from simulator.journeycaps import JourneyCaps
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -120,6 +121,7 @@ class Engine:
                                on_change=self._on_change)
         self.clock = LocalClock(scenario.start, self.population.zone_names)
         self.runners = [JourneyRunner(self, j, self.seed_base) for j in scenario.journeys]
+        self.journey_caps = JourneyCaps(self) if scenario.policies.journey_caps else None
         self.by_system: dict[str, list[JourneyRunner]] = {}
         for runner in self.runners:
             self.by_system.setdefault(runner.j.reads_from, []).append(runner)
@@ -193,9 +195,10 @@ class Engine:
         for runner in self.by_system.get(system, ()):
             runner.on_change(customer, key, now)
 
-    def columns(self, system: str, keys: set[str]) -> dict[str, np.ndarray]:
-        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation)."""
-        replica = self.replicas[system]
+    def columns(self, system: str, keys: set[str], replica: Any = None) -> dict[str, np.ndarray]:
+        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation);
+        ``replica``: read that copy of the system instead (a journey's recomputed segments)."""
+        replica = self.replicas[system] if replica is None else replica
         pop = self.population
         out: dict[str, np.ndarray] = {}
         for key in sorted(keys):

@@ -353,9 +353,9 @@ def customers_frame(population: Population) -> Any:
         columns[name] = column
     for channel, column in sorted(population.consent.items()):
         columns[f"consent.{channel}"] = column
-    for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
-        columns[name] = column
     if population.profiles is not None:
         from simulator.identity import person_table
         columns.update(person_table(population))
+    for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
+        columns[name] = column
     return pd.DataFrame(columns)

@@ -13,26 +13,32 @@ from datetime import date
 from simulator.policies import LocalClock
 from simulator.scenario.model import WEEKDAYS, WaitWindow
 
-__all__ = ["next_open", "WindowClocks"]
+__all__ = ["next_open", "opening", "WindowClocks"]
 
 
 def next_open(w: WaitWindow, clock: LocalClock, zone: int, t: float) -> float:
-    """The first simulation time >= ``t`` at which ``w`` is open in ``clock``'s zone ``zone``.
+    """The first simulation time >= ``t`` at which the ``wait_window`` ``w`` is open in ``clock``'s zone ``zone``."""
+    days = None if w.days is None else frozenset(WEEKDAYS.index(d) for d in w.days)
+    return opening(w.from_, w.to, w.at, days, clock, zone, t)
 
-    A window ``from``-``to`` is open from local ``from`` (inside) to ``to`` (outside) on each listed day,
-    running into the next day when ``from`` is after ``to``; ``at`` is open only at that instant.
+
+def opening(start: int | None, end: int | None, at: int | None, days: frozenset[int] | None, clock: LocalClock,
+            zone: int, t: float) -> float:
+    """The first simulation time >= ``t`` at which a window is open (``t`` itself when it is open at ``t``).
+
+    The window is open from local ``start`` (inside) to ``end`` (outside) on each of ``days`` (weekday
+    numbers, Monday 0; None: every day), running into the next day when ``start`` is after ``end``; with
+    ``at`` instead, only at that instant. Shared by ``wait_window`` steps and journeys' execution windows.
     """
-    days = None if w.days is None else {WEEKDAYS.index(d) for d in w.days}
     today = clock.local_day(t, zone)
     for d in range(today - 1, today + 9):  # yesterday's window may run over midnight; a week covers any day list
         if days is not None and date.fromordinal(d).weekday() not in days:
             continue
-        if w.at is not None:
-            s = clock.at_local(d, w.at, zone)
+        if at is not None:
+            s = clock.at_local(d, at, zone)
             if s >= t:
                 return s
             continue
-        start, end = w.from_, w.to
         s = clock.at_local(d, start, zone)  # type: ignore[arg-type]
         if s > t:
             return s

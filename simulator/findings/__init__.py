@@ -33,8 +33,8 @@ DETECTORS: tuple[Detector, ...] = (
     ExitRace(), StaleReads(), OutOfOrder(), Overlap(), DuplicateSend(), FrequencyCapBreach(),
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
     RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), LengthOver(), ComplianceQuietHours(),
-    ComplianceZoneMismatch(), ComplianceFrequency(), ComplianceConsent(), ComplianceUnsubscribe(),
     IdentityDuplicateSend(), IdentityOverContact(), IdentityConsentSplit(),
+    ComplianceZoneMismatch(), ComplianceFrequency(), ComplianceConsent(), ComplianceUnsubscribe(),
 )
 
 #: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).

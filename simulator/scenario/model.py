@@ -272,21 +272,6 @@ class ExogenousEvent(Strict):
         return self
 
 
-class PhoneAddress(Strict):
-    """Phone area codes and postal addresses of generated customers (docs/creative.md, "Jurisdiction"):
-    ``regions`` per time zone (address state or province shares), ``movers`` (share whose phone area
-    code is from another region than their address) and ``mover_area_codes`` (movers' area codes)."""
-
-    regions: dict[TimeZoneName, dict[str, Probability]] = {}
-    movers: Probability = 0.0
-    mover_area_codes: dict[str, Probability] = {}
-
-    @field_validator("mover_area_codes", mode="before")
-    @classmethod
-    def _code_keys(cls, v: Any) -> Any:
-        return {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
-
-
 class IdentityMerge(Strict):
     """Identity resolution (docs/identity.md): at system ``at``, an extra profile is merged into the person
     ``latency`` after it was created, except a share ``never`` that is never merged."""
@@ -321,6 +306,21 @@ class Identity(Strict):
         return replace(v, value=float(int(float(v.value))))
 
 
+class PhoneAddress(Strict):
+    """Phone area codes and postal addresses of generated customers (docs/creative.md, "Jurisdiction"):
+    ``regions`` per time zone (address state or province shares), ``movers`` (share whose phone area
+    code is from another region than their address) and ``mover_area_codes`` (movers' area codes)."""
+
+    regions: dict[TimeZoneName, dict[str, Probability]] = {}
+    movers: Probability = 0.0
+    mover_area_codes: dict[str, Probability] = {}
+
+    @field_validator("mover_area_codes", mode="before")
+    @classmethod
+    def _code_keys(cls, v: Any) -> Any:
+        return {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class Population(Strict):
     size: int = Field(default=1000, ge=0)
     timezones: dict[TimeZoneName, Probability] = {}
@@ -328,10 +328,10 @@ class Population(Strict):
     consent: dict[Channel, Probability] = {}
     behaviour: Behaviour = Behaviour()
     events: list[ExogenousEvent] = []
-    #: phone area codes and addresses for compliance jurisdiction (docs/creative.md); None: not modelled
-    jurisdiction: PhoneAddress | None = None
     #: one person, several profiles (docs/identity.md); None: one profile per person
     identity: Identity | None = None
+    #: phone area codes and addresses for compliance jurisdiction (docs/creative.md); None: not modelled
+    jurisdiction: PhoneAddress | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync
@@ -459,6 +459,34 @@ class FrequencyCap(Strict):
         return self
 
 
+class JourneyCap(Strict):
+    """A cap on journey entries per customer across journeys (docs/semantics.md, "Journey caps"):
+    ``entries``: at most ``max`` entries into the listed journeys per ``per``; ``concurrent``: at most
+    ``max`` of them at once. ``starts_after``: the cap suppresses nothing before that long after the start."""
+
+    kind: Literal["entries", "concurrent"] = "entries"
+    max: int = Field(ge=0)
+    per: Duration | None = None
+    #: ``sliding``: the last ``per``; ``calendar``: whole UTC days (the day of the entry and the ``per`` - 1 before)
+    window: Literal["sliding", "calendar"] = "sliding"
+    #: the journeys the cap counts and limits (empty: every journey)
+    journeys: list[Name] = []
+    starts_after: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> JourneyCap:
+        if self.kind == "entries":
+            if self.per is None or self.per <= 0:
+                raise ValueError("an entries cap needs 'per' (longer than 0s), e.g. {max: 3, per: 1d}")
+            if self.window == "calendar" and self.per % 86400:
+                raise ValueError("a calendar cap counts whole UTC days: 'per' must be 1d, 2d, 7d ...")
+        else:
+            if self.per is not None or "window" in self.model_fields_set:
+                raise ValueError("a concurrent cap counts the journeys a customer is in now; it takes no 'per' or "
+                                 "'window'")
+        return self
+
+
 class Policies(Strict):
     consent_required: list[Channel] = list(CHANNELS)
     quiet_hours: QuietHours | None = None
@@ -467,6 +495,8 @@ class Policies(Strict):
     priority: list[Name] = []
     on_cap: Literal["drop", "defer"] = "drop"
     cap_counter_lag: Duration = 0.0
+    #: caps on journey entries per customer (entries per period, or journeys at once); docs/semantics.md
+    journey_caps: list[JourneyCap] = []
 
 
 # --------------------------------------------------------------------------- messages and journeys
@@ -497,6 +527,10 @@ class Entry(Strict):
     segment: ConditionText | None = None
     every: Duration | None = None
     at: Time | None = None
+    #: segment entries: ``member`` (default) every evaluation enters whoever the segment holds (re-entry
+    #: rules permitting); ``join`` only those who were not in it at the previous evaluation
+    #: (docs/semantics.md, "Entering on joining a segment")
+    enter: Literal["member", "join"] = "member"
 
     @model_validator(mode="after")
     def _form(self) -> Entry:
@@ -514,11 +548,50 @@ class Entry(Strict):
                 raise ValueError("'every' must be longer than 0s")
         else:
             raise ValueError(f"entry needs 'event', 'segment' or 'at'; {forms}")
+        if self.enter == "join" and self.kind != "segment":
+            raise ValueError("'enter: join' is for segment entries ({segment: CONDITION, every: 4h}); an event or "
+                             "scheduled entry has no previous evaluation to compare with")
         return self
 
     @property
     def kind(self) -> str:
         return "event" if self.event else ("scheduled" if self.at else "segment")
+
+
+def _window_zone(value: Any) -> str:
+    if value == "recipient":
+        return value
+    try:
+        return str(parse_timezone(value).key)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or 'recipient' for each customer's own zone") from None
+
+
+class ExecutionWindow(Strict):
+    """When a journey's actions (send and update steps) may run (docs/platforms.md, "Execution windows"):
+    an action reached outside is rescheduled to the next opening, plus a uniform ``jitter``."""
+
+    from_: Clock = Field(alias="from")
+    to: Clock
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri", "sat",
+                                                                           "sun"]
+    #: an IANA zone (the account's zone, as HubSpot) or ``recipient`` (each customer's zone); required
+    timezone: Annotated[str, *_parsed(_window_zone, "timezone", {
+        "type": "string", "description": "an IANA time zone such as America/New_York, or 'recipient'"})]
+    jitter: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExecutionWindow:
+        if not self.from_ < self.to:
+            raise ValueError("an execution window runs from 'from' to a later 'to' on the same day, "
+                             "e.g. {from: '09:00', to: '17:00'}")
+        if not self.days:
+            raise ValueError("'days' needs at least one day, e.g. [mon, tue, wed, thu, fri]")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("'days' names a day twice")
+        if self.jitter >= self.to - self.from_:
+            raise ValueError("'jitter' must be shorter than the window ('to' - 'from')")
+        return self
 
 
 class ReEntry(Strict):
@@ -547,6 +620,17 @@ class WaitUntil(Strict):
     timeout: Duration | None = None
     then: Name | None = None
     on_timeout: Name | None = None
+    #: a polled wait (docs/semantics.md, "Polling waits"): the orchestrator looks at ``reads_from`` only
+    #: every ``poll`` after the wait began, so an event that arrives between looks is seen at the next one.
+    #: None (default): the wait ends the moment the event arrives.
+    poll: Duration | None = None
+
+    @field_validator("poll")
+    @classmethod
+    def _positive_poll(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("poll must be longer than 0s, e.g. poll: 10m")
+        return v
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -676,6 +760,12 @@ class Journey(Strict):
     #: share of customers drawn into a control group that walks the journey but is never messaged
     #: (a fraction; written as a percentage, docs/projections.md). None: no holdout.
     holdout: HoldoutShare | None = None
+    #: the orchestrator recomputes this journey's segments from ``reads_from`` every N (at N, 2N, ... after
+    #: the start): everything the journey reads there sees a change at the next recompute; the entry event
+    #: is taken at once (docs/semantics.md, "Segments recomputed on an interval"). None: read live.
+    recompute_every: Duration | None = None
+    #: when send and update steps may run; one reached outside is rescheduled (docs/platforms.md)
+    execution_window: ExecutionWindow | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
@@ -683,6 +773,13 @@ class Journey(Strict):
     def _positive_max(cls, v: float | None) -> float | None:
         if v is not None and v <= 0:
             raise ValueError("max_duration must be longer than 0s, e.g. max_duration: 91d")
+        return v
+
+    @field_validator("recompute_every")
+    @classmethod
+    def _positive_recompute(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("recompute_every must be longer than 0s, e.g. recompute_every: 2m")
         return v
 
     @property

@@ -334,6 +334,10 @@ class _Checker:
         for pi, name in enumerate(pol.priority):
             if name not in journeys:
                 self.unknown(("policies", "priority", pi), "journey", name, journeys)
+        for ci, cap in enumerate(pol.journey_caps):
+            for ji, name in enumerate(cap.journeys):
+                if name not in journeys:
+                    self.unknown(("policies", "journey_caps", ci, "journeys", ji), "journey", name, journeys)
 
     def check_platform(self) -> None:
         from simulator.platforms.presets import presets, unknown_platform_hint
