@@ -243,14 +243,7 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
         consent[ch] = np.concatenate([drawn, np.array([bool(sc.consent.get(ch, False)) for sc in scripted],
                                                       dtype=bool)])
 
-    recipients = None
-    if pop.jurisdiction is not None:  # phone area codes and addresses, from their own streams
-        from simulator.creative.recipients import draw_recipients, set_recipient
-
-        recipients = draw_recipients(pop.jurisdiction, zone_names, zone, lambda key: child_rng(base, key))
-        for i, sc in enumerate(scripted):
-            set_recipient(recipients, n + i, sc.recipient, f"scripted.{sc.name}.recipient")
-    elif any(sc.recipient for sc in scripted):
+    if pop.jurisdiction is None and any(sc.recipient for sc in scripted):
         raise ScenarioError([ScenarioIssue(f"scripted.{sc.name}.recipient", "a phone or address is given but the "
                                            "scenario does not model them", hint="add population.jurisdiction: {} "
                                            "(docs/creative.md)") for sc in scripted if sc.recipient],
@@ -260,13 +253,21 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
     ids = [f"c{i:0{width}d}" for i in range(1, n + 1)] + [sc.name for sc in scripted]
     population = Population(size=n + len(scripted), generated=n, ids=ids, zone_names=tuple(zone_names),
                             zone=zone, attributes=attributes, consent=consent, faker_fields=faker_fields,
-                            seed=base, scripted=scripted, recipients=recipients)
+                            seed=base, scripted=scripted)
     for i, sc in enumerate(scripted):
         for name in faker_fields:
             population._cache[(name, n + i)] = sc.attributes.get(name)
     if pop.identity is not None:  # one person, several profiles (simulator/identity.py)
         from simulator.identity import expand_population
         population = expand_population(scenario, population, base)
+    if pop.jurisdiction is not None:  # phone area codes and addresses, from their own streams, per profile
+        from simulator.creative.recipients import draw_recipients, set_recipient
+
+        population.recipients = draw_recipients(pop.jurisdiction, population.zone_names, population.zone,
+                                                 lambda key: child_rng(base, key))
+        for i, sc in enumerate(scripted):
+            set_recipient(population.recipients, population.generated + i, sc.recipient,
+                          f"scripted.{sc.name}.recipient")
     return population
 
 

@@ -359,3 +359,49 @@ def test_lint_uses_signals(tmp_path):
     out = CliRunner().invoke(cli, ["lint", str(path)])
     assert out.exit_code == 0, out.output
     assert "note: us-fl covers 0 of 2000" in out.output and "0 errors, 0 warnings" in out.output
+
+
+def test_with_identity_every_profile_gets_a_phone_and_address():
+    """With population.identity (several profiles per person), phones and addresses are drawn per profile,
+    after the profiles are made: one row per profile, each North American one with an area code."""
+    f = frame(SPEC + "\n  identity: {profiles: {choice: {1: 0.5, 2: 0.5}}}")
+    assert len(f) > 3000  # 3,000 persons, about half with a second profile
+    na = f[f["timezone"] != "Europe/London"]
+    assert na["phone_area_code"].notna().all() and f["address_country"].notna().all()
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CODES = sorted(area_codes())
+PLACES = sorted(f"{c}-{r}" for c, r in regions())
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.sampled_from(CODES), address=st.sampled_from(PLACES),
+       pack=st.sampled_from(["us-fl", "us-ok", "us-md", "us-wa", "us-tcpa", "casl"]),
+       zone=st.sampled_from([NY, LA, "America/Chicago", "America/Toronto", LON]))
+def test_covering_is_area_code_or_address(code, address, pack, zone):
+    """For every area code, address and zone: a regional pack covers the customer exactly when the area
+    code's region or the address region is the pack's (combine any), and with combine all exactly when
+    both are; a country pack when the phone's, the address's or the zone's country is its country."""
+    p = load_pack(pack)
+    j = p.jurisdiction
+    customer = cust(zone, code, address)
+    ac = area_code(code)
+    a_country, _, a_region = address.partition("-")
+    by_phone = ac.country == j.country and (not j.regions or bool(set(ac.regions) & set(j.regions)))
+    by_address = a_country == j.country and (not j.regions or a_region in j.regions)
+    from simulator.creative.jurisdiction import zone_countries
+
+    by_zone = not j.regions and j.country in zone_countries(zone)
+    got = covering(p, customer, True)
+    assert bool(got) == (by_phone or by_address or by_zone)
+    assert (f"phone area code {code} ({ac.country}-{ac.region_text})" in got) == by_phone
+    assert (f"address in {address}" in got) == by_address
+    data = p.model_dump(by_alias=True)
+    data["jurisdiction"]["combine"] = "all"
+    strict = covering(Pack.model_validate(data), customer, True)
+    assert bool(strict) == (by_phone and by_address and (by_zone or bool(j.regions)))

@@ -64,6 +64,7 @@ class Citation(_Strict):
         return value
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_days(spec: str) -> tuple[int, ...]:
     """``mon-fri``, ``sat,sun`` or ``mon-sun`` -> weekday numbers (Monday 0)."""
     out: list[int] = []

@@ -28,11 +28,13 @@ promotional message (:func:`simulator.creative.rules.is_promotional`), ``transac
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simulator.creative.compliance import check_quiet_hours, frequency_check, opt_out_deadline, quiet_hours_allows
 from simulator.creative.jurisdiction import covering, signal_zones
@@ -63,15 +65,30 @@ class _Cover:
         self.modelled = "phone_country" in ctx.customers.columns
         self.purpose = {name: "marketing" if is_promotional(m) else "transactional"
                         for name, m in ctx.scenario.messages.items()}
-        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, dict[str, Any]] | None = None
         self._signals: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    @classmethod
+    def of(cls, ctx: FindingContext) -> "_Cover":
+        """One instance per finding context, shared by the compliance detectors."""
+        cover = getattr(ctx, "_compliance_cover", None)
+        if cover is None:
+            cover = cls(ctx)
+            ctx._compliance_cover = cover  # type: ignore[attr-defined]
+        return cover
 
     def rules(self, kind: type) -> list[tuple[Pack, Any]]:
         return [(p, r) for p in self.packs for r in p.rules if isinstance(r, kind)]
 
     def customer(self, cid: str) -> dict[str, Any]:
-        if cid not in self._rows:
-            self._rows[cid] = self.ctx.customers.loc[cid].to_dict()
+        """The customer's row (zone, phone and address, initial consent) as a dict; built once for all."""
+        if self._rows is None:
+            frame = self.ctx.customers
+            columns = [c for c in frame.columns if c == "timezone" or c.startswith("consent.")
+                       or c in ("phone_area_code", "phone_country", "phone_region", "address_country",
+                                "address_region", "mover")]
+            data = {c: frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns}
+            self._rows = {cid: {c: data[c][i] for c in columns} for i, cid in enumerate(frame["customer"].tolist())}
         return self._rows[cid]
 
     def signals(self, pack: Pack, cid: str) -> tuple[str, ...]:
@@ -91,7 +108,27 @@ def _cite(rule: Any) -> str:
     return f"[{rule.citation.ref}, confidence {rule.confidence}]"
 
 
-def _sends(ctx: FindingContext, kind: str, channels: set[str]):
+class _Rows:
+    """Records of one kind on some channels: :meth:`light` iterates the few columns every record needs
+    as plain Python values (row iteration over Arrow-backed columns is slow); :meth:`full` gives the
+    whole record of a row that becomes a finding."""
+
+    LIGHT = ("t", "customer", "channel", "message", "journey")
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        cols = {c: frame[c].to_numpy(dtype=object) for c in self.LIGHT}
+        self.light = pd.DataFrame(cols).assign(pos=np.arange(len(frame)))
+        self._all: dict[str, np.ndarray] | None = None
+
+    def full(self, pos: int) -> Any:
+        if self._all is None:  # converted once, when the first finding needs it
+            self._all = {c: self.frame[c].to_numpy(dtype=object) for c in self.frame.columns}
+            self._tuple = namedtuple("Record", list(self.frame.columns))  # type: ignore[misc]
+        return self._tuple(*(self._all[c][pos] for c in self._tuple._fields))
+
+
+def _sends(ctx: FindingContext, kind: str, channels: set[str]) -> pd.DataFrame:
     frame = ctx.of(kind)
     return frame[frame["channel"].isin(sorted(channels))]
 
@@ -101,16 +138,17 @@ class ComplianceQuietHours(Detector):
     reads = ("delivered",)
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        cover = _Cover(ctx)
+        cover = _Cover.of(ctx)
         rules = cover.rules(QuietHours)
         if not rules:
             return
-        zones = ctx.customers["timezone"]
-        tz = {name: parse_timezone(str(name)) for name in set(zones)}
+        tz = {name: parse_timezone(str(name)) for name in set(ctx.customers["timezone"])}
         start = ctx.scenario.start
-        for row in _sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}).itertuples(index=False):
+        sends = _Rows(_sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}))
+        for row in sends.light.itertuples(index=False):
             why = cover.purpose[row.message]
-            zone = tz[zones[row.customer]]
+            zone_name = cover.customer(row.customer)["timezone"]
+            zone = tz[zone_name]
             covering_ = [(p, r, s) for p, r in rules if (s := cover.applies(p, r, row))]
             if not covering_:
                 continue
@@ -127,9 +165,9 @@ class ComplianceQuietHours(Detector):
             where = "the recipient's local time" if rule.zone == "recipient" else rule.zone
             nxt = verdict.next_allowed
             yield finding(
-                ctx, "compliance-quiet-hours", row,
+                ctx, "compliance-quiet-hours", sends.full(row.pos),
                 f"{'promotional' if why == 'marketing' else 'transactional'} {row.channel} {row.message} delivered to "
-                f"{row.customer} at {local} ({zones[row.customer]}): outside {names}",
+                f"{row.customer} at {local} ({zone_name}): outside {names}",
                 f"{pack.pack} {rule.id} allows only {allowed} ({where}) {_cite(rule)}; the customer is under "
                 f"{pack.pack} by {' and '.join(signals)}; the next allowed instant was "
                 f"{ctx.stamp((nxt - start).total_seconds())} UTC ({nxt.astimezone(zone):%H:%M %Z}); "
@@ -142,19 +180,24 @@ class ComplianceZoneMismatch(Detector):
     reads = ("delivered",)
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        cover = _Cover(ctx)
+        cover = _Cover.of(ctx)
         rules = [(p, r) for p, r in cover.rules(QuietHours) if r.zone == "recipient"]
         if not rules or not cover.modelled:
             return
         start = ctx.scenario.start
-        for row in _sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}).itertuples(index=False):
+        places_of: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
+        sends = _Rows(_sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}))
+        for row in sends.light.itertuples(index=False):
             customer = cover.customer(row.customer)
             sending = str(customer["timezone"])
             for pack, rule in rules:
                 signals = cover.applies(pack, rule, row)
                 if not signals:
                     continue
-                places = signal_zones(customer, signals)
+                key = (pack.pack, row.customer)
+                if key not in places_of:
+                    places_of[key] = signal_zones(customer, signals)
+                places = places_of[key]
                 if not places or any(sending in zs for _, zs in places):
                     continue
                 at = start + timedelta(seconds=float(row.t))
@@ -165,7 +208,7 @@ class ComplianceZoneMismatch(Detector):
                            else f"{pack.pack} {rule.id} allows it there too")
                 local = at.astimezone(parse_timezone(sending)).strftime("%a %H:%M %Z")
                 yield finding(
-                    ctx, "compliance-zone-mismatch", row,
+                    ctx, "compliance-zone-mismatch", sends.full(row.pos),
                     f"{row.channel} {row.message} to {row.customer} was timed in {sending} ({local}), but "
                     f"{' and '.join(s for s, _ in places)} put them under {pack.pack}, whose zones are "
                     f"{', '.join(zones)}: it landed at {there}",
@@ -180,31 +223,31 @@ class ComplianceFrequency(Detector):
     reads = ("delivered",)
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        cover = _Cover(ctx)
+        cover = _Cover.of(ctx)
         rules = cover.rules(Frequency)
         if not rules:
             return
-        d = _sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}).sort_values(
-            ["customer", "t", "seq"], kind="stable")
+        sends = _Rows(_sends(ctx, "delivered", {ch for _, r in rules for ch in r.channels}).sort_values(
+            ["customer", "t", "seq"], kind="stable"))
         start = ctx.scenario.start
         for pack, rule in rules:
-            rows = [row for row in d.itertuples(index=False) if cover.applies(pack, rule, row)]
+            rows = [row for row in sends.light.itertuples(index=False) if cover.applies(pack, rule, row)]
             groups: dict[tuple[str, str], list[Any]] = {}
             for row in rows:
                 subject = row.journey if rule.scope == "same_subject" else "*"
                 groups.setdefault((row.customer, subject), []).append(row)
             window = rule.window_hours * 3600.0
-            for (customer, subject), sends in groups.items():
-                t = np.array([float(r.t) for r in sends])
+            for (customer, subject), sends_of in groups.items():
+                t = np.array([float(r.t) for r in sends_of])
                 lo = np.searchsorted(t, t - window, side="right")  # earlier sends in (t - window, t]
                 for i in np.flatnonzero(np.arange(len(t)) - lo + 1 > rule.max):
-                    row = sends[i]
+                    row = sends_of[i]
                     at = start + timedelta(seconds=float(row.t))
                     previous = [start + timedelta(seconds=float(x)) for x in t[lo[i]:i]]
                     verdict = frequency_check(rule, previous, at)
                     what = f"on the same subject (journey {subject})" if subject != "*" else "in total"
                     yield finding(
-                        ctx, "compliance-frequency", row,
+                        ctx, "compliance-frequency", sends.full(row.pos),
                         f"{row.channel} {row.message} to {customer} is number {verdict.in_window + 1} within "
                         f"{rule.window_hours:g} h {what}; {pack.pack} {rule.id} allows at most {rule.max}",
                         f"earlier sends at {', '.join(ctx.stamp(float(x)) for x in t[lo[i]:i])}; the customer is "
@@ -219,7 +262,7 @@ class ComplianceConsent(Detector):
     reads = ("delivered",)
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        cover = _Cover(ctx)
+        cover = _Cover.of(ctx)
         rules = cover.rules(Consent)
         if not rules:
             return
@@ -257,7 +300,7 @@ class ComplianceUnsubscribe(Detector):
     reads = ("delivered", "queued")
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
-        cover = _Cover(ctx)
+        cover = _Cover.of(ctx)
         yield from self._late(ctx, cover)
         yield from self._missing(ctx, cover)
 
