@@ -23,7 +23,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, step_ids, unique_names,
+    want,
+)
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.ir import (
     END, Arm, Branch, Entry, ImportedJourney, Node, ProfileUpdate, ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -99,7 +102,7 @@ def _filter(f: Any, problems: list[str]) -> str | None:
     fld, operator = field_name(prop), op["operator"]
     values = op.get("values") if isinstance(op.get("values"), list) else (
         [op["value"]] if "value" in op else [])
-    ok = values and all(isinstance(v, (str, int, float, bool)) for v in values)
+    ok = values and all(isinstance(v, (str, int, float, bool)) and printable(v) for v in values)
     if operator in ("IS_EQUAL_TO", "IS_ANY_OF") and ok:
         return " or ".join(f"{fld} == {_literal(_typed(v, op))}" for v in values)
     if operator in ("IS_NOT_EQUAL_TO", "IS_NONE_OF") and ok:
@@ -332,6 +335,8 @@ class _Flow:
             if not isinstance(unit, str) or unit not in _UNITS:
                 raise self.err(f"{fp}.time_unit", f"unknown time_unit {json.dumps(unit)}",
                                did_you_mean(str(unit), list(_UNITS)) or f"one of {', '.join(_UNITS)}")
+            if float(delta) * _UNITS[unit] > MAX_SECONDS:
+                raise self.err(f"{fp}.delta", f"the delay is {delta:g} {unit}, more than 36500 days", "check the delay")
             return Wait(**base, seconds=float(delta) * _UNITS[unit])
         if tid == "0-35":
             date = fields.get("date")
@@ -379,7 +384,7 @@ class _Flow:
                 tgt, _ = self.target(b.get("connection"), f"{path}.staticBranches[{j}].connection")
                 bv = b.get("branchValue")
                 bpath = f"{self.p}{path}.staticBranches[{j}]"
-                if isinstance(prop, str) and isinstance(bv, (str, int, float, bool)):
+                if isinstance(prop, str) and isinstance(bv, (str, int, float, bool)) and printable(bv):
                     node.arms.append(Arm(f"staticBranches[{j}]", tgt, f"{field_name(prop)} == {_literal(bv)}",
                                          str(bv), path=bpath))
                 else:
@@ -418,11 +423,7 @@ def import_hubspot(data: Any, file: str) -> list[ImportedJourney]:
             raise ImportInputError(file, "results", "the list has no workflows", "export at least one workflow")
         journeys = [_Flow(want(it, dict, file, f"results[{n}]", "each item is a flow"), file, f"results[{n}].").build()
                     for n, it in enumerate(items)]
-        seen: dict[str, int] = {}
-        for j in journeys:
-            seen[j.name] = seen.get(j.name, 0) + 1
-            if seen[j.name] > 1:
-                j.name = f"{j.name}-{seen[j.name]}"[:100]
+        unique_names(journeys)
         return journeys
     if "actions" in data or "startActionId" in data:
         return [_Flow(data, file, "").build()]
