@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,10 @@ from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
+from simulator.identity import shard_layout
 from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context, usable_cores
+from simulator.scenario.experiments import is_projection_gate
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
@@ -38,6 +40,7 @@ class Analysis:
     recommendations: list[dict[str, Any]]
     entered: int = 0  # distinct customers who entered any journey
     lags: pd.DataFrame | None = None  # every sync arrival: link, field, lag seconds (sync_lags.parquet)
+    projection_gates: list[Gate] = field(default_factory=list)  # --fail-on gates on projections
 
     @property
     def passed(self) -> bool:
@@ -85,8 +88,9 @@ def analyse_log(scenario: Scenario, path: str | Path, customers: pd.DataFrame,
     totals: list[RunTotals] = []
     workers = max(1, min(usable_cores() if workers is None else workers, shards))
     with tempfile.TemporaryDirectory(prefix=".shards-", dir=path.parent) as tmp:
-        files = partition_log(path, tmp, customers["customer"].astype(str).tolist(), shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
-        jobs = [(scenario, file, customers.iloc[i::shards]) for i, file in enumerate(files)]
+        ids, tables = shard_layout(customers, shards)  # a person's profiles share a shard (docs/identity.md)
+        files = partition_log(path, tmp, ids, shards, LOG_KINDS, columns=LOG_COLUMNS, workers=workers)
+        jobs = [(scenario, file, tables[i]) for i, file in enumerate(files)]
         if workers == 1:
             results = map(_shard_findings, jobs)
             pool = None
@@ -129,4 +133,5 @@ def _conclude(scenario: Scenario, findings: pd.DataFrame, totals: RunTotals,
     gates = list(scenario.gate_list) + list(extra_gates or [])
     results = evaluate_gates(gates, per_kind, severities=severities, entered=totals.entered_any)
     return Analysis(findings, per_kind, aggregate(totals, findings), results,
-                    recommend(scenario, totals, findings), totals.entered_any, totals.lags)
+                    recommend(scenario, totals, findings), totals.entered_any, totals.lags,
+                    [g for g in extra_gates or [] if is_projection_gate(g.kind)])

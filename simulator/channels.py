@@ -136,6 +136,8 @@ class Channel:
             req.runner.status_at_delivery(req.inst, req.step, self.channel, req.message_name, req.tag)
         eng.occur(req.customer, f"{self.channel}_delivered", self.system)
         self._engage(req.customer)
+        if eng.response is not None:  # rate lifts and fatigue (simulator/response.py)
+            eng.response.delivered(req.customer, req.message_name, self)
 
     def _engage(self, customer: int) -> None:
         """Opens, clicks and unsubscribes drawn from the scenario's behaviour model."""
@@ -181,6 +183,8 @@ class Orchestrator:
         self.channels = {ch: Channel(engine, system, engine.seed_base) for ch, system in sc.channel_systems.items()}
         self.inbox: list[SendRequest] = []
         self.seq = 0
+        from simulator.identity import resolver  # one person, several profiles (docs/identity.md)
+        self.identity = resolver(engine, self)
 
     def request(self, runner: JourneyRunner, inst: Instance, step: Step, exit_evidence: dict[str, object]) -> None:
         """A journey decided to send: log the decision (with the exit evidence), arbitrate at the end of this instant."""
@@ -223,6 +227,8 @@ class Orchestrator:
             if runner.recheck == "at_release" and req.inst is not None and runner.recheck_at_release(
                     req.inst, req.step, ch, req.message_name, phase, req.tag):
                 return
+        if self.identity is not None and self.identity.stops(req, now):
+            return
         end = self.quiet.window_end(now, zone, ch)
         if end is not None:
             local = eng.clock.local(now, zone).strftime("%H:%M %Z")
@@ -235,7 +241,8 @@ class Orchestrator:
             req.holds += 1
             eng.at(end, lambda: self._release(req, "held"))
             return
-        blocked = self.caps.blocking(req.customer, ch, now, zone)
+        who = req.customer if self.identity is None else self.identity.counted(req.customer)
+        blocked = self.caps.blocking(who, ch, now, zone)
         if blocked is not None:
             index, release = blocked
             cap = self.cap_specs[index]
@@ -246,7 +253,7 @@ class Orchestrator:
             else:
                 eng.log.record(now, "suppressed", cid, **common, detail=f"{text}; dropped; {req.tag}")
             return
-        self.caps.record(req.customer, ch, now)
+        self.caps.record(who, ch, now)
         self.channels[ch].accept(req)
 
 
@@ -276,7 +283,8 @@ class Renderer:
 
     def __init__(self, messages: dict[str, Message], clock: Callable[[], datetime] | None = None):
         self.templates = {name: {k: parse_template(t) for k, t in
-                                 (("subject", m.subject), ("title", m.title), ("body", m.body)) if t}
+                                 (("subject", m.subject), ("preheader", m.preheader), ("title", m.title),
+                                  ("body", m.body)) if t}
                           for name, m in messages.items()}
         self.clock = clock
 
@@ -286,7 +294,7 @@ class Renderer:
         return "\n".join(self.parts(message, values, now).values())
 
     def parts(self, message: str, values: dict[str, object], now: datetime | None = None) -> dict[str, str]:
-        """The rendered ``subject``, ``title`` and ``body`` of one send (only those the message has)."""
+        """The rendered ``subject``, ``preheader``, ``title`` and ``body`` of one send (only those the message has)."""
         now = now if now is not None else self.clock() if self.clock is not None else None
         if now is None:
             return {k: t.render(**values) for k, t in self.templates[message].items()}
@@ -297,7 +305,7 @@ class Renderer:
 def template_fields(message: Message) -> tuple[str, ...]:
     """Customer fields a message's templates read (Liquid static analysis), sorted."""
     names: set[str] = set()
-    for text in (message.subject, message.title, message.body):
+    for text in (message.subject, message.preheader, message.title, message.body):
         if text:
             names |= set(parse_template(text).global_variables())
     return tuple(sorted(names))

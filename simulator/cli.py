@@ -112,6 +112,7 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: b
             continue
         click.echo(f"OK {path}: {_plural(len(sc.journeys), 'journey')}, {_plural(sc.step_count, 'step')}, "
                    f"{_plural(len(sc.sync), 'sync link')}")
+        _placeholder_warnings(sc)
         if explain:
             from simulator.platforms.cli import explain_text
 
@@ -119,6 +120,36 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: b
     if failed:
         click.echo(f"{failed} of {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} invalid", err=True)
         sys.exit(2)
+
+
+def _impact_channels(sc, path: Path, given: tuple[str, ...]) -> list[str]:
+    """The channels of ``--impact`` (repeatable or comma-separated), checked against the scenario."""
+    channels = [c.strip() for text in given for c in text.split(",") if c.strip()]
+    if not channels:
+        return []
+    if sc.projections is None:
+        raise click.UsageError(f"--impact needs a conversion to count: add 'projections: {{conversion: EVENT}}' to "
+                               f"{path} (docs/projections.md)")
+    known = sorted({m.channel for m in sc.messages.values()} | set(sc.channel_systems))
+    for c in channels:
+        if c not in known:
+            from simulator.scenario.units import did_you_mean
+
+            hint = did_you_mean(c, known)
+            raise click.UsageError(f"--impact {c}: no such channel in {path}"
+                                   f"{'; did you mean ' + repr(hint) + '?' if hint else ''} (channels: "
+                                   f"{', '.join(known)})")
+    return list(dict.fromkeys(channels))
+
+
+def _placeholder_warnings(sc) -> None:
+    """Warn (stderr) about every step an importer marked ``placeholder``: the run is valid but its
+    numbers rest on values the export did not carry."""
+    for w in sc.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if sc.warnings:
+        click.echo(f"warning: {_plural(len(sc.warnings), 'placeholder')} left from `journeysim import` "
+                   "(docs/import.md): findings depend on them", err=True)
 
 
 @cli.command()
@@ -141,11 +172,14 @@ def validate(scenarios: tuple[Path, ...], overrides: tuple[str, ...], explain: b
 @click.option("--gate-on", "gate_on", default=None, metavar="mean|upper",
               help="With --replications N: gate on the mean of the N replications (default) or on the upper "
                    "end of its 95% interval (conservative for '<' gates).")
+@click.option("--impact", "impact", multiple=True, metavar="CHANNEL",
+              help="Also run a paired what-if run without CHANNEL's sends (same seed) and report the conversions "
+                   "it contributes per journey (needs projections: in the scenario; repeatable or a,b).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
         fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, gate_on: str | None,
-        no_report: bool, quiet: bool) -> None:
+        impact: tuple[str, ...], no_report: bool, quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
@@ -165,6 +199,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
     from simulator.scenario.load import load_scenario
 
     sc = load_scenario(scenario, list(overrides))
+    _placeholder_warnings(sc)
     seed = sc.seed if seed is None else seed
     unique = out is None  # a default name never collides: a second run in the same second gets '-2'
     if out is None:
@@ -177,6 +212,14 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
         hook = replication_hook(sc, seed, replications, customers=customers, gates=extra_gates, gate_on=gate_on,
                                 announce=None if quiet else (lambda text: click.echo(text, err=True)))
+    channels = _impact_channels(sc, scenario, impact)
+    if channels:
+        from simulator.projections.impact import impact_hook
+
+        hooks = [h for h in (hook, impact_hook(sc, seed, channels, customers=customers, announce=None if quiet else
+                                               (lambda text: click.echo(text, err=True)))) if h is not None]
+        hook = hooks[0] if len(hooks) == 1 else (lambda result, file: {**hooks[0](result, file),
+                                                                         **hooks[1](result, file)})
     try:
         if show:
             from simulator.scenario.units import format_stamp
@@ -407,14 +450,22 @@ def sweep(scenario: Path, varies: tuple[str, ...], what_ifs: tuple[str, ...], re
     from simulator.findings.gates import parse_fail_on
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.sweep import plan_sweep, run_sweep
+    from simulator.scenario.experiments import is_projection_gate
 
     if workers is not None and dask_address is not None:
         raise UsageError("give --workers or --dask, not both (a Dask cluster has its own workers)")
     if resume and out is None:
         raise UsageError("--resume continues an existing sweep: give its folder with --out")
     gates = [parse_fail_on(text) for text in fail_on]
+    if any(is_projection_gate(g.kind) for g in gates):  # sweep recommendations judge finding rates only
+        raise UsageError("sweep --fail-on takes finding kinds; projection gates (conversion-lift, ...) are "
+                         "judged by `journeysim run` (with --replications N for several seeds)")
     plan = plan_sweep(scenario, varies, what_ifs, replications=replications, seed=seed, customers=customers,
                       overrides=overrides)
+    if plan.base.projection_gates and not quiet:  # said, not silently left out
+        names = ", ".join(dict.fromkeys(g.kind for g in plan.base.projection_gates))
+        click.echo(f"note: the scenario's projection gates ({names}) are not judged by sweep, whose "
+                   "recommendations judge finding rates; `journeysim run` judges them", err=True)
     reserved = out is None
     if out is None:
         from simulator.sweep.runner import reserve_folder

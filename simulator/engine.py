@@ -31,6 +31,7 @@ from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
+from simulator.journeycaps import JourneyCaps
 from simulator.journeys import JourneyRunner
 from simulator.policies import LocalClock
 from simulator.population import (
@@ -42,6 +43,8 @@ from simulator.population import (
     exogenous_schedule,
     followers,
 )
+from simulator.projections.run import attach_projections
+from simulator.response import ResponseModel
 from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue
@@ -99,8 +102,10 @@ class Engine:
     """One simulation: build everything from the frozen scenario, then run the clock."""
 
     def __init__(self, scenario: Scenario, *, seed: int, log: EventLog, size: int | None = None,
-                 scripted: Sequence[ScriptedCustomer] = ()):
+                 scripted: Sequence[ScriptedCustomer] = (), without: frozenset[str] = frozenset()):
         self.scenario = scenario
+        #: channels whose sends a what-if run leaves out (``run --impact``; simulator/projections/impact.py)
+        self.without = without
         self.seed = seed
         self.log = log
         self.seed_base = int(np.random.SeedSequence(seed).generate_state(1)[0])
@@ -116,6 +121,7 @@ class Engine:
                                on_change=self._on_change)
         self.clock = LocalClock(scenario.start, self.population.zone_names)
         self.runners = [JourneyRunner(self, j, self.seed_base) for j in scenario.journeys]
+        self.journey_caps = JourneyCaps(self) if scenario.policies.journey_caps else None
         self.by_system: dict[str, list[JourneyRunner]] = {}
         for runner in self.runners:
             self.by_system.setdefault(runner.j.reads_from, []).append(runner)
@@ -128,6 +134,7 @@ class Engine:
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
         self.render = Renderer(scenario.messages, clock=lambda: scenario.start + timedelta(seconds=self.env.now))
+        self.response = ResponseModel.build(self)  # None unless a scenario uses response or fatigue
 
     # ------------------------------------------------------------------ clock helpers
 
@@ -173,7 +180,7 @@ class Engine:
                     delay = float(after.delay.sample(self.after_rng))
                     self.at(now + delay, lambda f=follower: self.fire(customer, f.name))
 
-    def fire(self, customer: int, name: str) -> None:
+    def fire(self, customer: int, name: str, detail: str | None = None) -> None:
         """An exogenous (population) event: checks ``when`` on truth, applies ``sets`` and opt-outs."""
         ev = self.events_by_name[name]
         scripted = customer >= self.population.generated  # a UAT step said it happens: no precondition
@@ -182,15 +189,16 @@ class Engine:
         changes: list[tuple[str, Any]] = list(ev.sets.items())
         changes += [(f"consent.{ch}", False) for ch in ev.opts_out]
         changes += [(f"consent.{ch}", True) for ch in ev.opts_in]
-        self.occur(customer, name, ev.origin, changes)
+        self.occur(customer, name, ev.origin, changes, detail)
 
     def _on_change(self, system: str, customer: int, key: str, now: float) -> None:
         for runner in self.by_system.get(system, ()):
             runner.on_change(customer, key, now)
 
-    def columns(self, system: str, keys: set[str]) -> dict[str, np.ndarray]:
-        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation)."""
-        replica = self.replicas[system]
+    def columns(self, system: str, keys: set[str], replica: Any = None) -> dict[str, np.ndarray]:
+        """Current values of ``keys`` at ``system`` for every customer, as arrays (segment evaluation);
+        ``replica``: read that copy of the system instead (a journey's recomputed segments)."""
+        replica = self.replicas[system] if replica is None else replica
         pop = self.population
         out: dict[str, np.ndarray] = {}
         for key in sorted(keys):
@@ -246,6 +254,8 @@ class Engine:
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run the clock to the scenario's end; ``progress`` gets the simulated seconds done."""
         self.env.process(self._exogenous())
+        if self.response is not None:
+            self.response.start()
         self._scripted_opt_outs()
         self.net.start_batches(self.horizon)
         self._entries()
@@ -431,6 +441,7 @@ def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
     })
+    attach_projections(engine, analysis, summary)  # only with projections: in the scenario
     if analysis is not None:
         summary["findings"] = analysis.summary()
         summary["examples"] = analysis.examples()

@@ -1,9 +1,10 @@
 """The event record schema and the streaming columnar writer.
 
-Events are flat immutable records. :class:`EventLog` appends them to per-column Python lists (the hot
-path does nothing else) and every ``chunk_rows`` records turns the lists into one Arrow record batch,
-written as one Parquet row group. The same records always give a byte-identical file: the writer
-configuration is fixed and nothing in the file depends on the wall clock or on dict/set order.
+Events are flat immutable records. :class:`EventLog` appends their fields to one flat Python list (the
+hot path does nothing else) and every ``chunk_rows`` records slices it into one list per column and
+turns those into one Arrow record batch, written as one Parquet row group. The same records always
+give a byte-identical file: the writer configuration is fixed and nothing in the file depends on the
+wall clock or on dict/set order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import datetime as _dt
 import difflib
 import json
 import math
-import operator
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,6 +66,8 @@ COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 
 # Columns filled from record() arguments, in the order of their buffers (t, ts, seq are derived).
 _RECORDED = tuple(c for c in COLUMNS if c not in ("ts", "seq"))
+_WIDTH = len(_RECORDED)
+_KIND = _RECORDED.index("kind")
 
 COMPRESSION: str = "zstd" if pa.Codec.is_available("zstd") else "snappy"
 
@@ -167,10 +169,13 @@ class EventLog:
         self.path: Path | None = Path(path) if path is not None else None
         self.start = start
         self.chunk_rows = int(chunk_rows)
+        self._chunk_items = self.chunk_rows * _WIDTH
         self.keep_in_memory = keep_in_memory or self.path is None
         # integer microseconds since the epoch: exact, whatever the start's precision
         self._start_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
-        self._rows: list[tuple[Any, ...]] = []  # one tuple per record, in _RECORDED order
+        # the records not yet flushed, flat: record i is _rows[i * _WIDTH:(i + 1) * _WIDTH], in _RECORDED
+        # order (column c is then the C-level slice _rows[c::_WIDTH], no per-record transposing)
+        self._rows: list[Any] = []
         self._flushed_rows = 0
         self._flushed_counts: collections.Counter[str] = collections.Counter()
         self._batches: list[pa.RecordBatch] = []
@@ -201,14 +206,18 @@ class EventLog:
         """Append one record (``value``/``truth_value`` go through :func:`encode_value`)."""
         if self._closed:
             raise RuntimeError("EventLog.record() after close()")
+        # booleans (exit verdicts, consent) and floats (event times) are the commonest non-text values:
+        # encoded inline, as encode_value would
         if value is not None and type(value) is not str:
-            value = encode_value(value)
+            value = "true" if value is True else "false" if value is False else repr(value) \
+                if type(value) is float else encode_value(value)
         if truth_value is not None and type(truth_value) is not str:
-            truth_value = encode_value(truth_value)
+            truth_value = "true" if truth_value is True else "false" if truth_value is False else \
+                repr(truth_value) if type(truth_value) is float else encode_value(truth_value)
         rows = self._rows
-        rows.append((t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
-                     channel, message, detail))
-        if len(rows) >= self.chunk_rows:
+        rows += (t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
+                 channel, message, detail)
+        if len(rows) >= self._chunk_items:
             self._flush()
 
     # -- state ----------------------------------------------------------------------------------
@@ -216,13 +225,13 @@ class EventLog:
     @property
     def rows(self) -> int:
         """Records recorded so far (flushed or not)."""
-        return self._flushed_rows + len(self._rows)
+        return self._flushed_rows + len(self._rows) // _WIDTH
 
     @property
     def counts(self) -> collections.Counter[str]:
         """Records per kind so far (a fresh Counter)."""
         c = collections.Counter(self._flushed_counts)
-        c.update(row[2] for row in self._rows)
+        c.update(self._rows[_KIND::_WIDTH])
         return c
 
     @property
@@ -233,9 +242,9 @@ class EventLog:
 
     def _pending_batch(self) -> pa.RecordBatch:
         """The buffered records as one record batch (buffers left untouched)."""
-        rows = self._rows  # transposed to one list per column (pyarrow converts lists far faster than tuples)
-        b = {c: list(map(operator.itemgetter(i), rows)) for i, c in enumerate(_RECORDED)}
-        n = len(self._rows)
+        rows = self._rows  # one list per column (pyarrow converts lists far faster than tuples)
+        b = {c: rows[i::_WIDTH] for i, c in enumerate(_RECORDED)}
+        n = len(rows) // _WIDTH
         t = pa.array(b["t"], type=pa.float64())
         t_np = t.to_numpy(zero_copy_only=False)
         if t.null_count or not np.isfinite(t_np).all():
@@ -270,7 +279,7 @@ class EventLog:
             self._writer.write_table(pa.Table.from_batches([batch]), row_group_size=self.chunk_rows)
         if self.keep_in_memory:
             self._batches.append(batch)
-        self._flushed_counts.update(row[2] for row in self._rows)
+        self._flushed_counts.update(self._rows[_KIND::_WIDTH])
         self._flushed_rows += batch.num_rows
         self._rows = []
 

@@ -36,8 +36,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.execwindows import Window
+from simulator.polling import park as park_polled
 from simulator.population import child_rng
+from simulator.projections.holdout import arm_of, holdout_arms, log_held_out
 from simulator.scenario.conditions import Condition
+from simulator.segments import Joins, Recompute
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
 from simulator.systems import Replica
@@ -82,6 +86,7 @@ class JourneyRunner:
         self.last_entry: dict[int, float] = {}
         self.waiting: dict[str, dict[int, Instance]] = {}
         self.split_rng = child_rng(seed_base, f"split:{journey.name}")
+        self.held_out = holdout_arms(journey, engine.population.size, seed_base)  # None: no holdout
         self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
         ex = journey.exit_when
         self.check = ex.check if ex else None
@@ -96,6 +101,7 @@ class JourneyRunner:
             if self.exit_cond is not None:
                 self.exit_keys |= _keys(self.exit_cond)
         self.next_of = [self._default_next(i) for i in range(len(self.steps))]
+        self.actions = [step.action for step in self.steps]  # Step.action searches the step's fields
         self.frozen_keys: tuple[str, ...] = ()
         if journey.journey_data == "entry":
             keys: set[str] = set()
@@ -104,8 +110,16 @@ class JourneyRunner:
                     if arm.when is not None:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
+        if any(st.wait_window is not None for st in journey.steps):
+            from simulator.windows import WindowClocks
+
+            self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
+        # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/segments.py
+        self.recompute = Recompute(self, journey.recompute_every) if journey.recompute_every is not None else None
+        self.joins = Joins() if journey.entry.enter == "join" else None
+        self.exec_window = Window(self, journey.execution_window, seed_base) if journey.execution_window else None
 
     # ------------------------------------------------------------------ routing
 
@@ -122,6 +136,8 @@ class JourneyRunner:
 
     def on_change(self, customer: int, key: str, now: float) -> None:
         """``key`` changed for ``customer`` at this journey's ``reads_from`` system."""
+        if self.recompute is not None and self.recompute.defer(customer, key):
+            return  # seen at the next recompute
         inst = self.active.get(customer)
         if inst is not None:
             if self.check == "continuous" and key in self.exit_keys and self._exit_check(inst, "change"):
@@ -146,6 +162,9 @@ class JourneyRunner:
 
     def can_enter(self, customer: int, now: float) -> str | None:
         """Why the customer cannot enter now, or None."""
+        identity = self.engine.orchestrator.identity
+        if identity is not None and (why := identity.entry_block(self.j.reads_from, customer, now)):
+            return why
         if customer in self.active:
             return "already in the journey"
         if customer in self.last_entry:
@@ -154,7 +173,8 @@ class JourneyRunner:
                 return "re-entry is off"
             if now - self.last_entry[customer] < cooldown:
                 return f"re-entry cooldown until {self.engine.stamp(self.last_entry[customer] + cooldown)}"
-        return None
+        caps = getattr(self.engine, "journey_caps", None)  # policies.journey_caps (simulator/journeycaps.py)
+        return caps.why(self, customer, now) if caps is not None else None
 
     def enter(self, customer: int, trigger: float, why: str) -> None:
         now = self.engine.now
@@ -166,12 +186,14 @@ class JourneyRunner:
         number = self.entries.get(customer, 0) + 1
         self.entries[customer] = number
         self.last_entry[customer] = now
+        if getattr(self.engine, "journey_caps", None) is not None:
+            self.engine.journey_caps.record(self, customer, now)
         inst = Instance(customer, number, now, trigger)
         if self.frozen_keys:
             inst.frozen = {key: self.reads.entry(customer, key) for key in self.frozen_keys}
         self.active[customer] = inst
         self.engine.log.record(now, "entry", self.cid(customer), journey=self.name, system=self.j.reads_from,
-                               value=number, detail=why)
+                               value=number, detail=why, **arm_of(self.held_out, customer))
         if self.j.max_duration is not None:  # scheduled before any step, so it runs first at a tie
             self.engine.at(now + self.j.max_duration, lambda: self.finish(inst, self.max_duration_reason))
         if self.check == "continuous" and self._exit_check(inst, "entry"):
@@ -183,14 +205,17 @@ class JourneyRunner:
         n = self.engine.population.size
         if cond is None:
             return np.arange(n)
-        columns = self.engine.columns(self.j.reads_from, _keys(cond))
+        columns = self.engine.columns(self.j.reads_from, _keys(cond), self.reads)
         if not columns:
             columns = {"__n": np.zeros(n)}
         return np.flatnonzero(cond.evaluate_many(columns, self.engine.now))
 
     def enter_segment(self, cond: Condition | None, why: str) -> None:
         now = self.engine.now
-        for customer in self.segment_members(cond).tolist():
+        members = self.segment_members(cond)
+        if self.joins is not None:
+            members = self.joins.since_last(members, self.engine.population.size)
+        for customer in members.tolist():
             if self.can_enter(customer, now) is None:
                 if cond is not None:
                     self._log_reads(customer, cond, "decision", None, True, label=f"entry: {cond.source}")
@@ -212,16 +237,26 @@ class JourneyRunner:
                 return
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
+            if self.exec_window is not None and step.action in ("send", "update") and self.exec_window.defer(inst, i):
+                return  # outside the execution window: runs at the next opening (simulator/execwindows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
-                       **evidence, detail=step.action)
+                       **evidence, detail=self.actions[i])
             if step.wait is not None:
                 inst.epoch += 1
                 epoch = inst.epoch
                 eng.at(eng.now + step.wait, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
+            if step.wait_window is not None:
+                inst.epoch += 1
+                epoch = inst.epoch
+                release = self.windows.release(step.wait_window, inst.customer, eng.now)
+                eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
+                return
             if step.wait_until is not None:
+                if step.wait_until.poll is not None:  # looked at only every poll (simulator/polling.py)
+                    return park_polled(self, inst, step, i)
                 key = f"@{step.wait_until.event}"
                 inst.wait_key = key
                 inst.epoch += 1
@@ -238,7 +273,13 @@ class JourneyRunner:
                 i = self._split(inst, step)
                 continue
             if step.send is not None:
-                eng.orchestrator.request(self, inst, step, evidence)
+                if self.held_out is not None and self.held_out[inst.customer]:
+                    log_held_out(self, inst, step, evidence)  # a holdout customer: nothing is sent
+                elif eng.without and eng.scenario.messages[step.send].channel in eng.without:
+                    log_held_out(self, inst, step, evidence, why="what-if run without "
+                                 f"{eng.scenario.messages[step.send].channel}")  # run --impact
+                else:
+                    eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:
                 eng.net.write(step.at, inst.customer, list(step.update.items()),  # type: ignore[arg-type]
                               detail=f"update by journey {self.name} step {step.id}")
@@ -329,8 +370,8 @@ class JourneyRunner:
         now = self.engine.now
         replica_met = truth_met = False
         if self.exit_event is not None:
-            seen = self.reads.get_value(inst.customer, self.exit_event)
-            happened = self.truth.get_value(inst.customer, self.exit_event)
+            seen = self.reads.entry(inst.customer, self.exit_event)[0]
+            happened = self.truth.entry(inst.customer, self.exit_event)[0]
             replica_met = seen is not None and seen > inst.trigger
             truth_met = happened is not None and happened > inst.trigger
         if self.exit_cond is not None:
@@ -368,8 +409,8 @@ class JourneyRunner:
         if key is None:
             return {"field": "exit_when", "value": replica_met, "truth_value": truth_met}
         return {"field": key, "value": replica_met, "truth_value": truth_met,
-                "version": self.reads.version(inst.customer, key),
-                "truth_version": self.truth.version(inst.customer, key)}
+                "version": self.reads.entry(inst.customer, key)[1],
+                "truth_version": self.truth.entry(inst.customer, key)[1]}
 
     def _event_met(self, inst: Instance, replica: Replica) -> bool:
         seen = replica.get_value(inst.customer, self.exit_event)  # type: ignore[arg-type]
@@ -436,7 +477,7 @@ class JourneyRunner:
         for customer in sorted(self.active):
             inst = self.active[customer]
             step = self.steps[inst.step]
-            waiting = inst.wait_key or ("wait" if step.wait is not None else None)
+            waiting = inst.wait_key or ("wait" if step.wait is not None or step.wait_window is not None else None)
             eng.log.record(eng.now, "active-at-end", self.cid(customer), journey=self.name, step=step.id,
                            system=self.j.reads_from, field=waiting, detail=step.action)
 

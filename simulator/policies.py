@@ -201,6 +201,13 @@ class CapCounters:
             data = data[keep * _SEND.size:]
         self._history[customer] = data
 
+    def merge(self, source: int, target: int) -> None:
+        """Count ``source``'s sends as ``target``'s from now on (identity resolution merged the two profiles)."""
+        data = self._history.pop(source, b"")
+        if data:
+            sends = sorted([*_SEND.iter_unpack(self._history.get(target, b"")), *_SEND.iter_unpack(data)])
+            self._history[target] = b"".join(_SEND.pack(*x) for x in sends)
+
     def _filter(self, cap_index: int, channel: str | None) -> int | None:
         """Channel code a cap counts (-1: all channels; None: a channel never sent on, so nothing)."""
         cap_channel = self.caps[cap_index].channel

@@ -22,6 +22,7 @@ import numpy as np
 from simulator.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.distributions import Distribution, FakerField
 from simulator.scenario.model import Scenario
+from simulator.scenario.rates import customer_rates
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import did_you_mean, parse_timezone
 
@@ -54,6 +55,9 @@ class ScriptedCustomer:
     consent: Mapping[str, bool] = field(default_factory=dict)  # channels not given: False
     timezone: str | None = None  # None -> scenario.default_timezone
     events: tuple[tuple[float, str], ...] = ()  # (seconds after start, event name)
+    #: phone and address for compliance jurisdiction: ``{"area_code": "305", "address": "US-FL"}``
+    #: (replaces the drawn values when the scenario sets population.jurisdiction; docs/creative.md)
+    recipient: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple((t, e) for t, e in self.events))
@@ -73,7 +77,10 @@ class Population:
     faker_fields: dict[str, Distribution]
     seed: int = 0  # entropy of faker display values
     scripted: tuple[ScriptedCustomer, ...] = ()
+    #: phone and address columns (simulator.creative.recipients.COLUMNS) when population.jurisdiction is set
+    recipients: dict[str, np.ndarray] | None = None
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    profiles: Any = None  # simulator.identity.Profiles when population.identity is set (docs/identity.md)
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
@@ -81,14 +88,21 @@ class Population:
         return {cid: i for i, cid in enumerate(self.ids)}
 
     @property
+    def persons(self) -> int:
+        """Generated persons (ids c000001..): ``generated`` less the extra profiles of population.identity."""
+        return self.generated if self.profiles is None else self.profiles.persons
+
+    @property
     def id_width(self) -> int:
-        return max(6, len(str(self.generated)))
+        return max(6, len(str(self.persons)))
 
     def index_of(self, cid: str) -> int:
         """Index of customer ``cid`` without building the whole index; KeyError when unknown."""
-        number = _generated_number(cid, self.id_width, self.generated)
+        number = _generated_number(cid, self.id_width, self.persons)
         if number is not None:
             return number - 1
+        if self.profiles is not None and "-p" in cid and cid in self.index:
+            return self.index[cid]
         for i, sc in enumerate(self.scripted):
             if sc.name == cid:
                 return self.generated + i
@@ -229,14 +243,30 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
         consent[ch] = np.concatenate([drawn, np.array([bool(sc.consent.get(ch, False)) for sc in scripted],
                                                       dtype=bool)])
 
+    recipients = None
+    if pop.jurisdiction is not None:  # phone area codes and addresses, from their own streams
+        from simulator.creative.recipients import draw_recipients, set_recipient
+
+        recipients = draw_recipients(pop.jurisdiction, zone_names, zone, lambda key: child_rng(base, key))
+        for i, sc in enumerate(scripted):
+            set_recipient(recipients, n + i, sc.recipient, f"scripted.{sc.name}.recipient")
+    elif any(sc.recipient for sc in scripted):
+        raise ScenarioError([ScenarioIssue(f"scripted.{sc.name}.recipient", "a phone or address is given but the "
+                                           "scenario does not model them", hint="add population.jurisdiction: {} "
+                                           "(docs/creative.md)") for sc in scripted if sc.recipient],
+                            scenario.source_file)
+
     width = max(6, len(str(n)))
     ids = [f"c{i:0{width}d}" for i in range(1, n + 1)] + [sc.name for sc in scripted]
     population = Population(size=n + len(scripted), generated=n, ids=ids, zone_names=tuple(zone_names),
                             zone=zone, attributes=attributes, consent=consent, faker_fields=faker_fields,
-                            seed=base, scripted=scripted)
+                            seed=base, scripted=scripted, recipients=recipients)
     for i, sc in enumerate(scripted):
         for name in faker_fields:
             population._cache[(name, n + i)] = sc.attributes.get(name)
+    if pop.identity is not None:  # one person, several profiles (simulator/identity.py)
+        from simulator.identity import expand_population
+        population = expand_population(scenario, population, base)
     return population
 
 
@@ -265,13 +295,14 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
                        horizon: float) -> ExogenousSchedule:
     """``once`` and ``poisson`` occurrences in [0, horizon) for generated customers, plus scripted events.
 
-    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's.
+    ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's,
+    as are ``poisson`` events with a ``response`` (simulator/response.py; scripted occurrences stay here).
     """
-    base, g = _base(rng), population.generated
+    base, g = _base(rng), population.persons
     names = [e.name for e in scenario.population.events]
     parts: list[tuple[np.ndarray, np.ndarray, int]] = []
     for e_index, ev in enumerate(scenario.population.events):
-        if ev.once is None and ev.poisson is None:
+        if ev.once is None and ev.poisson is None or ev.response:  # response events: simulator/response.py
             continue
         r = child_rng(base, f"event:{ev.name}")
         if ev.once is not None:
@@ -280,7 +311,8 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
             keep = (t >= 0) & (t < horizon)
             parts.append((t[keep], who[keep], e_index))
         elif horizon > 0:
-            counts = r.poisson(ev.poisson.rate_per_day * horizon / 86400.0, g)  # type: ignore[union-attr]
+            rate = customer_rates(ev.poisson.rate_per_day, population.attributes, g)  # type: ignore[union-attr]
+            counts = r.poisson(rate * horizon / 86400.0, g)
             who = np.repeat(np.arange(g, dtype=np.int64), counts)
             parts.append((r.uniform(0.0, horizon, len(who)), who, e_index))
     issues = []
@@ -289,13 +321,16 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
             if name not in names:
                 issues.append(_issue(f"scripted.{sc.name}.events[{j}]", f"unknown event '{name}'", name, names))
             elif 0 <= t < horizon:
-                parts.append((np.array([t], dtype=np.float64), np.array([g + i]), names.index(name)))
+                parts.append((np.array([t], dtype=np.float64), np.array([population.generated + i]),
+                              names.index(name)))
     if issues:
         raise ScenarioError(issues, scenario.source_file)
     times = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     customers = np.concatenate([p[1] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
     events = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int32) for p in parts]) if parts \
         else np.empty(0, np.int32)
+    if population.profiles is not None:  # each occurrence lands on one of the person's profiles
+        customers = population.profiles.attribute(times, customers, events, population.seed)
     order = np.lexsort((events, customers, times))
     return ExogenousSchedule(times[order].astype(np.float64), customers[order], events[order])
 
@@ -317,4 +352,9 @@ def customers_frame(population: Population) -> Any:
         columns[name] = column
     for channel, column in sorted(population.consent.items()):
         columns[f"consent.{channel}"] = column
+    if population.profiles is not None:
+        from simulator.identity import person_table
+        columns.update(person_table(population))
+    for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
+        columns[name] = column
     return pd.DataFrame(columns)

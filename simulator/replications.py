@@ -40,11 +40,16 @@ def replication_seeds(seed: int, n: int) -> list[int]:
 
 
 def replicate(scenario: Scenario, seeds: list[int], *, customers: int | None = None,
-              on_done: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Run each seed in memory; one row per replication x finding kind: count, customers, entered, rate."""
+              on_done: Callable[[int], None] | None = None,
+              on_result: Callable[[Any], None] | None = None) -> pd.DataFrame:
+    """Run each seed in memory; one row per replication x finding kind: count, customers, entered, rate.
+    ``on_result(result)`` sees each replication's run (e.g. to keep its projections)."""
     rows: list[dict[str, Any]] = []
     for index, seed in enumerate(seeds, start=1):
-        rows += rows_of(run_scenario(scenario, seed=seed, customers=customers), index, seed)
+        result = run_scenario(scenario, seed=seed, customers=customers)
+        rows += rows_of(result, index, seed)
+        if on_result is not None:
+            on_result(result)
         if on_done is not None:
             on_done(index)
     return pd.DataFrame(rows)
@@ -152,18 +157,28 @@ def replication_hook(scenario: Scenario, seed: int, n: int, *, customers: int | 
         if announce is not None:
             announce(f"running {n - 1} more replication{'s' if n > 2 else ''}...")
         table = pd.DataFrame(rows_of(result, 1, seeds[0]))
-        others = replicate(scenario, seeds[1:], customers=customers)
+        projected = [result.summary.get("projections")]  # per replication, for the projection gates
+        others = replicate(scenario, seeds[1:], customers=customers,
+                           on_result=lambda r: projected.append(r.summary.get("projections")))
         if not others.empty:
             table = pd.concat([table, others.assign(replication=others["replication"] + 1)], ignore_index=True)
         table.to_csv(file("replications.csv"), index=False)
         extra: dict[str, Any] = {"replications": {"seeds": seeds, "gate_on": gate_on,
                                                   "by_kind": summarise_replications(table)}}
+        if projected[0] is not None:
+            from simulator.projections.compute import summarise_replicated
+
+            extra["replications"]["projections"] = summarise_replicated(projected)
         if result.analysis is not None:
             from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
             severities = {**DEFAULT_SEVERITY, **scenario.severity}
-            verdicts = evaluate_replicated_gates([*scenario.gate_list, *gates], table, severities=severities,
-                                                 statistic=gate_on)
+            from simulator.findings.gates import evaluate_replicated_projection_gates
+            from simulator.scenario.experiments import is_projection_gate
+
+            verdicts = evaluate_replicated_gates([*scenario.gate_list, *(g for g in gates if not is_projection_gate(g.kind))],
+                                                 table, severities=severities, statistic=gate_on)
+            verdicts += evaluate_replicated_projection_gates([*scenario.projection_gates, *gates], projected, gate_on)
             first_run = result.analysis.gates
             result.analysis.gates = verdicts
             findings = dict(result.summary.get("findings", {}))

@@ -29,6 +29,9 @@ def run_summary_lines(result: RunResult) -> list[str]:
         # the reason is the detail's head: "consent: ...", "exit_when met at release (purchase); req=..."
         reasons = suppressed["detail"].str.split(r"[:;(]", regex=True).str[0].str.strip().value_counts().sort_index()
         lines.append("suppressed: " + ", ".join(f"{r} {n}" for r, n in reasons.items()))
+    from simulator.projections.text import projection_lines
+
+    lines += projection_lines(result.summary.get("projections"))
     analysis = result.analysis
     if analysis is not None:
         if analysis.totals:

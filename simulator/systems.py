@@ -478,11 +478,11 @@ class SyncNetwork:
         cid = self.customer_id(customer)
         applied = []
         for key, value, version, changed_at in record:
-            held = replica.version(customer, key)
-            truth_value, truth_version = truth.entry(customer, key)[:2]
-            detail = f"link={link.label}; changed={self.stamp(changed_at)}; lag={self.span(now - changed_at)}"
+            held = replica.entry(customer, key)[1]
             if version == held:
                 continue  # the same version again (e.g. by two paths): nothing changes
+            truth_value, truth_version = truth.entry(customer, key)[:2]
+            detail = f"link={link.label}; changed={self.stamp(changed_at)}; lag={self.span(now - changed_at)}"
             if version < held and link.spec.apply == "version":
                 self.log.record(now, "sync-skip", cid, system=target, field=key, value=value, version=version,
                                 truth_value=truth_value, truth_version=truth_version,

@@ -195,7 +195,7 @@ def test_dask_bad_address_is_fast_and_clean(tmp_path, monkeypatch, address, word
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and words in result.output and address in result.output
     assert "dask scheduler" in result.output or "tcp://HOST:PORT" in result.output  # the fix
-    assert took < 10
+    assert took < 30  # the connect timeout works: it does not wait on a silent server (loaded CI: generous)
     assert not any((tmp_path / "reports").glob("*"))
 
 
@@ -218,7 +218,7 @@ def test_dask_scheduler_without_workers_is_refused_not_waited_on(tmp_path, monke
         assert f"the Dask scheduler at {address} has no workers (none joined within 1 s)" in result.output
         assert f"dask worker {address} --nworkers N --nthreads 1" in result.output
         assert "JOURNEYSIM_DASK_WORKER_WAIT=SECONDS" in result.output
-        assert 1 <= took < 10
+        assert 1 <= took < 30  # waited about JOURNEYSIM_DASK_WORKER_WAIT, not forever (loaded CI: generous)
         monkeypatch.setenv("JOURNEYSIM_DASK_WORKER_WAIT", "soon")
         bad = run(*SWEEP_ARGS, "--dask", address)
         assert bad.exit_code == 2 and "JOURNEYSIM_DASK_WORKER_WAIT='soon' is not a number of seconds" in bad.output

@@ -213,6 +213,18 @@ def test_maryland_edges_across_fall_back():
     assert verdict(["us-md"], "2025-11-01 00:00", NY)[:2] == (False, Z("2025-11-01 12:00"))
 
 
+def test_maryland_recipient_vs_sender_across_spring_forward():
+    """Spring forward (Sun 9 Mar 2025). A send at 00:30Z on Sat 8 Mar evening is 19:30 EST for a Maryland
+    number in New York time: allowed. At 23:30Z on Sun 9 Mar it is 19:30 EDT: allowed. At 00:30Z on Mon
+    10 Mar it is Sun 20:30 EDT (the same UTC time of day as the first send, an hour later on the clock):
+    blocked, next Mon 08:00 EDT = 12:00Z. That instant for a Maryland number whose owner lives in
+    Chicago is 19:30 CDT: allowed, since the rule reads the called party's zone, not the sender's."""
+    assert verdict(["us-md"], "2025-03-09 00:30", NY)[0] is True
+    assert verdict(["us-md"], "2025-03-09 23:30", NY)[0] is True
+    assert verdict(["us-md"], "2025-03-10 00:30", NY)[:2] == (False, Z("2025-03-10 12:00"))
+    assert verdict(["us-md"], "2025-03-10 00:30", CHI)[0] is True
+
+
 def test_maryland_frequency_ignores_old_sends():
     """Sends at 1 Jun 09:00Z (more than 24 h before), 2 Jun 12:00Z and 13:00Z: at 2 Jun 14:00Z only
     two count, so a third is allowed; at 2 Jun 15:00Z with 14:00Z added, three count: next = 12:00Z + 24 h."""
@@ -312,6 +324,17 @@ def test_casl_deadline_with_thanksgiving():
     Oct 14,15,16,17,20,21,22,23,24,27; deadline 28 Oct 00:00 EDT = 04:00Z."""
     rule = load_pack("casl").rule("opt-out-deadline")
     assert opt_out_deadline(rule, Z("2025-10-10 16:00"), TOR, holidays=[date(2025, 10, 13)]) == Z("2025-10-28 04:00")
+
+
+def test_casl_deadline_counts_in_the_senders_zone_across_dst():
+    """A Vancouver recipient opts out Thu 23 Oct 2025 22:30 PDT = Fri 24 Oct 05:30Z = Fri 01:30 EDT at the
+    Toronto sender. Counted from the sender's Friday: Oct 27-31 (5), Nov 3-7 (10): deadline the end of Fri
+    7 Nov = Sat 8 Nov 00:00 EST (the clocks went back on 2 Nov) = 05:00Z. Counted from the recipient's
+    Thursday it would be Fri 24 Oct (1), Oct 27-31 (6), Nov 3-6 (10): 7 Nov 00:00 PST = 08:00Z, a day
+    earlier: the zone passed decides, and journeysim passes the sender's (default_timezone)."""
+    rule = load_pack("casl").rule("opt-out-deadline")
+    assert opt_out_deadline(rule, Z("2025-10-24 05:30"), TOR) == Z("2025-11-08 05:00")
+    assert opt_out_deadline(rule, Z("2025-10-24 05:30"), VAN) == Z("2025-11-07 08:00")
 
 
 def test_email_packs_have_no_quiet_hours():

@@ -51,7 +51,7 @@ def journey(*steps: str, name: str = "j", entry: str = "{event: go}", exit_when:
 
 def scenario(*, sync: str = "", journeys: str, policies: str = "", messages: str = "", esp: str = "",
              sms: str = "", size: int = 0, events: str = EVENTS, go: str = GO, duration: str = "2d",
-             extra: str = "") -> str:
+             extra: str = "", population: str = "") -> str:
     """A whole scenario: systems web/app/pos (sources), crm, cdp, esp (email), sms; messages m, m2 (email), t (sms)."""
     return f"""\
 scenario: kinds
@@ -60,7 +60,7 @@ duration: {duration}
 default_timezone: UTC
 population:
   size: {size}
-  attributes:
+{population}  attributes:
     stage: {{choice: {{A: 1.0}}}}
     tier: {{choice: {{bronze: 1.0}}}}
   events:
@@ -87,10 +87,12 @@ journeys:
 {journeys}{extra}"""
 
 
-def person(*events: tuple[float, str], name: str = "ana", zone: str = "UTC", **consent: bool) -> ScriptedCustomer:
+def person(*events: tuple[float, str], name: str = "ana", zone: str = "UTC", recipient: dict | None = None,
+           **consent: bool) -> ScriptedCustomer:
     """A scripted customer in stage A, tier bronze, opted in to email and SMS unless ``consent`` says otherwise."""
     return ScriptedCustomer(name, attributes={"stage": "A", "tier": "bronze"},
-                            consent={"email": True, "sms": True, **consent}, timezone=zone, events=tuple(events))
+                            consent={"email": True, "sms": True, **consent}, timezone=zone, events=tuple(events),
+                            recipient=recipient or {})
 
 
 def run(text: str, *people: ScriptedCustomer, **kwargs) -> RunResult:
@@ -387,6 +389,15 @@ def subject_length(limit: int):
     return text, [person((0, "go"))]
 
 
+def preheader_length(limit: int):
+    # An email to ana at 0 with preheader "Hi {{ stage }}, 20% off inside" -> "Hi A, 20% off inside" (20
+    # characters): max_preheader_chars 19 -> 1 creative-length; 20 -> 0.
+    text = scenario(messages='  p: {channel: email, subject: Sale, preheader: "Hi {{ stage }}, 20% off inside", '
+                             f'body: x, max_preheader_chars: {limit}}}',
+                    journeys=journey("{id: a, send: p}"))
+    return text, [person((0, "go"))]
+
+
 def compliance_quiet(at: float):
     # compliance: [us-tcpa] (08:00-21:00 recipient local; the pack covers US zones only). ana
     # (America/New_York, EST = UTC-5) gets a promotional SMS at entry: at 3h = 03:00Z = 22:00 EST
@@ -394,6 +405,62 @@ def compliance_quiet(at: float):
     text = scenario(messages='  p: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}',
                     journeys=journey("{id: a, send: p}"), extra="compliance: [us-tcpa]\n")
     return text, [person((at, "go"), zone="America/New_York")]
+
+
+PROMO_SMS = '  p: {channel: sms, body: "Sale. Reply STOP to opt out", tags: [promo]}'
+JURISDICTION = "  jurisdiction: {}\n"
+
+
+def zone_mismatch(code: str):
+    # compliance: [us-fl]; ana's send zone is America/Los_Angeles (PST = UTC-8), address US-CA. She is texted
+    # at entry, 2h = 02:00Z = Mon 18:00 PST: allowed there (no compliance-quiet-hours). With area code 305
+    # (Florida, America/New_York) us-fl covers her by phone, and 305's zone is not hers: 1 compliance-zone-mismatch
+    # (21:00 EST there: forbidden). With 213 (Los Angeles) us-fl does not cover her -> 0.
+    text = scenario(messages=PROMO_SMS, journeys=journey("{id: a, send: p}"), population=JURISDICTION,
+                    extra="compliance: [us-fl]\n")
+    return text, [person((2 * H, "go"), zone="America/Los_Angeles", recipient={"area_code": code, "address": "US-CA"})]
+
+
+def compliance_frequency(gap: str):
+    # compliance: [us-fl] (at most 3 per rolling 24 h on the same subject = the same journey). ana (305, US-FL,
+    # America/New_York) enters at 14h and gets p four times, `gap` apart. 1h: sends at 14h, 15h, 16h, 17h -> the 4th
+    # has 3 earlier in (17h - 24h, 17h] -> 1. 8h: 14h, 22h, 30h, 38h -> at 38h the window (14h, 38h] excludes the
+    # send at 14h exactly: 2 earlier -> 0.
+    steps = [f"{{id: s{i}, send: p}}" if i % 2 == 0 else f"{{id: w{i}, wait: {gap}}}" for i in range(7)]
+    text = scenario(messages=PROMO_SMS, journeys=journey(*steps), population=JURISDICTION,
+                    extra="compliance: [us-fl]\n")
+    return text, [person((14 * H, "go"), zone="America/New_York", recipient={"area_code": "305", "address": "US-FL"})]
+
+
+def compliance_consent(link: str):
+    # compliance: [uk-pecr] (consent per channel). As `consent`: ana (Europe/London: GB by her zone) opts out of
+    # email at crm at 0; crm->cdp 15m; cdp->esp `link`. She enters at 1h and gets the promotional email pm. Daily
+    # batch at 02:00: the ESP still has consent at 1h -> delivered without consent -> 1. Stream 10m: suppressed -> 0.
+    text = scenario(sync="  - {from: crm, to: cdp, fields: [consent], latency: {fixed: 15m}}\n"
+                         f"  - {{from: cdp, to: esp, fields: [consent], {link}}}",
+                    messages='  pm: {channel: email, body: "Sale {{ unsubscribe_url }}", tags: [promo]}',
+                    journeys=journey("{id: a, send: pm}"), extra="compliance: [uk-pecr]\n")
+    return text, [person((0, "unsubscribe"), (H, "go"), zone="Europe/London")]
+
+
+def compliance_unsubscribe_late(go: float):
+    # compliance: [can-spam] (opt-out within 10 business days, counted in default_timezone UTC). ana (New York)
+    # opts out of email at crm at 0 = Tue 2026-12-01; consent takes 16d to reach the cdp. Business days after
+    # Dec 1: Dec 2-4 (3), 7-11 (8), 14-15 (10): the deadline is the end of Tue Dec 15 = 2026-12-16 00:00Z = 15d.
+    # She enters at `go` and gets pm: at 15d1h -> delivered after the deadline -> 1; at 14d23h -> 0.
+    text = scenario(sync="  - {from: crm, to: cdp, fields: [consent], latency: {fixed: 16d}}\n"
+                         "  - {from: cdp, to: esp, fields: [consent]}",
+                    messages='  pm: {channel: email, body: "Sale {{ unsubscribe_url }}", tags: [promo]}',
+                    journeys=journey("{id: a, send: pm}"), duration="17d", extra="compliance: [can-spam]\n")
+    return text, [person((0, "unsubscribe"), (go, "go"), zone="America/New_York")]
+
+
+def compliance_unsubscribe_link(body: str):
+    # compliance: [can-spam]; a promotional email to ana (America/New_York: US by her zone) at entry. Without
+    # {{ unsubscribe_url }} -> 1 (can-spam unsubscribe-link); with it -> 0.
+    text = scenario(messages=f'  pm: {{channel: email, body: "{body}", tags: [promo]}}',
+                    journeys=journey("{id: a, send: pm}"), extra="compliance: [can-spam]\n")
+    return text, [person((H, "go"), zone="America/New_York")]
 
 
 CASES = [
@@ -427,8 +494,18 @@ CASES = [
     ("creative-sms-segments", sms_segments_over, 150, 1, 149),
     ("creative-unsubscribe", unsubscribe, "20% off", 1, "20% off {{ unsubscribe_url }}"),
     ("creative-length", subject_length, 14, 1, 15),
+    ("creative-length", preheader_length, 19, 1, 20),
     ("compliance-quiet-hours", compliance_quiet, 3 * H, 1, 15 * H),
+    ("compliance-zone-mismatch", zone_mismatch, "305", 1, "213"),
+    ("compliance-frequency", compliance_frequency, "1h", 1, "8h"),
+    ("compliance-consent", compliance_consent, DAILY, 1, STREAM),
+    ("compliance-unsubscribe", compliance_unsubscribe_late, 15 * 24 * H + H, 1, 14 * 24 * H + 23 * H),
+    ("compliance-unsubscribe", compliance_unsubscribe_link, "20% off", 1, "20% off {{ unsubscribe_url }}"),
 ]
+
+from test_identity import IDENTITY_CASES  # noqa: E402  (one person, several profiles: tests/test_identity.py)
+
+CASES += IDENTITY_CASES
 
 
 @pytest.mark.parametrize("kind, build, fire, n, twin", CASES, ids=[f"{c[0]}-{c[1].__name__}" for c in CASES])

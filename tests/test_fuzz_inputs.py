@@ -125,7 +125,7 @@ def test_files_that_are_not_scenarios_exit_2_quickly(tmp_path, content, special,
     started = time.perf_counter()
     code, out = _validate(str(path))
     assert code == 2 and words in out and "Traceback" not in out, out
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < 60  # does not block on a FIFO or read /dev/zero forever
 
 
 def test_empty_key_path_part_in_set_exits_2(tmp_path):

@@ -21,6 +21,7 @@ GOLDEN = {
     "promo_calendar": ("7f88766ee3cd0a41af59a1c6361b6f422b91e1237effbcfaf2ecb590fd226acb", 14792),
     "creative_compliance": ("040474fa5c7ed138f3498d206350af8418cff638b794c53e716e8a2b193c1876", 4483),
     "creative_compliance_fixed": ("c11e6d9cf893e58291e108ac7462b0ee5d528c8029e64adefe952e15ad6084be", 4491),
+    "compliance_jurisdiction": ("61bb3ca51b4002c3a9d4738a469c01850747b2d6ec115e04e46f9c7f7bb3b42c", 6852),
 }
 
 

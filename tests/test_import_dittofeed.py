@@ -83,13 +83,13 @@ def test_delay_in_seconds_is_a_wait():
                              "child": "ExitNode"})) == [{"id": "d", "wait": "1h30m", "next": "end"}]
 
 
-def test_local_time_delay_is_a_reported_pass_through():
+def test_local_time_delay_is_a_wait_window_at_that_time():
+    """allowedDaysOfWeek are JavaScript getUTCDay() indices (0 = Sunday): [1, 5] = Monday, Friday."""
     data = definition({"type": "DelayNode", "id": "d", "child": "m",
-                       "variant": {"type": "LocalTime", "hour": 9, "minute": 30, "allowedDaysOfWeek": [1, 5]}},
+                       "variant": {"type": "LocalTime", "hour": 9, "minute": 30, "allowedDaysOfWeek": [0, 1, 5]}},
                       msg("m"))
-    assert steps(data)[0] == {"id": "d", "split": {"m": 100}}
-    assert notes(data) == [_SEND_NOTE, "definition.nodes[0]: wait until 09:30 in the customer's zone on day 1, day 5 "
-                                       "is not modelled: customers go on at once"]
+    assert steps(data)[0] == {"id": "d", "wait_window": {"at": "09:30", "days": ["sun", "mon", "fri"]}, "next": "m"}
+    assert notes(data) == [_SEND_NOTE]
 
 
 def test_user_property_delay_is_a_wait_until_date_pass_through():

@@ -191,12 +191,13 @@ def test_wait_until_event_matches_on_continue_and_times_out_on_branch_0():
                                                         "on_timeout": "e1"}}
 
 
-def test_time_window_is_a_reported_pass_through():
+def test_time_window_is_a_wait_window():
+    """PostHog day names become the format's three-letter days; a fixed timezone becomes the window's zone."""
     data = flow(act("w", "wait_until_time_window", {"timezone": "Europe/Paris", "day": ["saturday", "sunday"],
                                                     "time": ["10:00", "12:00"]}), edges=[edge("w", "x")])
-    assert steps(data)[0] == {"id": "w", "split": {"x": 100}}
-    assert ("actions[1]: wait until 10:00-12:00 in Europe/Paris on saturday, sunday is not modelled: customers go "
-            "on at once") in notes(data)
+    assert steps(data)[0] == {"id": "w", "wait_window": {"from": "10:00", "to": "12:00", "days": ["sat", "sun"],
+                                                         "zone": "Europe/Paris"}, "next": "x"}
+    assert not any("10:00-12:00" in n for n in notes(data))
 
 
 # -- sends, functions, exits -----------------------------------------------------------------------------

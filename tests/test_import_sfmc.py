@@ -402,7 +402,8 @@ def test_writer_handles_every_ir_kind():
     assert got["entry"] == {"at": "2026-01-06T09:00:00Z", "segment": "true"}
     assert got["steps"] == [
         {"id": "we", "wait_until": {"event": "purchase", "timeout": "1d", "then": "ex", "on_timeout": "ww"}},
-        {"id": "ww", "split": {"wd": 100}},
+        {"id": "ww", "wait_window": {"from": "09:00", "to": "17:00", "days": ["mon"], "zone": "Europe/Paris"},
+         "next": "wd"},
         {"id": "wd", "split": {"wc": 100}},
         {"id": "wc", "split": {"xp": 50, "ev": 50}},
         {"id": "xp", "split": {"ev": 100}},     # both variants lead to ev: 50 + 50
@@ -411,10 +412,9 @@ def test_writer_handles_every_ir_kind():
         {"id": "rl", "split": {"ex": 100}},
         {"id": "ex", "split": {"end": 100}},
     ]
-    assert [u.path for u in j.all_unmapped()] == ["n1", "n2", "n3", "n4", "n5", "n6", "n7"]
+    assert [u.path for u in j.all_unmapped()] == ["n2", "n3", "n4", "n5", "n6", "n7"]
     assert "# NOT MAPPED: wait until the date in 'renewal_date' - 86400s is not modelled" in text
     assert "# NOT MAPPED: the experiment's winner selection (clicks) is not simulated" in text
-    assert "# NOT MAPPED: wait until 09:00-17:00 in Europe/Paris on mon is not modelled" in text
     assert "# exit: done: the customer leaves here" in text
     assert [e.name for e in sc.population.events] == ["purchase"]  # a scheduled entry needs no event
 

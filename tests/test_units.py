@@ -402,3 +402,54 @@ def test_throughputs_too_large_or_too_small_are_refused(value):
     """A rate must be finite and at least one message per 100 years (so the queue spacing is a duration)."""
     with pytest.raises(ValueError, match="throughput"):
         parse_throughput(value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1.0005, "1s"), (0.0005, "0.001s"), (2.0015, "2.002s"), (59.9995, "59.999s")],
+)
+def test_format_duration_near_half_millisecond(seconds, text):
+    """Values a hair from half a millisecond round by their exact binary value (the fast path hands
+    them to the exact one). The doubles are 1.000499999999999944..., 0.000500000000000000010...,
+    2.001500000000000056... and 59.999499999999997612..., so below, above, above and below the half:
+    1000, 1, 2002 and 59999 ms."""
+    assert format_duration(seconds) == text
+
+
+@given(st.one_of(st.floats(min_value=0, max_value=2e9, allow_nan=False),
+                 st.integers(min_value=0, max_value=2 * 10**12).map(lambda m: (m + 0.5) / 1000)))
+def test_format_duration_fast_path_matches_exact_rounding(seconds):
+    """The float fast path gives the text of the exact integer rounding (half to even) everywhere,
+    including next to half milliseconds and past its 1e9 s range."""
+    from simulator.scenario.units import _exact_millis, _format_millis
+
+    assert format_duration(seconds) == _format_millis(_exact_millis(seconds))
+
+
+def test_format_stamp_minute_boundaries_and_zones():
+    """Stamps are cached per minute; values next to a boundary are computed exactly. From 00:00:00Z:
+    59.9999 s is still 00:00, 60 s is 00:01, 119.9995 s is 00:01. From 00:00:30Z the minute turns at
+    t = 30: 29.5 s -> 00:00, 30 s -> 00:01. The same instant written as 01:00+01:00 prints its own
+    wall time (01:00), not the UTC start's cached 00:00."""
+    from simulator.scenario.units import format_stamp
+
+    utc = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    assert [format_stamp(utc, t) for t in (59.9999, 60.0, 119.9995, 30.0)] == [
+        "2026-03-02 00:00", "2026-03-02 00:01", "2026-03-02 00:01", "2026-03-02 00:00"]
+    half = datetime(2026, 3, 2, 0, 0, 30, tzinfo=timezone.utc)
+    assert [format_stamp(half, t) for t in (29.5, 30.0, 0.0)] == [
+        "2026-03-02 00:00", "2026-03-02 00:01", "2026-03-02 00:00"]
+    plus_one = datetime(2026, 3, 2, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert plus_one == utc
+    assert (format_stamp(plus_one, 0.0), format_stamp(utc, 0.0)) == ("2026-03-02 01:00", "2026-03-02 00:00")
+
+
+@given(st.integers(min_value=0, max_value=59_999_999), st.floats(min_value=0, max_value=3e9, allow_nan=False))
+def test_format_stamp_cache_matches_datetime_arithmetic(start_us, t):
+    """Cached or not, the stamp is the minute of ``start + timedelta(seconds=t)``."""
+    from simulator.scenario.units import format_stamp
+
+    start = datetime(2026, 3, 2, 9, 15, tzinfo=timezone.utc) + timedelta(microseconds=start_us)
+    d = start + timedelta(seconds=t)
+    assert format_stamp(start, t) == f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
+    assert format_stamp(start, t) == format_stamp(start, t)

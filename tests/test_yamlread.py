@@ -155,13 +155,11 @@ def test_recursive_alias_is_refused(text, line):
     assert issue.line == line and "recursive" in issue.message
 
 
-def test_many_keys_are_refused_quickly():
-    """200,000 keys: refused at the 100,000th node (key 50,000 on line 50,000), in well under seconds."""
-    import time
-
-    started = time.perf_counter()
+def test_many_keys_are_refused_at_the_node_budget():
+    """200,000 keys: refused at the 100,000th node (key 50,000 on line 50,000), so the reader stops half-way
+    instead of building the whole document (how fast is benchmarks' business, not a timed assert)."""
     issue = _issue(lambda: read_yaml_text("\n".join(f"k{i}: {i}" for i in range(200_000))))
-    assert issue.line == 50_000 and time.perf_counter() - started < 10
+    assert issue.line == 50_000
 
 
 @pytest.mark.parametrize("text, fragment", [

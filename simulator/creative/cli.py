@@ -33,6 +33,12 @@ def _parse_at(text: str) -> datetime:
     return at
 
 
+def _joined(words, conj: str) -> str:
+    """'phone', 'phone or address', 'phone, address or zone'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conj} {words[-1]}"
+
+
 def _describe_rule(rule) -> list[str]:
     lines = [f"  {rule.id} [{rule.kind}; {', '.join(rule.channels)}; {', '.join(rule.purposes)}] "
              f"confidence: {rule.confidence}", f"    {rule.summary}"]
@@ -97,6 +103,11 @@ def compliance(packs: tuple[str, ...], at_text: str | None, zone: str | None, ch
         for i, p in enumerate(loaded):
             where = p.jurisdiction.country + ("-" + ",".join(p.jurisdiction.regions) if p.jurisdiction.regions else "")
             click.echo(("\n" if i else "") + f"{p.pack}: {p.title} ({where}, version {p.version})")
+            j = p.jurisdiction
+            click.echo(f"  applies to a recipient by {_joined(j.trusted, 'or' if j.combine == 'any' else 'and')} "
+                       "(with population.jurisdiction; otherwise by the time zone's country)")
+            if j.basis is not None:
+                click.echo(f"    basis: {j.basis.ref} <{j.basis.url}>")
             for rule in p.rules:
                 click.echo("\n".join(_describe_rule(rule)))
         return
@@ -155,7 +166,11 @@ def lint(scenario: Path, sample: int, packs: tuple[str, ...], overrides: tuple[s
     lines = [f"lint {scenario}: {len(report.messages)} messages, each rendered for {sample} sampled customers "
              f"and 6 edge profiles" + (f"; packs {', '.join(p.pack for p in loaded_packs)}" if loaded_packs else "")]
     for p in loaded_packs:
-        if p.jurisdiction.regions:
+        if p.pack in report.coverage:
+            hit, n = report.coverage[p.pack]
+            lines.append(f"  note: {p.pack} covers {hit} of {n} customers drawn with the scenario's seed, by "
+                         f"{_joined(p.jurisdiction.trusted, 'or' if p.jurisdiction.combine == 'any' else 'and')}")
+        elif p.jurisdiction.regions:
             lines.append(f"  note: {p.pack} ({p.jurisdiction.country}-{','.join(p.jurisdiction.regions)}) applies to every "
                          f"recipient whose time zone is in {p.jurisdiction.country}: area codes and addresses are not "
                          "modelled yet")

@@ -87,6 +87,8 @@ class LintReport:
     sample: int
     messages: list[MessageLint]
     findings: list[LintFinding]
+    #: with population.jurisdiction: pack -> (customers it covers, customers drawn) (:func:`pack_coverage`)
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[LintFinding]:
@@ -199,8 +201,47 @@ def lint_scenario(scenario: Scenario, *, sample: int = 50, packs: tuple[Pack, ..
                 f"{'promotional ' if promo else ''}sms {name} needs {worst[1]} segments ({worst[0]}, "
                 f"{seg.characters} characters) for {label}; {sum(over.values())} of {ml.renders} renders exceed "
                 f"{budget} segment{'s' if budget > 1 else ''}{why}"))
-    findings += _quiet_hours_findings(scenario, packs)
-    return LintReport(scenario.scenario, sample, report, findings)
+    covered = pack_coverage(scenario, packs)
+    findings += _quiet_hours_findings(scenario, packs, covered)
+    for pack in packs:
+        if pack.pack in covered and covered[pack.pack][3] and any(
+                isinstance(r, QuietHours) and r.zone == "recipient" for r in pack.rules):
+            ids, n, _, off = covered[pack.pack]
+            findings.append(LintFinding(
+                "compliance-zone-mismatch", _severity(scenario, "compliance-zone-mismatch"), pack.pack,
+                f"{off} of the {len(ids)} customers {pack.pack} covers (of {n} drawn) have a time zone that is "
+                f"not their phone area code's or address's, so quiet hours timed in their zone may break "
+                f"{pack.pack} in the jurisdiction's zone"))
+    return LintReport(scenario.scenario, sample, report, findings,
+                      {name: (len(c[0]), c[1]) for name, c in covered.items()})
+
+
+#: Customers drawn to decide which zones a pack covers when phones and addresses are modelled.
+COVERAGE_SAMPLE = 2000
+
+
+def pack_coverage(scenario: Scenario, packs: tuple[Pack, ...]) -> dict[str, tuple[set[str], int, set[str], int]]:
+    """With ``population.jurisdiction``: per pack, the ids of the customers it covers among
+    :data:`COVERAGE_SAMPLE` drawn with the scenario's seed, how many were drawn, the zones of the
+    covered ones (:func:`simulator.creative.jurisdiction.covering`) and how many covered ones are timed
+    in a zone that is not their jurisdiction's (:func:`~simulator.creative.jurisdiction.signal_zones`).
+    Empty without it."""
+    if scenario.population.jurisdiction is None or not packs:
+        return {}
+    import numpy as np
+
+    from simulator.creative.jurisdiction import covering, signal_zones
+    from simulator.population import build_population, child_rng, customers_frame
+
+    base = int(np.random.SeedSequence(scenario.seed).generate_state(1)[0])
+    frame = customers_frame(build_population(scenario, child_rng(base, "population"), size=COVERAGE_SAMPLE))
+    rows = frame.to_dict("records")
+    out = {}
+    for pack in packs:
+        hit = [(r, s) for r in rows if (s := covering(pack, r, True))]
+        off = sum(1 for r, s in hit if (zs := signal_zones(r, s)) and not any(r["timezone"] in z for _, z in zs))
+        out[pack.pack] = ({r["customer"] for r, _ in hit}, len(rows), {str(r["timezone"]) for r, _ in hit}, off)
+    return out
 
 
 def _ranges(minutes: set[int]) -> str:
@@ -218,11 +259,13 @@ def _ranges(minutes: set[int]) -> str:
     return ", ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in out)
 
 
-def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[LintFinding]:
+def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...],
+                          covered: dict[str, tuple[set[str], int, set[str], int]] | None = None) -> list[LintFinding]:
     """Local times the scenario's quiet-hours policy lets promotional messages out but a pack forbids.
 
     Checked minute by minute over the first 7 days from ``start`` for every population time zone whose
-    country is the pack's (:func:`simulator.creative.jurisdiction.pack_applies`), so weekday/weekend
+    country is the pack's (:func:`simulator.creative.jurisdiction.pack_applies`), or, with
+    ``population.jurisdiction``, that has customers the pack covers (``covered``), so weekday/weekend
     windows, fixed-zone rules and DST inside that week are all covered.
     """
     promo = {m.channel for m in scenario.messages.values() if is_promotional(m)}
@@ -240,7 +283,10 @@ def _quiet_hours_findings(scenario: Scenario, packs: tuple[Pack, ...]) -> list[L
                 gaps: dict[str, set[int]] = defaultdict(set)
                 for zone_name in zones:
                     tz = parse_timezone(zone_name)
-                    if not pack_applies(pack, tz):  # the zone's country is not the pack's
+                    if covered and pack.pack in covered:
+                        if zone_name not in covered[pack.pack][2]:  # no drawn customer of this zone is covered
+                            continue
+                    elif not pack_applies(pack, tz):  # the zone's country is not the pack's
                         continue
                     for minute in range(7 * 24 * 60):
                         t = start + timedelta(minutes=minute)

@@ -22,7 +22,10 @@ from simulator.scenario.units import did_you_mean
 
 __all__ = [
     "DAYS",
+    "SIGNALS",
     "Citation",
+    "Consent",
+    "UnsubscribeLink",
     "Pack",
     "PackError",
     "Window",
@@ -175,15 +178,60 @@ class Requirement(_Rule):
     requires: tuple[str, ...]
 
 
-Rule = Annotated[Union[QuietHours, Frequency, OptOutDeadline, OptOutKeywords, Requirement],
+class Consent(_Rule):
+    """A message of a covered channel needs the recipient's consent for that very channel (``consent.<channel>``
+    true when it is delivered); consent for another channel does not count. ``requires`` says it in words."""
+
+    kind: Literal["consent"]
+    requires: tuple[str, ...]
+
+
+class UnsubscribeLink(_Rule):
+    """A promotional message of a covered channel must carry its opt-out (the unsubscribe link in an email,
+    an opt-out keyword in an SMS: :func:`simulator.creative.rules.lacks_opt_out`)."""
+
+    kind: Literal["unsubscribe_link"]
+    requires: tuple[str, ...]
+
+
+Rule = Annotated[Union[QuietHours, Frequency, OptOutDeadline, OptOutKeywords, Requirement, Consent, UnsubscribeLink],
                  Field(discriminator="kind")]
 
 
+Signal = Literal["phone", "address", "zone"]
+SIGNALS: tuple[str, ...] = ("phone", "address", "zone")
+
+
 class Jurisdiction(_Strict):
-    """Whom the pack protects: a country (ISO 3166-1 alpha-2) and optionally regions in it."""
+    """Whom the pack protects: a country (ISO 3166-1 alpha-2) and optionally regions in it, and which
+    customer ``signals`` place a recipient there (``phone``: the number's country and, for North
+    American numbers, the area code's state or province; ``address``: the postal address; ``zone``:
+    the time zone's country, never a region), combined with ``any`` (one trusted signal suffices:
+    the most restrictive reading) or ``all``. Default signals: phone and address for a regional pack,
+    all three for a country pack. ``basis`` cites the text that makes a signal decisive (Florida's
+    area-code presumption)."""
 
     country: str
     regions: tuple[str, ...] = ()
+    signals: tuple[Signal, ...] | None = None
+    combine: Literal["any", "all"] = "any"
+    basis: Citation | None = None
+
+    @model_validator(mode="after")
+    def _zone_not_regional(self) -> "Jurisdiction":
+        if self.regions and self.signals and "zone" in self.signals:
+            raise ValueError("a regional pack cannot trust the 'zone' signal: a time zone names no state "
+                             "(America/New_York spans many); trust phone and/or address")
+        if self.signals is not None and not self.signals:
+            raise ValueError("signals must name at least one of phone, address, zone")
+        return self
+
+    @property
+    def trusted(self) -> tuple[str, ...]:
+        """The signals in force (the given ones, else the defaults)."""
+        if self.signals is not None:
+            return tuple(self.signals)
+        return ("phone", "address") if self.regions else SIGNALS
 
 
 class Pack(_Strict):

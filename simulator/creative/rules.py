@@ -94,12 +94,14 @@ def _slow_detail(text: str) -> str:
 
 
 def length_limits(message: Message) -> dict[str, int]:
-    """``{'subject': N, 'title': M}`` for the parts whose limit the message sets (none by default)."""
+    """``{'subject': N, 'title': M, 'preheader': P}`` for the parts whose limit the message sets (none by default)."""
     out = {}
     if message.max_subject_chars is not None and message.subject is not None:
         out["subject"] = message.max_subject_chars
     if message.max_title_chars is not None and message.title is not None:
         out["title"] = message.max_title_chars
+    if message.max_preheader_chars is not None and message.preheader is not None:
+        out["preheader"] = message.max_preheader_chars
     return out
 
 

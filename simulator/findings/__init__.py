@@ -11,10 +11,17 @@ import pandas as pd
 
 from simulator.findings.base import FINDING_COLUMNS, Detector
 from simulator.findings.contact import ConsentViolation, DuplicateSend, FrequencyCapBreach, Overlap, QuietHoursBreach
-from simulator.findings.compliance import ComplianceQuietHours
+from simulator.findings.compliance import (
+    ComplianceConsent,
+    ComplianceFrequency,
+    ComplianceQuietHours,
+    ComplianceUnsubscribe,
+    ComplianceZoneMismatch,
+)
 from simulator.findings.creative import LengthOver, MissingField, MissingOptOut, RenderError, SmsSegmentsOver
 from simulator.findings.context import LOG_COLUMNS, FindingContext
 from simulator.findings.delivery import LateDelivery, MissedSend, Stuck
+from simulator.findings.identity import IdentityConsentSplit, IdentityDuplicateSend, IdentityOverContact
 from simulator.findings.races import ExitRace
 from simulator.findings.staleness import OutOfOrder, StaleReads
 from simulator.scenario.model import Scenario
@@ -26,6 +33,8 @@ DETECTORS: tuple[Detector, ...] = (
     ExitRace(), StaleReads(), OutOfOrder(), Overlap(), DuplicateSend(), FrequencyCapBreach(),
     ConsentViolation(), QuietHoursBreach(), MissedSend(), LateDelivery(), Stuck(),
     RenderError(), MissingField(), SmsSegmentsOver(), MissingOptOut(), LengthOver(), ComplianceQuietHours(),
+    IdentityDuplicateSend(), IdentityOverContact(), IdentityConsentSplit(),
+    ComplianceZoneMismatch(), ComplianceFrequency(), ComplianceConsent(), ComplianceUnsubscribe(),
 )
 
 #: Log kinds the detectors and the root-cause tracer read (a run reads back only these rows).

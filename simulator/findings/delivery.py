@@ -78,6 +78,8 @@ class MissedSend(Detector):
                               text, cause=cause, **_read(stop))
             elif stop is not None and str(stop.detail).startswith("render:"):
                 continue  # a template that failed to render: creative-render-error (findings/creative.py)
+            elif stop is not None and str(stop.detail).startswith("identity:"):
+                continue  # the merge ruled it out (docs/identity.md); identity findings judge the person
             elif stop is not None:
                 reason = str(stop.detail).split("; req=")[0]
                 yield finding(ctx, "missed-send", row, f"{what} was dropped at {ctx.stamp(stop.t)}",

@@ -20,12 +20,14 @@ FORMATS = {"sfmc": "Salesforce Marketing Cloud Journey Builder interaction JSON"
            "dittofeed": "Dittofeed JourneyDefinition / journey resource JSON (with its segments)",
            "posthog": "PostHog workflow (HogFlow) JSON, one or the list {results: [...]}",
            "hubspot": "HubSpot Automation v4 flow JSON, one or the batch-read {results: [...]}",
-           "parcelvoy": "Parcelvoy journey step map JSON ({name, steps, campaigns} or the bare map)"}
+           "parcelvoy": "Parcelvoy journey step map JSON ({name, steps, campaigns} or the bare map)",
+           "braze": "Braze GET /canvas/details response JSON (the step graph; missing values become placeholders)"}
 
-#: format -> (module, import function, EXPECTED attribute) for formats added after sfmc and dittofeed
+#: format -> (module, import function) for formats added after sfmc and dittofeed (each module has EXPECTED)
 _LATER = {"posthog": ("simulator.importers.posthog", "import_posthog"),
           "hubspot": ("simulator.importers.hubspot", "import_hubspot"),
-          "parcelvoy": ("simulator.importers.parcelvoy", "import_parcelvoy")}
+          "parcelvoy": ("simulator.importers.parcelvoy", "import_parcelvoy"),
+          "braze": ("simulator.importers.braze", "import_braze")}
 
 
 def import_file(fmt: str, path: Path, topology=None) -> tuple[list, str]:
@@ -126,6 +128,10 @@ def _describe(node) -> str:
     if isinstance(node, ir.WaitUntilEvent):
         limit = f" (timeout {format_duration(node.timeout)} -> {node.on_timeout})" if node.timeout is not None else ""
         return f"wait_until {node.event} -> {node.then}{limit}"
+    if isinstance(node, ir.WaitUntilWindow):
+        when = f"until {node.start}" if node.start == node.end else f"for {node.start}-{node.end}"
+        days = f" on {','.join(node.days)}" if node.days else ""
+        return f"wait_window {when}{days} in {node.zone or 'the customer zone'} -> {node.next}"
     if isinstance(node, ir.Send):
         return f"send {node.channel} ({node.category}) -> {node.next}"
     if isinstance(node, ir.ProfileUpdate):
@@ -202,7 +208,10 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
     {count, page, pageSize, items}; a collection becomes one scenario with one journey per item);
     dittofeed (a JourneyDefinition, a journey resource or {journeys: [...]}, optionally with
     segments: [...] beside it); posthog (a HogFlow or {results: [...]}); hubspot (a v4 flow or the
-    batch-read {results: [...]}); parcelvoy (a journey step map, one journey per entrance).
+    batch-read {results: [...]}); parcelvoy (a journey step map, one journey per entrance); braze (a
+    GET /canvas/details response, a list of them or {canvases: [...]}: the step graph only, every
+    value the export lacks becomes a step marked 'placeholder', which validate and run warn about
+    until you set it).
     Systems, sync links and population are not in an export: the output has a commented default
     to edit, or --topology FILE's systems and sync links. --graph prints the imported step graph.
     Exit 2 on unknown format, malformed input or an existing output without --overwrite.
@@ -264,7 +273,8 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
                    f"{' ' + j.entry.event if j.entry.event else ''}; "
                    + ", ".join(f"{c} {k}" for k, c in sorted(kinds.items())))
         for n in j.nodes:
-            click.echo(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}")
+            click.echo(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}"
+                       + (f"   PLACEHOLDER: {n.placeholder}" if n.placeholder else ""))
         notes += j.all_unmapped()
     if notes:
         click.echo(f"NOT MAPPED ({len(notes)}): each is also a '# NOT MAPPED:' comment in {output}")

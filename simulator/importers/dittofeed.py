@@ -7,7 +7,7 @@ segment entries, splits and waits are translated to conditions. The reference is
 TypeScript types and journey worker (docs/import.md has the URLs and the mapping table):
 
 - ``EntryNode`` (segment entry) -> ``entry: {segment}``; ``EventEntryNode`` -> ``entry: {event}``;
-- ``DelayNode`` ``Second`` -> ``wait``; ``LocalTime`` -> wait until a local time; ``UserProperty`` ->
+- ``DelayNode`` ``Second`` -> ``wait``; ``LocalTime`` -> ``wait_window: {at}`` (a local time); ``UserProperty`` ->
   wait until the date in a user property (both pass-throughs, reported);
 - ``WaitForNode`` -> ``wait_until`` an event (a plain "performed E" segment) or a wait until the
   segment's condition (pass-through, reported), each with ``timeoutSeconds``/``timeoutChild``;
@@ -45,6 +45,8 @@ _CHANNELS = {"Email": "email", "Sms": "sms", "MobilePush": "push"}
 _NOT_EXECUTED = ("RateLimitNode", "ExperimentSplitNode")
 NODE_TYPES = ("DelayNode", "WaitForNode", "SegmentSplitNode", "RandomCohortNode", "MessageNode", *_NOT_EXECUTED)
 _DELAYS = ("Second", "LocalTime", "UserProperty")
+#: Dittofeed's allowedDaysOfWeek are JavaScript getUTCDay() indices of the local date: 0 is Sunday
+_JS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 STATUS_URL = "https://docs.dittofeed.com/resources/journeys"
 _STATUS = {"NotStarted": "in Dittofeed users cannot enter it until it is Running",
            "Paused": "in Dittofeed no more users enter, and a user reaching a message has it skipped and exits"}
@@ -249,7 +251,7 @@ class _Journey:
                     if not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6:
                         raise self.err(f"{vp}.allowedDaysOfWeek[{j}]", f"expected a day index 0-6, got {json.dumps(d)}",
                                        "Dittofeed's AllowedDayIndices are 0 to 6")
-                day_names = tuple(f"day {d}" for d in days)
+                day_names = tuple(_JS_DAYS[d] for d in days)
             zone = v.get("defaultTimezone") if isinstance(v.get("defaultTimezone"), str) else None
             at = f"{hour:02d}:{minute:02d}"
             node = WaitUntilWindow(**base, start=at, end=at, zone=None, days=day_names)

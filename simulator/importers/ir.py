@@ -121,6 +121,9 @@ class Node:
     next: str = END
     notes: list[str] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    #: what the export did not carry and the writer filled with a placeholder value; written as the
+    #: step's ``placeholder:`` key, which validate and run warn about until the user deletes it
+    placeholder: str = ""
 
     def targets(self) -> list[str]:
         """Every successor, in order (``END`` included)."""
@@ -135,8 +138,9 @@ class Wait(Node):
 @dataclass
 class WaitUntilWindow(Node):
     """Wait until the local clock is inside ``start``-``end`` (``"HH:MM"``) in ``zone``
-    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day).
-    ``start == end`` means "until the next time the clock reads ``start``"."""
+    (an IANA name, or ``None`` for the customer's own zone), on ``days`` (``None``: any day; else
+    names ``mon`` ... ``sun``). ``start == end`` means "until the next time the clock reads ``start``".
+    The writer makes it a ``wait_window`` step."""
 
     start: str = "00:00"
     end: str = "00:00"
@@ -281,12 +285,6 @@ def pass_through_note(n: Node) -> Unmapped | None:
                "customers are divided in equal placeholder shares, because "
                + (n.divides or "the vendor's service picks the outcome at run time"))
         return Unmapped(n.path, f"{n.kind or n.source_type} '{n.id}' is not modelled: {how}")
-    if isinstance(n, WaitUntilWindow):
-        zone = n.zone or "the customer's zone"
-        days = f" on {', '.join(n.days)}" if n.days else ""
-        when = n.start if n.start == n.end else f"{n.start}-{n.end}"  # start == end: a time, not a window
-        return Unmapped(n.path, f"wait until {when} in {zone}{days} is not modelled: "
-                                "customers go on at once")
     if isinstance(n, WaitUntilDate):
         shift = f" {'+' if n.offset >= 0 else '-'} {abs(n.offset):g}s" if n.offset else ""
         return Unmapped(n.path, f"wait until the date in '{n.attribute}'{shift} is not modelled: "

@@ -139,6 +139,11 @@ def _preset_check(platform: str | None, exit_when: dict[str, Any]) -> str | None
     return None
 
 
+def _marked(step: dict[str, Any], n: Node) -> dict[str, Any]:
+    """``step`` with the node's ``placeholder`` key when the export did not carry one of its values."""
+    return {**step, "placeholder": n.placeholder} if n.placeholder else step
+
+
 def _pass_through(targets: list[str]) -> dict[str, float]:
     """A split that keeps every distinct target reachable: 100 to one, equal integer shares to many."""
     distinct = list(dict.fromkeys(targets)) or [END]
@@ -435,7 +440,14 @@ class _Writer:
                 self.unmapped(u, ind)
         head = f"{ind}- "
         if isinstance(n, Wait):
-            self.emit(head + _flow({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}))
+            self.emit(head + _flow(_marked({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}, n)))
+        elif isinstance(n, WaitUntilWindow):
+            ww: dict[str, Any] = {"at": n.start} if n.start == n.end else {"from": n.start, "to": n.end}
+            if n.days:  # the IR's day names (monday or mon) as the format's (mon)
+                ww["days"] = [str(d).strip().lower()[:3] for d in n.days]
+            if n.zone:
+                ww["zone"] = n.zone
+            self.emit(head + _flow(_marked({"id": n.id, "wait_window": ww, "next": n.next}, n)))
         elif isinstance(n, WaitUntilEvent):
             wu: dict[str, Any] = {"event": n.event}
             if n.timeout is not None:
@@ -443,14 +455,16 @@ class _Writer:
             wu["then"] = n.then
             if n.timeout is not None:
                 wu["on_timeout"] = n.on_timeout
-            self.emit(head + _flow({"id": n.id, "wait_until": wu}))
+            self.emit(head + _flow(_marked({"id": n.id, "wait_until": wu}, n)))
         elif isinstance(n, Send):
-            self.emit(head + _flow({"id": n.id, "send": self.message_of[(j.name, n.id)], "next": n.next}))
+            self.emit(head + _flow(_marked({"id": n.id, "send": self.message_of[(j.name, n.id)], "next": n.next}, n)))
         elif isinstance(n, ProfileUpdate):
             at = self.topology.reads_from if self.topology else READS_FROM
-            self.emit(head + _flow({"id": n.id, "update": dict(n.fields), "at": at, "next": n.next}))
+            self.emit(head + _flow(_marked({"id": n.id, "update": dict(n.fields), "at": at, "next": n.next}, n)))
         elif isinstance(n, Branch):
             self.emit(f"{head}id: {_flow(n.id)}")
+            if n.placeholder:
+                self.emit(f"{ind}  placeholder: {_flow(n.placeholder)}")
             self.emit(f"{ind}  branch:")
             for a in n.arms:
                 tag = f" '{a.label}'" if a.label else ""
@@ -475,7 +489,7 @@ class _Writer:
             for _, target, pct in n.weights:
                 shares[target] = shares.get(target, 0) + pct
             shares = {t: (int(p) if p == int(p) else p) for t, p in shares.items()}
-            self.emit(head + _flow({"id": n.id, "split": shares}))
+            self.emit(head + _flow(_marked({"id": n.id, "split": shares}, n)))
         else:
             self.pass_through(n)
 
@@ -484,8 +498,7 @@ class _Writer:
         ind = "      "
         if isinstance(n, Exit):
             self.lines += _comment(f"exit{': ' + n.reason if n.reason else ''}: the customer leaves here", ind)
-        elif not isinstance(n, (Unmodelled, WaitUntilWindow, WaitUntilDate, WaitUntilCondition, EmitEvent, Link,
-                                RateLimit)):
+        elif not isinstance(n, (Unmodelled, WaitUntilDate, WaitUntilCondition, EmitEvent, Link, RateLimit)):
             raise TypeError(f"the writer has no rule for {type(n).__name__}")  # pragma: no cover - a new IR kind
         note = pass_through_note(n)
         if note is not None:
@@ -494,7 +507,7 @@ class _Writer:
         split = _pass_through(targets)
         if len(split) > 1:
             self.lines += _comment("placeholder shares: the export does not say how customers divide here; edit them", ind)
-        self.emit(f"{ind}- " + _flow({"id": n.id, "split": split}))
+        self.emit(f"{ind}- " + _flow(_marked({"id": n.id, "split": split}, n)))
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")

@@ -123,7 +123,7 @@ def _show(path: str, value: Any) -> str:
 
     if value is None:
         return "none"
-    if path.endswith("max_duration") and isinstance(value, (int, float)):
+    if path.endswith(("max_duration", "recompute_every", "jitter", "entry.every")) and isinstance(value, (int, float)):
         return format_duration(value)
     return str(value)
 

@@ -108,7 +108,53 @@ def _reach(data: dict[str, Any], rule: Rule, preset: Preset) -> list[Outcome]:
                 continue
             out.append(_decide(rule, cap, ("policies", "frequency_caps", i, "window"), path))
         return out
-    if key in ("journeys[*].max_duration", "journeys[*].journey_data"):
+    if key == "policies.journey_caps[*].window":
+        caps = policies.get("journey_caps")
+        if not isinstance(caps, list) or not caps:
+            return [Outcome(rule, key, "skipped", reason="the scenario has no journey_caps")]
+        out = []
+        for i, cap in enumerate(caps):
+            if not isinstance(cap, dict):
+                continue
+            path = f"policies.journey_caps[{i}].window"
+            if cap.get("kind") == "concurrent":
+                out.append(Outcome(rule, path, "skipped", reason="a concurrent cap counts journeys at once: no window"))
+                continue
+            kind = _per_kind(cap.get("per"))
+            if rule.where.per and kind != rule.where.per:
+                out.append(Outcome(rule, path, "skipped",
+                                   reason=f"per {cap.get('per')} is not whole days (or is whole weeks); {preset.name} "
+                                          "documents only daily caps"))
+                continue
+            out.append(_decide(rule, cap, ("policies", "journey_caps", i, "window"), path))
+        return out
+    if key in ("journeys[*].entry.enter", "journeys[*].entry.every"):
+        leaf = key.split(".")[-1]
+        out = []
+        for i, j in _journeys(data):
+            label = j.get("name") if isinstance(j.get("name"), str) else i
+            entry = j.get("entry")
+            path = f"journeys[{label}].entry.{leaf}"
+            if not isinstance(entry, dict):
+                continue  # malformed: validation reports it
+            if entry.get("segment") is None or entry.get("event") is not None or entry.get("at") is not None:
+                out.append(Outcome(rule, path, "skipped", reason="not a segment entry ({segment, every}): an event "
+                                                                  "or scheduled entry has no segment evaluations"))
+                continue
+            out.append(_decide(rule, entry, ("journeys", i, "entry", leaf), path))
+        return out
+    if key == "journeys[*].execution_window.jitter":
+        out = []
+        for i, j in _journeys(data):
+            label = j.get("name") if isinstance(j.get("name"), str) else i
+            window = j.get("execution_window")
+            path = f"journeys[{label}].execution_window.jitter"
+            if not isinstance(window, dict):
+                out.append(Outcome(rule, path, "skipped", reason="the journey has no execution_window"))
+                continue
+            out.append(_decide(rule, window, ("journeys", i, "execution_window", "jitter"), path))
+        return out
+    if key in ("journeys[*].max_duration", "journeys[*].journey_data", "journeys[*].recompute_every"):
         leaf = key.split(".")[-1]
         journeys = data.get("journeys")
         out = []
@@ -141,6 +187,11 @@ def _reach(data: dict[str, Any], rule: Rule, preset: Preset) -> list[Outcome]:
             out.append(_decide(rule, ew, ("journeys", i, "exit_when", leaf), path))
         return out
     raise AssertionError(f"no merge for preset key {key}")  # KEYS and this function list the same keys
+
+
+def _journeys(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    journeys = data.get("journeys")
+    return [(i, j) for i, j in enumerate(journeys if isinstance(journeys, list) else []) if isinstance(j, dict)]
 
 
 def _exit_form(ew: dict[str, Any]) -> str:

@@ -32,6 +32,11 @@ KEYS: dict[str, tuple[str, ...] | None] = {
     "policies.frequency_caps[*].window": ("sliding", "calendar"),
     "journeys[*].max_duration": None,  # a duration such as 91d
     "journeys[*].journey_data": ("live", "entry"),
+    "journeys[*].recompute_every": None,  # a duration such as 2m
+    "journeys[*].entry.enter": ("member", "join"),
+    "journeys[*].entry.every": None,  # a duration: how often a segment entry is evaluated
+    "journeys[*].execution_window.jitter": None,  # a duration such as 15m
+    "policies.journey_caps[*].window": ("sliding", "calendar"),
 }
 
 #: Which ``where`` filters each key accepts.
@@ -39,6 +44,7 @@ _WHERE = {
     "journeys[*].exit_when.check": "exit_on",
     "journeys[*].exit_when.recheck": "exit_on",
     "policies.frequency_caps[*].window": "per",
+    "policies.journey_caps[*].window": "per",
 }
 
 

@@ -40,7 +40,9 @@ def frequency(run: RunData) -> bytes | None:
         return None
     daily = run.daily_frequency
     channels = sorted(c for c in weekly["channel"].unique() if c != "any") + ["any"]
-    fig, axes = plt.subplots(2, len(channels), figsize=(3.3 * len(channels), 5.8), squeeze=False)
+    persons = per_person_weekly(run, weekly)  # population.identity: a per-person row under the per-profile one
+    rows = 2 if persons is None else 3
+    fig, axes = plt.subplots(rows, len(channels), figsize=(3.3 * len(channels), 2.9 * rows), squeeze=False)
     for col, channel in enumerate(channels):
         colour = CHANNEL_COLOURS.get(channel, "#666")
         title = "all channels" if channel == "any" else channel
@@ -59,11 +61,40 @@ def frequency(run: RunData) -> bytes | None:
         ax.hist(counts, bins=np.arange(0.5, max(counts.max(), 3) + 1.5), color=colour, alpha=0.85)
         p = percentiles(counts)
         caps = _caps(ax, run, channel, 7 * 86400, int(counts.max()))
-        ax.set_title(f"{title}: per week\n(p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g})", fontsize=9, pad=10)
+        ax.set_title(f"{title}: per {'week' if persons is None else 'profile per week'}\n(p50 {p[50]:g}, p95 "
+                     f"{p[95]:g}, p99 {p[99]:g})", fontsize=9, pad=10)
         ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
         ax.set_xlabel("messages per customer per week")
         ax.set_ylabel("customer-weeks")
+        if persons is not None:
+            _person_panel(axes[2, col], run, persons[persons["channel"] == channel]["messages"].to_numpy(),
+                          channel, title, colour)
     return _png(fig)
+
+
+def per_person_weekly(run: RunData, weekly: pd.DataFrame) -> pd.DataFrame | None:
+    """Messages per **person** (all its profiles together) per local week and channel; None without
+    population.identity (docs/identity.md). A profile's weeks follow its own time zone."""
+    if "person" not in run.customers.columns:
+        return None
+    person = run.customers.set_index("customer")["person"]
+    return (weekly.assign(person=weekly["customer"].map(person)).groupby(["channel", "person", "week"])["messages"]
+            .sum().reset_index())
+
+
+def _person_panel(ax: plt.Axes, run: RunData, counts: np.ndarray, channel: str, title: str, colour: str) -> None:
+    """The per-person weekly histogram (hatched), with the caps of a week drawn like the others."""
+    if not len(counts):
+        ax.set_axis_off()
+        return
+    ax.hist(counts, bins=np.arange(0.5, max(counts.max(), 3) + 1.5), color=colour, alpha=0.6, hatch="//")
+    p = percentiles(counts)
+    caps = _caps(ax, run, channel, 7 * 86400, int(counts.max()))
+    ax.set_title(f"{title}: per person per week\n(all profiles; p50 {p[50]:g}, p95 {p[95]:g}, p99 {p[99]:g})",
+                 fontsize=9, pad=10)
+    ax.text(0.5, 1.0, caps, transform=ax.transAxes, ha="center", va="bottom", fontsize=6.5, color="#d62728")
+    ax.set_xlabel("messages per person per week")
+    ax.set_ylabel("person-weeks")
 
 
 def _caps(ax: plt.Axes, run: RunData, channel: str, per: float, highest: int) -> str:
@@ -306,7 +337,8 @@ def optout_vs_frequency(run: RunData) -> bytes | None:
 
 FIGURES: dict[str, Any] = {
     "frequency": (frequency, "Messages per customer per local day and per week, by channel and for all "
-                  "channels together; dashed: caps that apply"),
+                  "channels together; dashed: caps that apply. With population.identity, a customer is a profile, "
+                  "and a third row counts each person across all its profiles (hatched)"),
     "volume": (volume, "Send volume over time against throughput"),
     "send_hours": (send_hours, "Send hours in customers' local time, per channel; hatched: quiet hours, "
                    "only on the channels they apply to"),

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from simulator.fileio import atomic_write_text
 from simulator.report import figures
 from simulator.report.data import RunData, load_run
+from simulator.report.projections import projections_section
 from simulator.events import read_events
 from simulator.report.trace import CustomerTrace, swimlane_png
 
@@ -150,6 +151,7 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
         phase_table=None if phases.empty else _table(phases),
         daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure,
         swimlanes=_swimlanes(run),
+        projections_section=projections_section(s),
         folder=str(run.folder if shown_as is None else shown_as),
         entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")

@@ -20,7 +20,7 @@ __all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png"]
 SHOWN = ("event", "truth", "sync", "out-of-order", "sync-skip", "sync-lost", "sync-queued", "sync-retry", "entry",
          "entry-skip", "step", "decision", "split", "exit-check", "exit", "wait-end", "send", "held", "deferred",
          "exit-recheck", "suppressed", "consent-check", "render", "queued", "delivered", "exit-status",
-         "active-at-end")
+         "active-at-end", "held-out", "identity-profile", "identity-merge")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class CustomerTrace:
     findings: pd.DataFrame
     profile: dict[str, object]
     summary: dict[str, object]
+    profiles: tuple[str, ...] = ()  # every profile of the customer's person (population.identity), else ()
 
 
 def load_trace(run_dir: str | Path, customer: str) -> CustomerTrace:
@@ -44,16 +45,26 @@ def load_trace(run_dir: str | Path, customer: str) -> CustomerTrace:
     if customer not in set(customers["customer"]):
         guess = did_you_mean(customer, customers["customer"].tolist()[:200000])
         raise UsageError(f"no customer '{customer}' in {run_dir}" + (f"; did you mean '{guess}'?" if guess else ""))
-    events = pq.read_table(log, filters=[("customer", "=", customer)]).to_pandas()
+    profiles = _profiles_of(customers, customer)
+    events = pq.read_table(log, filters=[("customer", "in", list(profiles or (customer,)))]).to_pandas()
     events = events.sort_values("seq", kind="stable").reset_index(drop=True)
     findings = pd.DataFrame()
     if (run_dir / "findings.csv").exists():
         all_findings = pd.read_csv(run_dir / "findings.csv")
-        findings = all_findings[all_findings["customer"] == customer].reset_index(drop=True)
+        findings = all_findings[all_findings["customer"].isin(profiles or (customer,))].reset_index(drop=True)
     profile = customers[customers["customer"] == customer].iloc[0].to_dict()
     summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
     summary = summary or {}
-    return CustomerTrace(customer, events, findings, profile, summary)
+    return CustomerTrace(customer, events, findings, profile, summary, profiles)
+
+
+def _profiles_of(customers: pd.DataFrame, customer: str) -> tuple[str, ...]:
+    """Every profile of ``customer``'s person, first profile first; () without identity or with one profile."""
+    if "person" not in customers.columns:
+        return ()
+    person = customers.loc[customers["customer"] == customer, "person"].iloc[0]
+    mine = customers[customers["person"] == person].sort_values("profile", kind="stable")
+    return tuple(mine["customer"]) if len(mine) > 1 else ()
 
 
 def _v(value: object, version: object) -> str:
@@ -73,7 +84,8 @@ def _line(row: pd.Series) -> str | None:
     jstep = "/".join(x for x in (row["journey"], row["step"]) if isinstance(x, str))
     detail = row["detail"] if isinstance(row["detail"], str) else ""
     if k == "event":
-        return f"{row['system']:<8} {field} happened"
+        why = f" ({detail})" if detail.startswith("response:") else ""  # rate and lifts (docs/response.md)
+        return f"{row['system']:<8} {field} happened{why}"
     if k == "truth":
         if field.startswith("@"):
             return None  # the 'event' line says it
@@ -85,7 +97,10 @@ def _line(row: pd.Series) -> str | None:
     if k in ("sync-lost", "sync-queued", "sync-retry", "sync-skip"):
         return f"{row['system']:<8} {k}: {shown_field} v{int(row['version'])} ({detail})"
     if k == "entry":
-        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail})"
+        arm = f"; {field} arm" if field else ""  # a journey with a holdout: treated or holdout
+        return f"{row['system']:<8} ENTERS {row['journey']} (#{row['value']}, {detail}{arm})"
+    if k == "held-out":
+        return f"{row['system']:<8} HELD OUT {row['message']} ({jstep}): holdout customer, nothing sent"
     if k == "entry-skip":
         return f"{row['system']:<8} does not enter {row['journey']}: {detail}"
     if k in ("step", "send", "exit-check") and field:
@@ -123,6 +138,10 @@ def _line(row: pd.Series) -> str | None:
                f"{row['message']}: {detail.split('; req=')[0]}"
     if k == "delivered":
         return f"{row['system']:<8} DELIVERED {row['message']} on {row['channel']} ({detail.split('; req=')[0]})"
+    if k == "identity-profile":
+        return f"{row['system'] if isinstance(row['system'], str) else '':<8} PROFILE {detail}"
+    if k == "identity-merge":
+        return f"{row['system']:<8} MERGED: {detail}"
     if k in ("exit", "wait-end", "split", "active-at-end"):
         extra = row["value"] if k == "split" else detail
         return f"{(row['system'] if isinstance(row['system'], str) else ''):<8} {k} {jstep}: {extra}"
@@ -137,19 +156,24 @@ def format_trace(trace: CustomerTrace) -> str:
     out = [f"customer {trace.customer}  ({p.get('timezone')}; {attrs})",
            f"run: scenario {s.get('scenario')}, seed {s.get('seed')}, {s.get('customers')} customers",
            "", f"{'time (UTC)':<17} {'system':<8} what"]
+    if trace.profiles:  # one person, several profiles: every line names its profile
+        out[2:2] = [f"person {trace.profiles[0]}: {len(trace.profiles)} profiles, {', '.join(trace.profiles)} "
+                    "(docs/identity.md); each line starts with its profile"]
     for _, row in trace.events.iterrows():
         if row["kind"] not in SHOWN:
             continue
         text = _line(row)
         if text:
-            out.append(f"{row['ts']:%Y-%m-%d %H:%M}  {text}")
+            who = f"[{row['customer']}] " if trace.profiles else ""
+            out.append(f"{row['ts']:%Y-%m-%d %H:%M}  {who}{text}")
     out.append("")
     if trace.findings.empty:
         out.append("findings: none for this customer")
     else:
         out.append(f"findings ({len(trace.findings)}):")
         for _, f in trace.findings.iterrows():
-            out.append(f"  [{f['severity']}] {f['kind']} at {f['time']}: {f['message']}")
+            on = f" on {f['customer']}" if trace.profiles else ""
+            out.append(f"  [{f['severity']}] {f['kind']}{on} at {f['time']}: {f['message']}")
             out.append(f"      root cause: {f['root_cause']}")
             columns = [f"{name}={f[name]}" for name in ("phase", "link", "hop_at_decision", "lag_seconds",
                                                           "truth_changed_at") if name in f and not pd.isna(f[name])]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from simulator.errors import ScenarioError, ScenarioIssue
 from simulator.scenario.model import Scenario
+from simulator.scenario.rates import rate_upper
 from simulator.scenario.units import format_duration
 
 __all__ = ["ResourceProblem", "resource_problems", "expected_events", "check_resources"]
@@ -51,14 +52,15 @@ def expected_events(sc: Scenario) -> tuple[list[float], str | None]:
     """Expected occurrences per generated customer of each ``population.events`` entry over the run,
     and the name of an event in a loop of ``after`` events that repeats forever at one instant.
 
-    ``once``: its probability; ``poisson``: rate x days; ``after``: its probability times the expected
+    ``once``: its probability; ``poisson``: rate x days (the highest rate when it is per attribute value;
+    response lifts not counted); ``after``: its probability times the expected
     count of the event it follows (chains propagated). An event has exactly one timing, so a loop of
     ``after`` events cannot be entered by generated customers (it contributes nothing here); only a
     scripted (UAT) event can start it, and a loop whose probabilities are all 1 and whose delays are
     all 0 would then never let the clock move: that is reported."""
     events = sc.population.events
     days = sc.duration / 86400.0
-    base = [ev.poisson.rate_per_day * days if ev.poisson is not None else
+    base = [rate_upper(ev.poisson.rate_per_day) * days if ev.poisson is not None else
             ev.once.probability if ev.once is not None else 0.0 for ev in events]
     index = {e.name: i for i, e in enumerate(events)}
     parent = {i: index[ev.after.event] for i, ev in enumerate(events)
@@ -160,10 +162,14 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
                                    f"--set limits.{name}={want_text} (or 'limits: {{{name}: {want_text}}}' in the "
                                    "scenario)"))
 
-    if size > lim.max_customers:
-        over(size_path, f"{_n(size)} customers is over the limit of {_n(lim.max_customers)} (the engine keeps "
-             f"about 2 KiB per customer: about {size * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
-             "max_customers", size)
+    identity = sc.population.identity  # each profile of a person is a customer row (docs/identity.md)
+    rows = size if identity is None else math.ceil(size * float(identity.profiles.mean))
+    if rows > lim.max_customers:
+        what = f"{_n(rows)} customers" if identity is None else \
+            f"{_n(size)} persons with their profiles (about {_n(rows)} customers)"
+        over(size_path, f"{what} is over the limit of {_n(lim.max_customers)} (the engine keeps "
+             f"about 2 KiB per customer: about {rows * 2 / 1024 / 1024:,.1f} GiB); lower {size_text}",
+             "max_customers", rows)
     per_customer, loop = expected_events(sc)
     if loop is not None:
         i = next(k for k, e in enumerate(sc.population.events) if e.name == loop)
@@ -177,7 +183,7 @@ def resource_problems(sc: Scenario, size: int | None = None, *, size_path: tuple
         if total > lim.max_events:
             worst = max(range(len(per_customer)), key=lambda k: per_customer[k])
             ev = sc.population.events[worst]
-            rate = (f"{ev.poisson.rate_per_day:g} a day" if ev.poisson is not None
+            rate = (f"{rate_upper(ev.poisson.rate_per_day):g} a day" if ev.poisson is not None
                     else f"{per_customer[worst]:.3g} per customer")
             over(("population", "events", worst), f"the run would generate about {_n(total)} customer events "
                  f"({_n(size)} customers x {_each(sum(per_customer))} events each over {format_duration(sc.duration)}; "

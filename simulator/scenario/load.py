@@ -257,7 +257,22 @@ def _freeze(scenario: Scenario, located: Located) -> Scenario:
     """Attach provenance (file, content hash) to the validated, immutable model."""
     scenario._source_file = located.file
     scenario._source_hash = scenario_hash(located)
+    scenario._warnings = placeholder_warnings(scenario, located)
     return scenario
+
+
+def placeholder_warnings(scenario: Scenario, located: Located) -> tuple[str, ...]:
+    """One line per step an importer marked ``placeholder`` (docs/import.md): file, line, key path,
+    what the export did not carry, and the fix."""
+    out = []
+    for j_i, j in enumerate(scenario.journeys):
+        for s_i, s in enumerate(j.steps):
+            if s.placeholder:
+                line = located.line(("journeys", j_i, "steps", s_i, "placeholder"), key=True)
+                where = f"{located.file or '<text>'}{f':{line}' if line else ''}"
+                out.append(f"{where}: journeys[{j.name}].steps[{s.id}]: placeholder: {s.placeholder}; "
+                           "when it is set, delete the 'placeholder' key")
+    return tuple(out)
 
 
 def scenario_hash(located: Located) -> str:

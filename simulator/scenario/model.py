@@ -11,6 +11,7 @@ checked afterwards by :mod:`simulator.scenario.semantics`, which sees the whole 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -31,6 +32,8 @@ from pydantic_core import PydanticCustomError
 from simulator.errors import ConditionError
 from simulator.scenario.conditions import Condition, compile_condition
 from simulator.scenario.distributions import Distribution, DistributionError, parse_distribution
+from simulator.scenario.rates import RateByAttribute, parse_rate, rate_spec
+from simulator.scenario.experiments import holdout_text, is_projection_gate, parse_holdout
 from simulator.scenario.units import (
     parse_clock,
     parse_duration,
@@ -44,9 +47,13 @@ from simulator.scenario.vocabulary import CHANNELS, FINDING_KINDS, SEVERITIES, S
 __all__ = [
     "Scenario",
     "Population",
+    "Identity",
+    "IdentityMerge",
     "Behaviour",
     "ChannelBehaviour",
     "ExogenousEvent",
+    "Response",
+    "Fatigue",
     "System",
     "SyncLink",
     "Outage",
@@ -63,6 +70,7 @@ __all__ = [
     "WaitUntil",
     "Gate",
     "Limits",
+    "Projections",
 ]
 
 
@@ -131,6 +139,11 @@ DurationDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, 
                                                 _DIST_SCHEMA, lambda d: d.to_spec())]
 AttributeDist = Annotated[Distribution, *_parsed(lambda v: parse_distribution(v, "attribute"), "distribution",
                                                  _DIST_SCHEMA, lambda d: d.to_spec())]
+HoldoutShare = Annotated[float, *_parsed(parse_holdout, "holdout", {
+    "anyOf": [{"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}, {"type": "number", "exclusiveMinimum": 0,
+                                                                         "exclusiveMaximum": 100}],
+    "description": "the share of entrants held out as a control group, e.g. 10% (docs/projections.md)"},
+    holdout_text)]
 ConditionText = Annotated[Condition, *_parsed(compile_condition, "condition", {
     "type": "string", "description": "a condition, e.g. stage == 'B' and lifetime_value > 100"}, lambda c: c.source)]
 
@@ -150,6 +163,23 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- population
 
 
+class Fatigue(Strict):
+    """Opt-outs that grow with frequency (docs/response.md): the k-th delivery on this channel to a
+    customer within the trailing ``window`` (this one included) makes them opt out with probability
+    ``unsubscribe[k-1]`` (the last entry for every k beyond the list), ``delay`` after the delivery."""
+
+    window: Duration
+    unsubscribe: list[Probability] = Field(min_length=1)
+    delay: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("the fatigue window must be longer than 0s, e.g. window: 7d")
+        return v
+
+
 class ChannelBehaviour(Strict):
     """How customers react to a delivered message on one channel."""
 
@@ -158,6 +188,7 @@ class ChannelBehaviour(Strict):
     click: Probability = 0.0
     click_delay: DurationDist = Field(default_factory=lambda: parse_distribution({"exponential": {"mean": "10m"}}))
     click_given_open: Probability = 0.0
+    fatigue: Fatigue | None = None
 
 
 class Behaviour(Strict):
@@ -176,8 +207,34 @@ class Once(Strict):
     at: DurationDist
 
 
+RatePerDay = Annotated[float | RateByAttribute, *_parsed(parse_rate, "rate", {
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "object", "properties": {"by": {"type": "string"}, "values": {
+                  "type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                  "default": {"type": "number", "minimum": 0}}, "required": ["by", "values"],
+               "additionalProperties": False}],
+    "description": "occurrences per customer per day: a number, or {by: ATTRIBUTE, values: {VALUE: RATE}, "
+                   "default: RATE} (docs/response.md)"}, rate_spec)]
+
+
 class Poisson(Strict):
-    rate_per_day: float = Field(ge=0)
+    rate_per_day: RatePerDay
+
+
+class Response(Strict):
+    """After each delivery matching ``to`` (a message or a channel), the event's rate is multiplied
+    by ``multiply`` for ``for`` (docs/response.md)."""
+
+    to: Name
+    multiply: float = Field(ge=0, allow_inf_nan=False)
+    for_: Duration = Field(alias="for")
+
+    @field_validator("for_")
+    @classmethod
+    def _positive_for(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("'for' must be longer than 0s, e.g. for: 3d")
+        return v
 
 
 class After(Strict):
@@ -198,6 +255,8 @@ class ExogenousEvent(Strict):
     sets: dict[FieldName, Scalar] = {}
     opts_out: list[Channel] = []
     opts_in: list[Channel] = []
+    #: rate lifts after deliveries; only on ``poisson`` events (docs/response.md)
+    response: list[Response] = []
 
     @model_validator(mode="after")
     def _one_timing(self) -> ExogenousEvent:
@@ -207,7 +266,59 @@ class ExogenousEvent(Strict):
                 "an event needs exactly one of 'once', 'poisson' or 'after' to say when it happens"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.response and self.poisson is None:
+            raise ValueError(f"'response' lifts the rate of a poisson event; this one is '{given[0]}' "
+                             "(write poisson: {rate_per_day: ...} or remove 'response')")
         return self
+
+
+class IdentityMerge(Strict):
+    """Identity resolution (docs/identity.md): at system ``at``, an extra profile is merged into the person
+    ``latency`` after it was created, except a share ``never`` that is never merged."""
+
+    at: Name
+    latency: DurationDist = Field(default_factory=lambda: parse_distribution(0))
+    never: Probability = 0.0
+
+
+class Identity(Strict):
+    """One person, several profiles (docs/identity.md): ``profiles`` is the distribution of the number of
+    profiles per person (whole numbers >= 1), ``merge`` where and when they are merged (None: never)."""
+
+    profiles: AttributeDist
+    merge: IdentityMerge | None = None
+
+    @field_validator("profiles")
+    @classmethod
+    def _whole_profiles(cls, v: Distribution) -> Distribution:
+        values = [x for x, _w in v.options] if v.kind == "choice" else [v.value] if v.kind == "fixed" else None
+        if values is None:
+            raise ValueError(f"profiles: expected {{choice: {{1: 0.9, 2: 0.1}}}} or {{fixed: 2}} (whole numbers of "
+                             f"profiles per person), got a {v.kind} distribution")
+        for x in values:
+            if isinstance(x, str) and x.strip().isdigit():  # JSON (scenario.json) keeps map keys as text
+                x = int(x)
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or x != int(x) or x < 1:
+                raise ValueError(f"profiles: {x!r} is not a number of profiles; expected whole numbers >= 1, "
+                                 "e.g. {choice: {1: 0.9, 2: 0.1}}")
+        if v.kind == "choice":  # whole numbers, also when read back from JSON (keys as text)
+            return replace(v, options=tuple((int(x), w) for x, w in v.options))
+        return replace(v, value=float(int(float(v.value))))
+
+
+class PhoneAddress(Strict):
+    """Phone area codes and postal addresses of generated customers (docs/creative.md, "Jurisdiction"):
+    ``regions`` per time zone (address state or province shares), ``movers`` (share whose phone area
+    code is from another region than their address) and ``mover_area_codes`` (movers' area codes)."""
+
+    regions: dict[TimeZoneName, dict[str, Probability]] = {}
+    movers: Probability = 0.0
+    mover_area_codes: dict[str, Probability] = {}
+
+    @field_validator("mover_area_codes", mode="before")
+    @classmethod
+    def _code_keys(cls, v: Any) -> Any:
+        return {str(k): x for k, x in v.items()} if isinstance(v, dict) else v
 
 
 class Population(Strict):
@@ -217,6 +328,10 @@ class Population(Strict):
     consent: dict[Channel, Probability] = {}
     behaviour: Behaviour = Behaviour()
     events: list[ExogenousEvent] = []
+    #: one person, several profiles (docs/identity.md); None: one profile per person
+    identity: Identity | None = None
+    #: phone area codes and addresses for compliance jurisdiction (docs/creative.md); None: not modelled
+    jurisdiction: PhoneAddress | None = None
 
 
 # --------------------------------------------------------------------------- systems and sync
@@ -344,6 +459,34 @@ class FrequencyCap(Strict):
         return self
 
 
+class JourneyCap(Strict):
+    """A cap on journey entries per customer across journeys (docs/semantics.md, "Journey caps"):
+    ``entries``: at most ``max`` entries into the listed journeys per ``per``; ``concurrent``: at most
+    ``max`` of them at once. ``starts_after``: the cap suppresses nothing before that long after the start."""
+
+    kind: Literal["entries", "concurrent"] = "entries"
+    max: int = Field(ge=0)
+    per: Duration | None = None
+    #: ``sliding``: the last ``per``; ``calendar``: whole UTC days (the day of the entry and the ``per`` - 1 before)
+    window: Literal["sliding", "calendar"] = "sliding"
+    #: the journeys the cap counts and limits (empty: every journey)
+    journeys: list[Name] = []
+    starts_after: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> JourneyCap:
+        if self.kind == "entries":
+            if self.per is None or self.per <= 0:
+                raise ValueError("an entries cap needs 'per' (longer than 0s), e.g. {max: 3, per: 1d}")
+            if self.window == "calendar" and self.per % 86400:
+                raise ValueError("a calendar cap counts whole UTC days: 'per' must be 1d, 2d, 7d ...")
+        else:
+            if self.per is not None or "window" in self.model_fields_set:
+                raise ValueError("a concurrent cap counts the journeys a customer is in now; it takes no 'per' or "
+                                 "'window'")
+        return self
+
+
 class Policies(Strict):
     consent_required: list[Channel] = list(CHANNELS)
     quiet_hours: QuietHours | None = None
@@ -352,6 +495,8 @@ class Policies(Strict):
     priority: list[Name] = []
     on_cap: Literal["drop", "defer"] = "drop"
     cap_counter_lag: Duration = 0.0
+    #: caps on journey entries per customer (entries per period, or journeys at once); docs/semantics.md
+    journey_caps: list[JourneyCap] = []
 
 
 # --------------------------------------------------------------------------- messages and journeys
@@ -360,6 +505,8 @@ class Policies(Strict):
 class Message(Strict):
     channel: Channel
     subject: str | None = None
+    #: email only: the preview text inbox lists show after the subject (docs/creative.md)
+    preheader: str | None = None
     title: str | None = None
     body: str = ""
     tags: list[str] = []
@@ -370,6 +517,7 @@ class Message(Strict):
     #: The most characters the rendered subject (email) / title (push) may have; no default.
     max_subject_chars: int | None = Field(default=None, ge=1)
     max_title_chars: int | None = Field(default=None, ge=1)
+    max_preheader_chars: int | None = Field(default=None, ge=1)
 
 
 class Entry(Strict):
@@ -379,6 +527,10 @@ class Entry(Strict):
     segment: ConditionText | None = None
     every: Duration | None = None
     at: Time | None = None
+    #: segment entries: ``member`` (default) every evaluation enters whoever the segment holds (re-entry
+    #: rules permitting); ``join`` only those who were not in it at the previous evaluation
+    #: (docs/semantics.md, "Entering on joining a segment")
+    enter: Literal["member", "join"] = "member"
 
     @model_validator(mode="after")
     def _form(self) -> Entry:
@@ -396,11 +548,50 @@ class Entry(Strict):
                 raise ValueError("'every' must be longer than 0s")
         else:
             raise ValueError(f"entry needs 'event', 'segment' or 'at'; {forms}")
+        if self.enter == "join" and self.kind != "segment":
+            raise ValueError("'enter: join' is for segment entries ({segment: CONDITION, every: 4h}); an event or "
+                             "scheduled entry has no previous evaluation to compare with")
         return self
 
     @property
     def kind(self) -> str:
         return "event" if self.event else ("scheduled" if self.at else "segment")
+
+
+def _window_zone(value: Any) -> str:
+    if value == "recipient":
+        return value
+    try:
+        return str(parse_timezone(value).key)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or 'recipient' for each customer's own zone") from None
+
+
+class ExecutionWindow(Strict):
+    """When a journey's actions (send and update steps) may run (docs/platforms.md, "Execution windows"):
+    an action reached outside is rescheduled to the next opening, plus a uniform ``jitter``."""
+
+    from_: Clock = Field(alias="from")
+    to: Clock
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri", "sat",
+                                                                           "sun"]
+    #: an IANA zone (the account's zone, as HubSpot) or ``recipient`` (each customer's zone); required
+    timezone: Annotated[str, *_parsed(_window_zone, "timezone", {
+        "type": "string", "description": "an IANA time zone such as America/New_York, or 'recipient'"})]
+    jitter: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExecutionWindow:
+        if not self.from_ < self.to:
+            raise ValueError("an execution window runs from 'from' to a later 'to' on the same day, "
+                             "e.g. {from: '09:00', to: '17:00'}")
+        if not self.days:
+            raise ValueError("'days' needs at least one day, e.g. [mon, tue, wed, thu, fri]")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("'days' names a day twice")
+        if self.jitter >= self.to - self.from_:
+            raise ValueError("'jitter' must be shorter than the window ('to' - 'from')")
+        return self
 
 
 class ReEntry(Strict):
@@ -429,6 +620,52 @@ class WaitUntil(Strict):
     timeout: Duration | None = None
     then: Name | None = None
     on_timeout: Name | None = None
+    #: a polled wait (docs/semantics.md, "Polling waits"): the orchestrator looks at ``reads_from`` only
+    #: every ``poll`` after the wait began, so an event that arrives between looks is seen at the next one.
+    #: None (default): the wait ends the moment the event arrives.
+    poll: Duration | None = None
+
+    @field_validator("poll")
+    @classmethod
+    def _positive_poll(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("poll must be longer than 0s, e.g. poll: 10m")
+        return v
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WaitWindow(Strict):
+    """Wait until a local clock is inside a window: ``from``-``to`` (``from`` inside, ``to`` not; a window
+    with ``from`` after ``to`` runs over midnight into the next day) or the instant ``at``, on ``days``
+    (all by default; a day names the window's start), in ``zone``: ``customer`` (each customer's own
+    zone) or an IANA name (a fixed zone, e.g. the account's). docs/semantics.md has worked examples."""
+
+    from_: Clock | None = Field(default=None, alias="from")
+    to: Clock | None = None
+    at: Clock | None = None
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(default=None, min_length=1)
+    zone: str = "customer"
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return v if v == "customer" else str(parse_timezone(v).key)
+
+    @model_validator(mode="after")
+    def _form(self) -> WaitWindow:
+        if self.at is not None:
+            if self.from_ is not None or self.to is not None:
+                raise ValueError("give either 'at' (an instant) or 'from' and 'to' (a window), not both")
+        elif self.from_ is None or self.to is None:
+            raise ValueError("a wait_window needs 'from' and 'to' (e.g. from: '09:00', to: '17:00') or 'at: HH:MM'")
+        elif self.from_ == self.to:
+            raise ValueError("'from' and 'to' are the same time, so the window is empty; for 'until the clock "
+                             "reads HH:MM' write at: 'HH:MM'")
+        if self.days is not None and len(set(self.days)) != len(self.days):
+            raise ValueError("a day is listed twice in 'days'")
+        return self
 
 
 class BranchArm(Strict):
@@ -450,7 +687,7 @@ class BranchArm(Strict):
         return self.else_ if self.else_ is not None else self.goto  # type: ignore[return-value]
 
 
-STEP_ACTIONS = ("wait", "wait_until", "branch", "split", "send", "update")
+STEP_ACTIONS = ("wait", "wait_until", "wait_window", "branch", "split", "send", "update")
 
 
 class Step(Strict):
@@ -459,6 +696,7 @@ class Step(Strict):
     id: Name
     wait: Duration | None = None
     wait_until: WaitUntil | None = None
+    wait_window: WaitWindow | None = None
     branch: list[BranchArm] | None = Field(default=None, min_length=1)
     split: dict[Name, float] | None = None
     send: Name | None = None
@@ -466,6 +704,9 @@ class Step(Strict):
     at: Name | None = None
     next: Name | None = None
     goto: Name | None = None
+    #: set by ``journeysim import`` where the export did not carry a value (a Braze Delay's length):
+    #: what to set; validate and run warn until the user deletes the key (docs/import.md)
+    placeholder: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -516,6 +757,15 @@ class Journey(Strict):
     #: what branch conditions read: ``live`` (default) the ``reads_from`` replica as it is at the branch;
     #: ``entry`` a snapshot of it taken when the instance entered (SFMC Journey Data; docs/exits.md)
     journey_data: Literal["live", "entry"] = "live"
+    #: share of customers drawn into a control group that walks the journey but is never messaged
+    #: (a fraction; written as a percentage, docs/projections.md). None: no holdout.
+    holdout: HoldoutShare | None = None
+    #: the orchestrator recomputes this journey's segments from ``reads_from`` every N (at N, 2N, ... after
+    #: the start): everything the journey reads there sees a change at the next recompute; the entry event
+    #: is taken at once (docs/semantics.md, "Segments recomputed on an interval"). None: read live.
+    recompute_every: Duration | None = None
+    #: when send and update steps may run; one reached outside is rescheduled (docs/platforms.md)
+    execution_window: ExecutionWindow | None = None
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("max_duration")
@@ -523,6 +773,13 @@ class Journey(Strict):
     def _positive_max(cls, v: float | None) -> float | None:
         if v is not None and v <= 0:
             raise ValueError("max_duration must be longer than 0s, e.g. max_duration: 91d")
+        return v
+
+    @field_validator("recompute_every")
+    @classmethod
+    def _positive_recompute(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("recompute_every must be longer than 0s, e.g. recompute_every: 2m")
         return v
 
     @property
@@ -537,7 +794,7 @@ class Journey(Strict):
 
 # --------------------------------------------------------------------------- gates and the scenario
 
-_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+_GATE = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")  # negative: lift gates
 
 
 class Gate(Strict):
@@ -571,9 +828,26 @@ def _gate_text(spec: tuple[str, float, bool]) -> str:
 
 
 GateSpec = Annotated[tuple[str, float, bool], *_parsed(_parse_gate, "gate", {
-    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
+    "anyOf": [{"type": "string", "pattern": r"^\s*(<=|>=|==|!=|<|>)\s*-?\d+(\.\d+)?\s*%?\s*$"}, {"type": "number"}],
     "description": "a criterion such as \"< 0.5%\" (rate per entered customer) or \"== 0\" (count)"},
     _gate_text)]
+
+
+class Projections(Strict):
+    """What a journey is projected to achieve (docs/projections.md): the conversion event, the window
+    after entry in which it counts (None: until the end of the run) and the revenue field."""
+
+    conversion: Name
+    window: Duration | None = None
+    #: field holding a conversion's revenue; None: ``value`` if the scenario has such a field
+    value: FieldName | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError("projections.window must be longer than 0s, e.g. window: 7d")
+        return v
 
 
 class Limits(Strict):
@@ -608,14 +882,23 @@ class Scenario(Strict):
     #: compliance rule packs whose rules the run checks deliveries against (docs/creative.md)
     compliance: list[str] = []
     limits: Limits = Limits()
+    #: conversion projections per journey and arm (docs/projections.md); None: not computed
+    projections: Projections | None = None
 
     _source_file: str | None = PrivateAttr(default=None)
     _source_hash: str = PrivateAttr(default="")
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     @property
     def source_file(self) -> str | None:
         """The file the scenario was loaded from (None for text)."""
         return self._source_file
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Valid but not finished: each step still marked ``placeholder`` by an importer, as
+        ``file:line: key path: what to set; fix`` (validate and run print them)."""
+        return self._warnings
 
     @property
     def source_hash(self) -> str:
@@ -631,7 +914,15 @@ class Scenario(Strict):
 
     @cached_property
     def gate_list(self) -> tuple[Gate, ...]:
-        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items())
+        """Gates on finding kinds (projection gates are in :attr:`projection_gates`)."""
+        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items()
+                     if not is_projection_gate(k))
+
+    @cached_property
+    def projection_gates(self) -> tuple[Gate, ...]:
+        """Gates on projections (``conversion-lift: "> 2%"``, docs/projections.md)."""
+        return tuple(Gate(kind=k, op=op, value=v, percent=p) for k, (op, v, p) in self.gates.items()
+                     if is_projection_gate(k))
 
     @cached_property
     def journey_by_name(self) -> dict[str, Journey]:

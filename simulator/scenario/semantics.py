@@ -13,12 +13,16 @@ from collections.abc import Iterable, Iterator
 
 from simulator.errors import ScenarioIssue
 from simulator.scenario.conditions import Condition
+from simulator.scenario.experiments import PROJECTION_GATES, projection_issues
 from simulator.scenario.liquidenv import template_problem
-from simulator.scenario.model import Journey, Scenario, Step
+from simulator.scenario.distributions import Bernoulli, Choice
+from simulator.scenario.model import ExogenousEvent, Journey, Scenario, Step
+from simulator.scenario.rates import RateByAttribute, value_key
 from simulator.scenario.model import SyncLink
 from simulator.scenario.units import did_you_mean
 from simulator.scenario.validate import issue_at
 from simulator.scenario.vocabulary import (
+    CHANNELS,
     FINDING_KINDS,
     RENAMED_KINDS,
     RESERVED_TARGETS,
@@ -155,8 +159,10 @@ class _Checker:
             for kind in getattr(self.sc, key):
                 if kind in RENAMED_KINDS:
                     self.add((key, kind), f"finding kind '{kind}' was renamed", f"write '{RENAMED_KINDS[kind]}'")
-                elif kind not in FINDING_KINDS:
-                    self.unknown((key, kind), "finding kind", kind, FINDING_KINDS)
+                elif kind not in FINDING_KINDS and not (key == "gates" and kind in PROJECTION_GATES):
+                    options = (*FINDING_KINDS, *PROJECTION_GATES) if key == "gates" else FINDING_KINDS
+                    self.unknown((key, kind), "finding kind" if key == "severity" else "gate", kind, options)
+        projection_issues(self.sc, self.cat.events, set(self.cat.engagement), self.cat.fields, self.add, self.unknown)
         if not self.issues:  # estimates need a consistent scenario (events named by 'after' exist)
             from simulator.scenario.limits import resource_problems
 
@@ -166,6 +172,10 @@ class _Checker:
 
     def check_population(self) -> None:
         pop = self.sc.population
+        if pop.jurisdiction is not None:  # phone area codes and addresses (simulator.creative.recipients)
+            from simulator.creative.recipients import check_spec
+
+            check_spec(pop.jurisdiction, list(pop.timezones) or [self.sc.default_timezone], self.add, self.unknown)
         if pop.timezones:
             total = sum(pop.timezones.values())
             if abs(total - 1) > 1e-6:
@@ -187,6 +197,61 @@ class _Checker:
                     self.add(path + ("after", "event"), f"event '{ev.name}' cannot follow itself")
             if ev.when is not None:
                 self.condition_names(path + ("when",), ev.when)
+            self.check_response(path, ev)
+        self.check_fatigue()
+        if pop.identity is not None and pop.identity.merge is not None:
+            self.system(("population", "identity", "merge", "at"), pop.identity.merge.at)
+
+    def check_response(self, path: PathKey, ev: ExogenousEvent) -> None:
+        """``rate_per_day`` by attribute and ``response`` lifts of one event (docs/response.md)."""
+        if ev.poisson is not None and isinstance(ev.poisson.rate_per_day, RateByAttribute):
+            self.check_rate_by(path + ("poisson", "rate_per_day"), ev.poisson.rate_per_day)
+        messages = set(self.sc.messages)
+        channels = set(self.sc.channel_systems)
+        for ri, lift in enumerate(ev.response):
+            where = path + ("response", ri, "to")
+            if lift.to in messages and lift.to in channels:
+                self.add(where, f"'{lift.to}' is both a message and a channel, so it is unclear which deliveries "
+                         "lift the rate", f"rename the message '{lift.to}'")
+            elif lift.to not in messages | channels:
+                if lift.to in CHANNELS:
+                    self.add(where, f"no system serves channel '{lift.to}', so no delivery would ever lift the "
+                             "rate", f"add a system with kind: channel, channel: {lift.to}, or name a message")
+                else:
+                    self.unknown(where, "message or channel name", lift.to, messages | channels,
+                                 "define the message under messages:, or name a channel a system serves")
+
+    def check_rate_by(self, path: PathKey, rate: RateByAttribute) -> None:
+        attrs = self.sc.population.attributes
+        if rate.by not in attrs:
+            self.unknown(path + ("by",), "attribute", rate.by, attrs,
+                         "declare it under population.attributes")
+            return
+        dist = attrs[rate.by]
+        if isinstance(dist, Bernoulli):
+            support = [v for v, w in (("true", dist.p), ("false", 1 - dist.p)) if w > 0]
+        elif isinstance(dist, Choice):
+            support = [value_key(v) for v, w in dist.options if w > 0]
+        else:
+            self.add(path + ("by",), f"attribute '{rate.by}' is drawn from a {dist.kind} distribution; a rate per "
+                     "value needs one with a few values", "use an attribute drawn with choice or bernoulli")
+            return
+        for value, _ in rate.values:
+            if value_key(value) not in support:
+                guess = did_you_mean(value_key(value), support)
+                self.add(path + ("values", value), f"'{rate.by}' never takes the value '{value}'",
+                         f"did you mean '{guess}'?" if guess else f"its values: {', '.join(support)}")
+        missing = [v for v in support if v not in rate.by_key]
+        if missing and rate.default is None:
+            self.add(path + ("values",), f"no rate for {rate.by} {', '.join(repr(v) for v in missing)}",
+                     "list them under values, or add default: RATE")
+
+    def check_fatigue(self) -> None:
+        behaviour = self.sc.population.behaviour
+        for ch in CHANNELS:
+            if getattr(behaviour, ch).fatigue is not None and ch not in self.sc.channel_systems:
+                self.add(("population", "behaviour", ch, "fatigue"), f"no system serves channel '{ch}', so "
+                         "fatigue would never apply", f"add a system with kind: channel, channel: {ch}, or remove it")
 
     def check_sync(self) -> None:
         known = self.cat.fields | self.cat.events | set(SYNC_TOKENS)
@@ -229,14 +294,18 @@ class _Checker:
             if msg.subject is not None and msg.channel != "email":
                 self.add(path + ("subject",), f"'subject' is for email messages; this one is {msg.channel}",
                          "use 'title' for push, or put the text in 'body'")
+            if msg.preheader is not None and msg.channel != "email":
+                self.add(path + ("preheader",), f"'preheader' is for email messages; this one is {msg.channel}",
+                         "remove it, or put the text in 'body'")
             if msg.max_segments is not None and msg.channel != "sms":
                 self.add(path + ("max_segments",), f"'max_segments' is for sms messages; this one is {msg.channel}",
                          "remove it, or set channel: sms")
-            for key, part in (("max_subject_chars", "subject"), ("max_title_chars", "title")):
+            for key, part in (("max_subject_chars", "subject"), ("max_title_chars", "title"),
+                              ("max_preheader_chars", "preheader")):
                 if getattr(msg, key) is not None and getattr(msg, part) is None:
                     self.add(path + (key,), f"'{key}' limits the {part}, but this message has no '{part}'",
                              f"add a '{part}', or remove '{key}'")
-            for key in ("subject", "title", "body"):
+            for key in ("subject", "preheader", "title", "body"):
                 text = getattr(msg, key)
                 if text:
                     problem = template_problem(text, self.sc.start)
@@ -265,6 +334,10 @@ class _Checker:
         for pi, name in enumerate(pol.priority):
             if name not in journeys:
                 self.unknown(("policies", "priority", pi), "journey", name, journeys)
+        for ci, cap in enumerate(pol.journey_caps):
+            for ji, name in enumerate(cap.journeys):
+                if name not in journeys:
+                    self.unknown(("policies", "journey_caps", ci, "journeys", ji), "journey", name, journeys)
 
     def check_platform(self) -> None:
         from simulator.platforms.presets import presets, unknown_platform_hint

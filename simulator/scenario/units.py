@@ -144,14 +144,43 @@ _UNIT_SIZES: tuple[tuple[str, int], ...] = tuple(DURATION_UNITS.items())
 
 def format_duration(seconds: float) -> str:
     """Format seconds in canonical compact form (``1d2h``, ``1m30s``, ``0.5s``), to milliseconds."""
-    if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"cannot format {seconds!r} as a duration: expected a finite number of "
-                         "seconds >= 0, such as 5400")
-    # exact milliseconds, rounded half to even, in integer arithmetic (the float's exact binary value)
+    if type(seconds) is float and 0.0 <= seconds < 1e9:
+        # fast path (log details format ~5 spans per customer): below 1e9 s the product has an error
+        # under 1e-4 ms, so away from a half millisecond its rounding is the exact one below
+        scaled = seconds * 1000.0
+        millis = int(scaled)
+        below = scaled - millis  # exact: the fraction of a float
+        if below > 0.501:
+            millis += 1
+        elif below >= 0.499:
+            millis = _exact_millis(seconds)
+    else:
+        if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"cannot format {seconds!r} as a duration: expected a finite number of "
+                             "seconds >= 0, such as 5400")
+        millis = _exact_millis(seconds)
+    text = _DURATION_TEXT.get(millis)
+    if text is None:
+        text = _format_millis(millis)
+        if len(_DURATION_TEXT) < 100_000:
+            _DURATION_TEXT[millis] = text
+    return text
+
+
+#: Texts of whole-millisecond durations seen so far (waits, latencies and lags repeat a lot).
+_DURATION_TEXT: dict[int, str] = {}
+
+
+def _exact_millis(seconds: float) -> int:
+    """Exact milliseconds, rounded half to even, in integer arithmetic (the float's exact binary value)."""
     num, den = float(seconds).as_integer_ratio()
     millis, rest = divmod(num * 1000, den)
     if 2 * rest > den or (2 * rest == den and millis % 2):
         millis += 1
+    return millis
+
+
+def _format_millis(millis: int) -> str:
     whole, frac = divmod(millis, 1000)
     out = []
     for unit, size in _UNIT_SIZES:
@@ -372,7 +401,31 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
 
 def format_stamp(start: datetime, t: float) -> str:
     """Simulation seconds ``t`` after ``start`` as 'YYYY-MM-DD HH:MM' in UTC (log details, findings)."""
-    d = start + timedelta(seconds=float(t))
+    t = float(t)
+    cache = _STAMPS.get(start)
+    if cache is None or cache[2] is not start.tzinfo or len(cache[1]) >= 500_000:
+        if len(_STAMPS) >= 64:
+            _STAMPS.clear()
+        cache = _STAMPS[start] = (start.second + start.microsecond / 1e6, {}, start.tzinfo)
+    # the text only changes at whole minutes of start + t: reuse it for any t more than a millisecond
+    # from a minute boundary (float and microsecond rounding move t by far less)
+    into = t + cache[0]
+    minute = math.floor(into / 60.0)
+    if 0.001 < into - 60.0 * minute < 59.999:
+        text = cache[1].get(minute)
+        if text is None:
+            text = cache[1][minute] = _stamp(start, t)
+        return text
+    return _stamp(start, t)
+
+
+#: start -> (its seconds past the minute, {whole minutes after start's minute: text}, its tzinfo).
+#: Equal instants in other zones hash alike but print other wall times: the tzinfo check tells them apart.
+_STAMPS: dict[datetime, tuple[float, dict[int, str], object]] = {}
+
+
+def _stamp(start: datetime, t: float) -> str:
+    d = start + timedelta(seconds=t)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 

@@ -46,6 +46,13 @@ FINDING_KINDS: tuple[str, ...] = (
     "creative-sms-segments",
     "creative-length",
     "compliance-quiet-hours",
+    "identity-duplicate-send",
+    "identity-over-contact",
+    "identity-consent-split",
+    "compliance-zone-mismatch",
+    "compliance-frequency",
+    "compliance-consent",
+    "compliance-unsubscribe",
 )
 
 #: Finding kinds that were renamed: old name -> new name (the validator says so).
@@ -63,6 +70,10 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "quiet-hours": "error",
     "creative-unsubscribe": "error",
     "compliance-quiet-hours": "error",
+    "identity-consent-split": "error",
+    "compliance-frequency": "error",
+    "compliance-consent": "error",
+    "compliance-unsubscribe": "error",
     "out-of-order": "info",
     "stuck": "info",
 }

@@ -1,0 +1,1 @@
+"""Projections: conversion per journey, arm (holdout/treated), split branch and path (docs/projections.md)."""
