@@ -187,16 +187,52 @@ class _Flow:
         if self.f.get("isEnabled") is False:
             self.unmapped.append(Unmapped(f"{self.p}isEnabled", "the workflow is turned off in HubSpot (isEnabled: "
                                                                 "false); the scenario runs it as if on"))
-        if self.f.get("timeWindows") or self.f.get("blockedDates"):
-            self.unmapped.append(Unmapped(f"{self.p}timeWindows", "'run actions at specific times only' (timeWindows/"
-                                          "blockedDates, in the account's zone, rescheduled within a 15-minute window: "
-                                          f"{SETTINGS_URL}) is not modelled: actions run when reached",
-                                          json.dumps({k: self.f.get(k) for k in ("timeWindows", "blockedDates")})[:400]))
+        journey.platform = "hubspot"
+        self.time_windows(journey)
         if self.f.get("suppressionListIds"):
             self.unmapped.append(Unmapped(f"{self.p}suppressionListIds", "suppression lists are not modelled: "
                                                                          "their members are not kept out"))
         journey.unmapped = self.unmapped
         return journey
+
+    def time_windows(self, journey: ImportedJourney) -> None:
+        """``timeWindows`` (one per day, each with startTime/endTime) -> ``execution_window`` when every day
+        has the same hours; the account's zone is not in the export (HubSpot's default is EST)."""
+        tw = self.f.get("timeWindows")
+        path = f"{self.p}timeWindows"
+        if self.f.get("blockedDates"):
+            self.unmapped.append(Unmapped(f"{self.p}blockedDates", "blocked dates (no actions on those days) are not "
+                                          "modelled", json.dumps(self.f.get("blockedDates"))[:400]))
+        if not tw:
+            return
+        days, hours = [], set()
+        ok = isinstance(tw, list)
+        for w in tw if ok else []:
+            try:
+                day = str(w["day"])[:3].lower()
+                s_, e_ = w["startTime"], w["endTime"]
+                hours.add((f"{int(s_['hour']):02d}:{int(s_.get('minute', 0)):02d}",
+                           f"{int(e_['hour']):02d}:{int(e_.get('minute', 0)):02d}"))
+            except (TypeError, KeyError, ValueError):
+                ok = False
+                break
+            if day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                ok = False
+                break
+            days.append(day)
+        start, end = next(iter(hours)) if len(hours) == 1 else ("", "")
+        if not ok or len(hours) != 1 or not ("00:00" <= start < end <= "23:59") or len(set(days)) != len(days):
+            self.unmapped.append(Unmapped(path, "'run actions at specific times only' with different hours per day "
+                                          "(or a window past midnight) is not modelled: actions run when reached; "
+                                          "execution_window takes one from-to for all its days",
+                                          json.dumps(tw)[:400]))
+            return
+        order = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        journey.execution_window = {"from": start, "to": end, "days": sorted(days, key=order.index),
+                                    "timezone": "America/New_York"}
+        journey.execution_window_note = (f"HubSpot 'run actions at specific times only' ({path}; {SETTINGS_URL}); "
+                                         "the account's time zone is not in the export: America/New_York (HubSpot's "
+                                         "EST default) is a placeholder, edit it")
 
     # -- enrollment ---------------------------------------------------------------------------
     def entry(self) -> Entry:

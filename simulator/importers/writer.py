@@ -414,6 +414,9 @@ class _Writer:
             else:
                 ex["check"] = exits[0].check
             self.emit(f"{ind}exit_when: {_flow(ex)}")
+        if j.execution_window:
+            self.lines += _comment(j.execution_window_note, ind)
+            self.emit(f"{ind}execution_window: {_flow(j.execution_window)}")
         for g in j.goals:
             self.lines += _comment(f"goal '{g.name}' ({g.path}): {g.condition or g.verbatim or '(no criteria)'}", ind)
             for u in g.unmapped:
