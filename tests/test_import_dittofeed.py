@@ -208,7 +208,8 @@ def test_segment_entry_translates_its_segment_and_rechecks_hourly():
     assert imported(data)[2]["journeys"][0]["entry"] == {"segment": "plan != null", "every": "1h"}
 
 
-def test_untranslated_segment_entry_uses_a_generated_flag_and_re_enter_is_reported():
+def test_untranslated_segment_entry_uses_a_generated_flag_and_re_enter_is_exact():
+    """reEnter (again after exiting) is what re_entry: true does: one instance per customer at a time."""
     data = definition(msg("m"), entry={"type": "EntryNode", "segment": "s", "child": "m", "reEnter": True},
                       segments=[seg("s", {"type": "Email", "id": "e", "event": "DFEmailOpened", "templateId": "t"},
                                     name="Opened Welcome")])
@@ -219,9 +220,16 @@ def test_untranslated_segment_entry_uses_a_generated_flag_and_re_enter_is_report
     assert notes(data)[1:] == [
         "definition.entryNode.segment: segment 'Opened Welcome' not translated (segment node type 'Email' has no "
         "equivalent in the condition language); entry uses a generated flag 'in_opened_welcome' (half the "
-        "population) instead",
-        "definition.entryNode.reEnter: reEnter (enter again after exiting, while still in the segment) has no exact "
-        "equivalent: re_entry: true also lets a second instance start while the first is still in the journey"]
+        "population) instead"]
+
+
+def test_can_run_multiple_is_reported_as_overlapping_runs():
+    """canRunMultiple lets a user's runs overlap; journeysim runs one at a time: reported, not silent."""
+    data = definition(msg("m"))
+    data["canRunMultiple"] = True
+    assert imported(data)[2]["journeys"][0]["re_entry"] is True
+    assert any(n.startswith("canRunMultiple: canRunMultiple: true lets runs overlap; journeysim runs one instance")
+               for n in notes(data)), notes(data)
 
 
 def test_can_run_multiple_is_re_entry_at_any_time():

@@ -138,11 +138,7 @@ class _Journey:
 
     def re_entry(self, e: dict[str, Any]) -> ReEntry | None:
         if e.get("type") == "EntryNode" and e.get("reEnter") is True:
-            r = ReEntry("after_exit", f"{self.dp}entryNode.reEnter", "reEnter: true (enter again after exiting)")
-            r.unmapped.append(Unmapped(r.path, "reEnter (enter again after exiting, while still in the segment) has "
-                                               "no exact equivalent: re_entry: true also lets a second instance start "
-                                               "while the first is still in the journey"))
-            return r
+            return ReEntry("after_exit", f"{self.dp}entryNode.reEnter", "reEnter: true (enter again after exiting)")
         if self.res.get("canRunMultiple") is True:
             return ReEntry("any_time", f"{self.p}canRunMultiple", "canRunMultiple: true")
         return None

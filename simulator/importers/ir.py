@@ -85,6 +85,16 @@ class ReEntry:
     cooldown: float = 0.0
     unmapped: list[Unmapped] = field(default_factory=list)
 
+    def notes(self) -> list[Unmapped]:
+        """The importer's notes, plus the one the format implies: journeysim runs one instance of a journey
+        per customer at a time (``re_entry: true`` is "again after exiting"), so concurrent runs are lossy."""
+        out = list(self.unmapped)
+        if self.mode == "any_time":
+            out.append(Unmapped(self.path, f"{self.source or 'the export'} lets runs overlap; journeysim runs one "
+                                           "instance per customer at a time: an entry while one runs is refused "
+                                           "(entry-skip 'already in the journey')"))
+        return out
+
 
 @dataclass
 class ExitCondition:
@@ -363,7 +373,7 @@ class ImportedJourney:
         """Every note in file order: the journey's, the entry's, re-entry's, exits', goals', then each
         node's."""
         out = list(self.unmapped) + list(self.entry.unmapped)
-        out += self.re_entry.unmapped if self.re_entry else []
+        out += self.re_entry.notes() if self.re_entry else []
         out += self.exit_unmapped + self.exit_merge_notes()
         for g in self.goals:
             out += g.unmapped

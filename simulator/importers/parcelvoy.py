@@ -259,11 +259,7 @@ class _Map:
             return ReEntry("never", path, "multiple: false (enter once)")
         if data.get("concurrent") is True:
             return ReEntry("any_time", path, "multiple and concurrent entries")
-        r = ReEntry("after_exit", path, "multiple entries, not concurrent")
-        r.unmapped.append(Unmapped(path, "multiple entries that are not concurrent (enter again only after leaving) "
-                                         "have no exact equivalent: re_entry: true also lets a second instance "
-                                         "start while the first is still in the journey"))
-        return r
+        return ReEntry("after_exit", path, "multiple entries, not concurrent")
 
     # -- steps --------------------------------------------------------------------------------
     def child_ids(self, key: str) -> list[tuple[str, dict[str, Any]]]:

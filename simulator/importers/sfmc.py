@@ -186,12 +186,7 @@ class _Journey:
             return r
         label = {"never": "no re-entry", "any_time": "re-entry at any time",
                  "after_exit": "re-entry only after exiting"}[mapped]
-        r = ReEntry(mapped, path, f"entryMode {mode}: {label}")
-        if mapped == "after_exit":
-            r.unmapped.append(Unmapped(path, f"entryMode {mode} (re-entry only after exiting) has no exact "
-                                             "equivalent: re_entry: true also lets a second instance start "
-                                             "while the first is still in the journey"))
-        return r
+        return ReEntry(mapped, path, f"entryMode {mode}: {label}")
 
     def exits(self) -> list[ExitCondition]:
         out = []

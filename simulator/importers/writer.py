@@ -390,7 +390,7 @@ class _Writer:
         self.emit(f"{ind}entry: {_flow(entry)}")
         if j.re_entry is not None:
             r = j.re_entry
-            for u in r.unmapped:
+            for u in r.notes():
                 self.unmapped(u, ind)
             value: Any = (False if r.mode == "never" else
                           {"cooldown": format_duration(r.cooldown)} if r.cooldown else True)
