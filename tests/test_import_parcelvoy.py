@@ -70,12 +70,13 @@ def test_duration_delay_adds_days_hours_minutes():
     assert steps(data) == [{"id": "d", "wait": "1d2h30m", "next": "end"}]
 
 
-def test_time_delay_is_a_reported_pass_through_and_date_delay_names_the_parcelvoy_bug():
+def test_time_delay_is_a_wait_window_and_date_delay_names_the_parcelvoy_bug():
+    """'9:30' -> wait_window at 09:30 (the customer's zone); the 30-minute grace is reported."""
     data = journey_map("t", t=step("delay", {"format": "time", "time": "9:30"}, "u"),
                        u=step("delay", {"format": "date", "date": "{{user.renewal}}"}))
-    assert steps(data) == [{"id": "t", "split": {"u": 100}}, {"id": "u", "split": {"end": 100}}]
+    assert steps(data) == [{"id": "t", "wait_window": {"at": "09:30"}, "next": "u"}, {"id": "u", "split": {"end": 100}}]
     n = notes(data)
-    assert "steps.t: wait until 09:30 in the customer's zone is not modelled: customers go on at once" in n
+    assert any(x.startswith("steps.t.data.time: Parcelvoy's 30 minutes of grace") for x in n)
     assert any(x.startswith("steps.u.data.date: at commit 836a3d8 JourneyDelay.parseJson does not read data.date")
                for x in n)
 

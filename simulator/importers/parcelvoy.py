@@ -328,8 +328,10 @@ class _Map:
                 raise self.err(f"{p}.time", f"expected a time \"HH:mm\", got {json.dumps(t)}", 'e.g. "time": "09:30"')
             hhmm = t.strip().zfill(5)
             node: Node = WaitUntilWindow(**base, start=hhmm, end=hhmm, zone=None)
-            node.notes.append(f"Parcelvoy waits until the next {hhmm} in the user's zone (30 minutes of grace: a user "
-                              "reaching the step up to 30 minutes after it goes on at once)")
+            node.notes.append(f"Parcelvoy waits until the next {hhmm} in the user's zone")
+            node.unmapped.append(Unmapped(f"{self.p}{p}.time", f"Parcelvoy's 30 minutes of grace (a user reaching the "
+                                          f"step up to 30 minutes after {hhmm} goes on at once; {STEP_URL}) is not "
+                                          f"modelled: the scenario waits for the next {hhmm}"))
             return node
         if fmt == "date":
             node = WaitUntilDate(**base, attribute=str(data.get("date") or "a date"))
