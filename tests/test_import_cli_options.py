@@ -144,3 +144,15 @@ def test_a_topology_whose_sync_links_do_not_validate_blames_the_topology_file(tm
     r = invoke("import", "posthog", str(DATA / "posthog" / "onboarding.json"), "-o", str(tmp_path / "s.yaml"),
                "--topology", str(tmp_path / "missing.yaml"))
     assert r.exit_code == 2 and "no such topology file" in r.output
+
+
+def test_unique_names_stay_within_100_characters():
+    """Two journeys named with the same 100 characters: the second becomes the first 98 + '-2' (100
+    characters), not a truncated copy of the first (found by the parcelvoy mutation property)."""
+    from types import SimpleNamespace
+
+    from simulator.importers.base import unique_names
+
+    js = [SimpleNamespace(name="a" * 100), SimpleNamespace(name="a" * 100), SimpleNamespace(name="b")]
+    unique_names(js)
+    assert [j.name for j in js] == ["a" * 100, "a" * 98 + "-2", "b"]

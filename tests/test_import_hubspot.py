@@ -193,7 +193,7 @@ def test_realistic_inputs_import_validate_run_and_keep_the_graph(name, tmp_path)
         assert _scenario_graph(j) == _source_graph(item)
         assert set(imp.edges()) == _source_graph(item)[0]
     text = out.read_text()
-    assert GENERATED in text and "platform:" not in text
+    assert GENERATED in text and "\nplatform: hubspot " in text   # the hubspot preset (docs/platforms.md)
     run = invoke("run", str(out), "--customers", "300", "--out", str(tmp_path / "run"), "--no-report", "--quiet")
     assert run.exit_code in (0, 1), run.output
     events = read_events(tmp_path / "run", columns=["kind", "journey"])
@@ -278,3 +278,45 @@ def test_any_mutation_of_a_realistic_export_imports_or_fails_cleanly(data):
     except ImportInputError:
         return
     load_scenario_text(write_scenario(journeys, source="t.json", fmt="hubspot"), "t.yaml")
+
+
+def test_time_windows_with_one_set_of_hours_are_the_execution_window():
+    """Mon and Tue 09:00-17:00 -> execution_window {from 09:00, to 17:00, days [mon, tue]}; the account's
+    zone is not in the export, so America/New_York (HubSpot's EST default) stands in, with a comment."""
+    win = [{"day": d, "startTime": {"hour": 9, "minute": 0}, "endTime": {"hour": 17, "minute": 0}}
+           for d in ("TUESDAY", "MONDAY")]
+    _, text, doc = imported(flow(single("1", "0-4", {"content_id": "1"}), timeWindows=win))
+    assert doc["platform"] == "hubspot"
+    assert doc["journeys"][0]["execution_window"] == {"from": "09:00", "to": "17:00", "days": ["mon", "tue"],
+                                                      "timezone": "America/New_York"}
+    assert "America/New_York (HubSpot's EST default) is a placeholder, edit it" in text
+
+
+def test_time_windows_with_different_hours_are_reported():
+    win = [{"day": "MONDAY", "startTime": {"hour": 9}, "endTime": {"hour": 17}},
+           {"day": "FRIDAY", "startTime": {"hour": 9}, "endTime": {"hour": 12}}]
+    data = flow(single("1", "0-4", {"content_id": "1"}), timeWindows=win)
+    assert "execution_window" not in imported(data)[2]["journeys"][0]
+    assert any(n.startswith("timeWindows: 'run actions at specific times only' with different hours per day")
+               for n in notes(data))
+
+
+def test_the_execution_window_reschedules_sends_in_a_run(tmp_path):
+    """demo_nurture_event: every send happens Mon/Tue 09:00-17:15 New York time (the window plus the
+    preset's 15-minute jitter), and some sends are rescheduled (entries are spread over 14 days)."""
+    import pandas as pd
+
+    out = tmp_path / "d.yaml"
+    assert invoke("import", "hubspot", str(DATA / "demo_nurture_event.json"), "-o", str(out)).exit_code == 0
+    assert invoke("run", str(out), "--customers", "300", "--out", str(tmp_path / "run"), "--no-report",
+                  "--quiet").exit_code in (0, 1)
+    ev = read_events(tmp_path / "run", columns=["t", "kind", "step"])
+    sc = load_scenario(out)
+    start = pd.Timestamp(sc.start)
+    sends = ev[(ev["kind"] == "step") & ev["step"].isin(["12", "15"])]
+    assert len(sends) > 10
+    local = (start + pd.to_timedelta(sends["t"], unit="s")).dt.tz_convert("America/New_York")
+    minutes = local.dt.hour * 60 + local.dt.minute
+    assert set(local.dt.dayofweek) <= {0, 1}
+    assert ((minutes >= 9 * 60) & (minutes < 17 * 60 + 15)).all()
+    assert (ev["kind"] == "rescheduled").sum() > 0

@@ -11,7 +11,8 @@ from typing import Any
 
 from simulator.errors import JourneySimError
 
-__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop", "NAME_RE"]
+__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop",
+           "NAME_RE", "unique_names", "printable", "MAX_SECONDS", "shares"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -127,3 +128,36 @@ def find_loop(nodes: dict[str, Any], by_id: dict[str, str], end: str = "end") ->
             if found:
                 return found
     return None
+
+
+def unique_names(journeys: list[Any]) -> None:
+    """Make the journeys' ``name`` unique in place: a repeated name gets ``-2``, ``-3``, ... (the base cut
+    so the whole stays within 100 characters)."""
+    used: set[str] = set()
+    for j in journeys:
+        name, n = j.name, 2
+        while name in used:
+            suffix = f"-{n}"
+            name, n = j.name[:100 - len(suffix)] + suffix, n + 1
+        used.add(name)
+        j.name = name
+
+
+def printable(value: Any) -> bool:
+    """False for a string with characters a condition cannot carry (NUL, other control characters)."""
+    return not isinstance(value, str) or value.isprintable()
+
+
+#: the longest duration a scenario may give (36500 days)
+MAX_SECONDS = 36500 * 86400.0
+
+
+def shares(weights: list[float]) -> list[float]:
+    """Percentages (6 decimals) proportional to ``weights`` (all > 0) adding up to exactly 100: each at
+    least 0.000001 (a share that rounds to 0 would make its target unreachable), the largest (the first
+    of equals) taking the rounding remainder."""
+    total = sum(weights)
+    out = [max(round(100.0 * w / total, 6), 0.000001) for w in weights]
+    big = out.index(max(out))
+    out[big] = round(100.0 - sum(x for i, x in enumerate(out) if i != big), 6)
+    return out

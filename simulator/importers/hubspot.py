@@ -23,7 +23,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, step_ids, unique_names,
+    want,
+)
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.ir import (
     END, Arm, Branch, Entry, ImportedJourney, Node, ProfileUpdate, ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -99,7 +102,7 @@ def _filter(f: Any, problems: list[str]) -> str | None:
     fld, operator = field_name(prop), op["operator"]
     values = op.get("values") if isinstance(op.get("values"), list) else (
         [op["value"]] if "value" in op else [])
-    ok = values and all(isinstance(v, (str, int, float, bool)) for v in values)
+    ok = values and all(isinstance(v, (str, int, float, bool)) and printable(v) for v in values)
     if operator in ("IS_EQUAL_TO", "IS_ANY_OF") and ok:
         return " or ".join(f"{fld} == {_literal(_typed(v, op))}" for v in values)
     if operator in ("IS_NOT_EQUAL_TO", "IS_NONE_OF") and ok:
@@ -184,16 +187,52 @@ class _Flow:
         if self.f.get("isEnabled") is False:
             self.unmapped.append(Unmapped(f"{self.p}isEnabled", "the workflow is turned off in HubSpot (isEnabled: "
                                                                 "false); the scenario runs it as if on"))
-        if self.f.get("timeWindows") or self.f.get("blockedDates"):
-            self.unmapped.append(Unmapped(f"{self.p}timeWindows", "'run actions at specific times only' (timeWindows/"
-                                          "blockedDates, in the account's zone, rescheduled within a 15-minute window: "
-                                          f"{SETTINGS_URL}) is not modelled: actions run when reached",
-                                          json.dumps({k: self.f.get(k) for k in ("timeWindows", "blockedDates")})[:400]))
+        journey.platform = "hubspot"
+        self.time_windows(journey)
         if self.f.get("suppressionListIds"):
             self.unmapped.append(Unmapped(f"{self.p}suppressionListIds", "suppression lists are not modelled: "
                                                                          "their members are not kept out"))
         journey.unmapped = self.unmapped
         return journey
+
+    def time_windows(self, journey: ImportedJourney) -> None:
+        """``timeWindows`` (one per day, each with startTime/endTime) -> ``execution_window`` when every day
+        has the same hours; the account's zone is not in the export (HubSpot's default is EST)."""
+        tw = self.f.get("timeWindows")
+        path = f"{self.p}timeWindows"
+        if self.f.get("blockedDates"):
+            self.unmapped.append(Unmapped(f"{self.p}blockedDates", "blocked dates (no actions on those days) are not "
+                                          "modelled", json.dumps(self.f.get("blockedDates"))[:400]))
+        if not tw:
+            return
+        days, hours = [], set()
+        ok = isinstance(tw, list)
+        for w in tw if ok else []:
+            try:
+                day = str(w["day"])[:3].lower()
+                s_, e_ = w["startTime"], w["endTime"]
+                hours.add((f"{int(s_['hour']):02d}:{int(s_.get('minute', 0)):02d}",
+                           f"{int(e_['hour']):02d}:{int(e_.get('minute', 0)):02d}"))
+            except (TypeError, KeyError, ValueError):
+                ok = False
+                break
+            if day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                ok = False
+                break
+            days.append(day)
+        start, end = next(iter(hours)) if len(hours) == 1 else ("", "")
+        if not ok or len(hours) != 1 or not ("00:00" <= start < end <= "23:59") or len(set(days)) != len(days):
+            self.unmapped.append(Unmapped(path, "'run actions at specific times only' with different hours per day "
+                                          "(or a window past midnight) is not modelled: actions run when reached; "
+                                          "execution_window takes one from-to for all its days",
+                                          json.dumps(tw)[:400]))
+            return
+        order = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        journey.execution_window = {"from": start, "to": end, "days": sorted(days, key=order.index),
+                                    "timezone": "America/New_York"}
+        journey.execution_window_note = (f"HubSpot 'run actions at specific times only' ({path}; {SETTINGS_URL}); "
+                                         "the account's time zone is not in the export: America/New_York (HubSpot's "
+                                         "EST default) is a placeholder, edit it")
 
     # -- enrollment ---------------------------------------------------------------------------
     def entry(self) -> Entry:
@@ -332,6 +371,8 @@ class _Flow:
             if not isinstance(unit, str) or unit not in _UNITS:
                 raise self.err(f"{fp}.time_unit", f"unknown time_unit {json.dumps(unit)}",
                                did_you_mean(str(unit), list(_UNITS)) or f"one of {', '.join(_UNITS)}")
+            if float(delta) * _UNITS[unit] > MAX_SECONDS:
+                raise self.err(f"{fp}.delta", f"the delay is {delta:g} {unit}, more than 36500 days", "check the delay")
             return Wait(**base, seconds=float(delta) * _UNITS[unit])
         if tid == "0-35":
             date = fields.get("date")
@@ -379,7 +420,7 @@ class _Flow:
                 tgt, _ = self.target(b.get("connection"), f"{path}.staticBranches[{j}].connection")
                 bv = b.get("branchValue")
                 bpath = f"{self.p}{path}.staticBranches[{j}]"
-                if isinstance(prop, str) and isinstance(bv, (str, int, float, bool)):
+                if isinstance(prop, str) and isinstance(bv, (str, int, float, bool)) and printable(bv):
                     node.arms.append(Arm(f"staticBranches[{j}]", tgt, f"{field_name(prop)} == {_literal(bv)}",
                                          str(bv), path=bpath))
                 else:
@@ -418,11 +459,7 @@ def import_hubspot(data: Any, file: str) -> list[ImportedJourney]:
             raise ImportInputError(file, "results", "the list has no workflows", "export at least one workflow")
         journeys = [_Flow(want(it, dict, file, f"results[{n}]", "each item is a flow"), file, f"results[{n}].").build()
                     for n, it in enumerate(items)]
-        seen: dict[str, int] = {}
-        for j in journeys:
-            seen[j.name] = seen.get(j.name, 0) + 1
-            if seen[j.name] > 1:
-                j.name = f"{j.name}-{seen[j.name]}"[:100]
+        unique_names(journeys)
         return journeys
     if "actions" in data or "startActionId" in data:
         return [_Flow(data, file, "").build()]

@@ -350,6 +350,10 @@ class ImportedJourney:
     #: at entry, docs/exits.md); the writer writes the key when ``journey_data_note`` says why
     journey_data: str = "live"
     journey_data_note: str = ""
+    #: the workflow-wide execution window (``{from, to, days, timezone}``, docs/platforms.md) or None;
+    #: ``execution_window_note`` is written above it
+    execution_window: dict | None = None
+    execution_window_note: str = ""
 
     def exit_merge_notes(self) -> list[Unmapped]:
         """exit_when holds one event and one check: notes for the exit conditions that do not fit."""

@@ -22,7 +22,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, shares, step_ids,
+    unique_names, want,
+)
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.ir import (
     END, Arm, Branch, EmitEvent, Entry, Exit, ExitCondition, ImportedJourney, Link, Node, ProfileUpdate, RandomSplit,
@@ -41,7 +44,6 @@ STEP_TYPES = ("entrance", "exit", "delay", "action", "gate", "experiment", "link
 _CHANNELS = {"email": "email", "text": "sms", "push": "push"}
 _RRULE_FREQ = {"HOURLY": 3600.0, "DAILY": 86400.0, "WEEKLY": 604800.0}
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_INTERVAL = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LINK_DELAY = {"1 minute": 60, "15 minutes": 900, "1 hour": 3600, "1 day": 86400}
 
 
@@ -95,7 +97,7 @@ def _rule(r: Any, problems: list[str]) -> str:
     if isinstance(value, str) and "{{" in value:
         problems.append(f"'{path}' compares with a template {value!r}")
         return "false"
-    if op not in _OPS or (t == "string" and op not in ("=", "!=")):
+    if not isinstance(op, str) or op not in _OPS or (t == "string" and op not in ("=", "!=")):
         problems.append(f"'{path}' operator {json.dumps(op)} has no equivalent in the condition language")
         return "false"
     if t == "number":
@@ -106,7 +108,7 @@ def _rule(r: Any, problems: list[str]) -> str:
             return "false"
     elif t == "boolean":
         value = value if isinstance(value, bool) else str(value).lower() == "true"
-    elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+    elif not isinstance(value, (str, int, float)) or isinstance(value, bool) or not printable(value):
         problems.append(f"'{path}' compares with {json.dumps(value)[:40]}")
         return "false"
     else:
@@ -120,7 +122,7 @@ class _Map:
         self.campaigns: dict[str, dict[str, Any]] = {}
 
     def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, self.p + path, message, fix)
+        return ImportInputError(self.file, (self.p + path) if path else self.p.rstrip("."), message, fix)
 
     def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
         return want(value, kind, self.file, self.p + path, fix or f"the file must be {EXPECTED}")
@@ -133,6 +135,7 @@ class _Map:
         for key, s in self.steps.items():
             s = self.want(s, dict, self.sp(key), "each step is {type, data, children}")
             self.want(s.get("type"), str, f"{self.sp(key)}.type", f"one of {', '.join(STEP_TYPES)}")
+        for key, s in self.steps.items():
             kids = s.get("children", [])
             kids = self.want(kids if kids is not None else [], list, f"{self.sp(key)}.children",
                              '"children": [{"external_id": "...", "path": "..."}]')
@@ -316,6 +319,8 @@ class _Map:
                 if v < 0:
                     raise self.err(f"{p}.{unit}", f"expected {unit} >= 0, got {v}", "")
                 total += v * secs
+            if total > MAX_SECONDS:
+                raise self.err(p, f"the delay adds up to {total:g} s, more than 36500 days", "check the numbers")
             return Wait(**base, seconds=total)
         if fmt == "time":
             t = data.get("time")
@@ -323,8 +328,10 @@ class _Map:
                 raise self.err(f"{p}.time", f"expected a time \"HH:mm\", got {json.dumps(t)}", 'e.g. "time": "09:30"')
             hhmm = t.strip().zfill(5)
             node: Node = WaitUntilWindow(**base, start=hhmm, end=hhmm, zone=None)
-            node.notes.append(f"Parcelvoy waits until the next {hhmm} in the user's zone (30 minutes of grace: a user "
-                              "reaching the step up to 30 minutes after it goes on at once)")
+            node.notes.append(f"Parcelvoy waits until the next {hhmm} in the user's zone")
+            node.unmapped.append(Unmapped(f"{self.p}{p}.time", f"Parcelvoy's 30 minutes of grace (a user reaching the "
+                                          f"step up to 30 minutes after {hhmm} goes on at once; {STEP_URL}) is not "
+                                          f"modelled: the scenario waits for the next {hhmm}"))
             return node
         if fmt == "date":
             node = WaitUntilDate(**base, attribute=str(data.get("date") or "a date"))
@@ -342,7 +349,7 @@ class _Map:
         if channel == "webhook":
             node: Node = Unmodelled(**base, kind=f"webhook campaign {cid}", outcomes=[("next", base["next"], "")])
             return node
-        if channel is not None and channel not in _CHANNELS:
+        if channel is not None and (not isinstance(channel, str) or channel not in _CHANNELS):
             raise self.err("campaigns", f"campaign {cid} has unknown channel {json.dumps(channel)}",
                            did_you_mean(str(channel), [*_CHANNELS, "webhook"]) or "email, text, push or webhook")
         node = Send(**base, channel=_CHANNELS.get(channel or "email", "email"),  # type: ignore[arg-type]
@@ -392,10 +399,13 @@ class _Map:
                                           "Parcelvoy ends the journey here; so does the scenario"))
             node.next = END
             return node
-        shares = [round(100.0 * r / total, 6) for _, _, r in ratios]
-        last = max(i for i, (_, _, r) in enumerate(ratios) if r > 0)
-        shares[last] = round(100.0 - sum(s for i, s in enumerate(shares) if i != last), 6)
-        node.weights = [(str(c["external_id"]), tid, sh) for (tid, c, _), sh in zip(ratios, shares)]
+        never = [c["external_id"] for _, c, r in ratios if r <= 0]
+        if never:
+            node.unmapped.append(Unmapped(f"{self.p}{self.sp(key)}.children", "no positive ratio, never drawn by "
+                                          "Parcelvoy (the edge is left out): " + ", ".join(f"'{x}'" for x in never)))
+        ratios = [x for x in ratios if x[2] > 0]
+        pct = shares([r for _, _, r in ratios])
+        node.weights = [(str(c["external_id"]), tid, sh) for (tid, c, _), sh in zip(ratios, pct)]
         node.next = node.weights[0][1]
         return node
 
@@ -407,10 +417,8 @@ class _Map:
         if len(kids) <= 1:
             node: Node = Unmodelled(**base, kind="balancer (rate limit)", outcomes=[("next", base["next"], "")])
         else:
-            n = len(kids)
-            shares = [round(100.0 / n, 6)] * n
-            shares[-1] = round(100.0 - sum(shares[:-1]), 6)
-            node = RandomSplit(**base, weights=[(c["external_id"], tid, sh) for (tid, c), sh in zip(kids, shares)])
+            pct = shares([1.0] * len(kids))
+            node = RandomSplit(**base, weights=[(c["external_id"], tid, sh) for (tid, c), sh in zip(kids, pct)])
             node.notes.append("Parcelvoy's balancer picks one of its paths uniformly at random")
         node.unmapped.append(note)
         return node
@@ -453,9 +461,5 @@ def import_parcelvoy(data: Any, file: str) -> list[ImportedJourney]:
                 raise ImportInputError(file, f"campaigns[{i}].id", "a campaign needs its 'id'", "")
             m.campaigns[str(c["id"])] = c
     journeys = m.build()
-    seen: dict[str, int] = {}
-    for j in journeys:
-        seen[j.name] = seen.get(j.name, 0) + 1
-        if seen[j.name] > 1:
-            j.name = f"{j.name}-{seen[j.name]}"[:100]
+    unique_names(journeys)
     return journeys

@@ -29,7 +29,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shares, step_ids, unique_names, want,
+)
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, Exit, ExitCondition, ImportedJourney, Node, RandomSplit, ReEntry, Send,
     Unmapped, Unmodelled, Wait, WaitUntilCondition, WaitUntilEvent, WaitUntilWindow,
@@ -204,7 +206,8 @@ class _Flow:
         full = self.p + path
         if t == "event":
             filters = cfg.get("filters") if isinstance(cfg.get("filters"), dict) else {}
-            events = [e for e in (filters.get("events") or []) if isinstance(e, dict)]
+            raw_events = filters.get("events") if isinstance(filters.get("events"), list) else []
+            events = [e for e in raw_events if isinstance(e, dict)]
             names = [str(e.get("id") or e.get("name")) for e in events if e.get("id") or e.get("name")]
             if not names:
                 raise self.err(f"{path}.filters.events", "an event trigger names no event",
@@ -264,6 +267,9 @@ class _Flow:
             if ttl is None:
                 return ReEntry("never", path, "trigger_masking once per person, no ttl")
             ttl = want(ttl, (int, float), self.file, path + ".ttl", "ttl is a number of seconds")
+            if not 0 <= ttl <= 94608000:
+                raise self.err("trigger_masking.ttl", f"expected a ttl of 60 to 94608000 seconds, got {ttl:g}",
+                               "PostHog's API accepts 60 to 94608000 (three years)")
             return ReEntry("any_time", path, f"trigger_masking {{person.id}}, ttl {ttl:g}s", cooldown=float(ttl))
         r = ReEntry("any_time", path, "trigger_masking (not per person)")
         r.unmapped.append(Unmapped(path, f"trigger masking on hash {json.dumps(h)} (ttl {json.dumps(ttl)}, threshold {json.dumps(threshold)}) "
@@ -450,7 +456,7 @@ class _Flow:
         on_timeout = self.next_of(key, path, tmp, "timeout")
         cond = cfg.get("condition") if isinstance(cfg.get("condition"), dict) else {}
         filters = cond.get("filters")
-        extra = [e for e in (cfg.get("events") or []) if isinstance(e, dict)]
+        extra = [e for e in (cfg.get("events") if isinstance(cfg.get("events"), list) else []) if isinstance(e, dict)]
         event = single_event(filters) if not extra else None
         if event is None and is_empty(filters) and len(extra) == 1:
             event = single_event(extra[0].get("filters"))
@@ -546,7 +552,14 @@ class _Flow:
             effective.append(round(min(cum, 100.0) - lo, 6))
         effective[-1] = round(effective[-1] + max(0.0, 100.0 - cum), 6)
         for j, ((name, pct), eff) in enumerate(zip(drawn, effective)):
-            node.weights.append((name, self.branch_of(key, j, path, node, f"cohort {j}"), eff))
+            target = self.branch_of(key, j, path, node, f"cohort {j}")
+            if eff <= 0:
+                node.unmapped.append(Unmapped(f"{self.p}{path}.config.cohorts[{j}]", f"cohort '{name}' is never drawn "
+                                              "(0% once PostHog's draw is applied): its edge is left out"))
+                continue
+            node.weights.append((name, target, eff))
+        exact = shares([w for _, _, w in node.weights])
+        node.weights = [(n, t, s) for (n, t, _), s in zip(node.weights, exact)]
         total = sum(p for _, p in drawn)
         if any(abs(p - e) > 1e-9 for (_, p), e in zip(drawn, effective)):
             node.notes.append(f"the cohorts add up to {total:g}%: PostHog's draw gives "
@@ -586,11 +599,7 @@ def import_posthog(data: Any, file: str) -> list[ImportedJourney]:
             raise ImportInputError(file, "results", "the list has no workflows", "export at least one workflow")
         journeys = [_Flow(want(it, dict, file, f"results[{n}]", "each item is a workflow"), file,
                           f"results[{n}].").build() for n, it in enumerate(items)]
-        seen: dict[str, int] = {}
-        for j in journeys:
-            seen[j.name] = seen.get(j.name, 0) + 1
-            if seen[j.name] > 1:
-                j.name = f"{j.name}-{seen[j.name]}"[:100]
+        unique_names(journeys)
         return journeys
     if "actions" in data or "edges" in data:
         return [_Flow(data, file, "").build()]

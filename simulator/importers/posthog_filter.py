@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.importers.base import printable
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.sfmc_filter import field_name
 
@@ -110,7 +111,7 @@ def _prop(p: dict[str, Any], problems: list[str]) -> str | None:
     scalars = (str, int, float, bool)
     if op in ("exact", "is_not"):
         vals = value if isinstance(value, list) else [value]
-        if not vals or not all(isinstance(x, scalars) for x in vals):
+        if not vals or not all(isinstance(x, scalars) and printable(x) for x in vals):
             problems.append(f"property '{key}' {op} compares with {json.dumps(value)[:40]}")
             return None
         sign, join = ("==", " or ") if op == "exact" else ("!=", " and ")

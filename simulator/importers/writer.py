@@ -120,7 +120,7 @@ def _attribute_default(values: list[Any]) -> Any:
     if nums:
         top = max(abs(n) for n in nums) or 1.0
         pts = sorted(set(nums) | {0.0, 2 * top})
-        return {"empirical": [int(p) if p == int(p) else p for p in pts]}
+        return {"empirical": [int(p) if p == int(p) and abs(p) < 2**63 else p for p in pts]}
     return {"bernoulli": 0.5}  # booleans, or a field only tested for null/truth
 
 
@@ -255,7 +255,7 @@ class _Writer:
         self.emit(f"scenario: {_flow(self.name)}")
         titles = ", ".join(j.title or j.name for j in self.journeys)
         self.emit(f"description: {_flow(f'Imported from {self.fmt}: {titles}')}")
-        duration = ENTRY_WINDOW + self.longest_wait() + 86400
+        duration = min(ENTRY_WINDOW + self.longest_wait() + 86400, 36500 * 86400.0)  # the format's longest
         self.emit(f"start: {START}   {GENERATED}")
         self.emit(f"duration: {format_duration(duration)}   "
                   f"# generated default: the 14-day entry window + every wait + 1 day")
@@ -414,6 +414,9 @@ class _Writer:
             else:
                 ex["check"] = exits[0].check
             self.emit(f"{ind}exit_when: {_flow(ex)}")
+        if j.execution_window:
+            self.lines += _comment(j.execution_window_note, ind)
+            self.emit(f"{ind}execution_window: {_flow(j.execution_window)}")
         for g in j.goals:
             self.lines += _comment(f"goal '{g.name}' ({g.path}): {g.condition or g.verbatim or '(no criteria)'}", ind)
             for u in g.unmapped:
