@@ -317,6 +317,6 @@ def test_the_execution_window_reschedules_sends_in_a_run(tmp_path):
     assert len(sends) > 10
     local = (start + pd.to_timedelta(sends["t"], unit="s")).dt.tz_convert("America/New_York")
     minutes = local.dt.hour * 60 + local.dt.minute
-    assert set(local.dt.dayofweek) <= {0, 1}
+    assert set(local.dt.day_of_week) <= {0, 1}
     assert ((minutes >= 9 * 60) & (minutes < 17 * 60 + 15)).all()
     assert (ev["kind"] == "rescheduled").sum() > 0
