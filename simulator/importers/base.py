@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator.errors import JourneySimError
 
-__all__ = ["ImportInputError", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop",
+__all__ = ["ImportInputError", "ExportReader", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop",
            "NAME_RE", "unique_names", "printable", "MAX_SECONDS", "shares"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -24,6 +24,22 @@ class ImportInputError(JourneySimError):
         self.file, self.path, self.message, self.fix = file, path, message, fix
         text = f"{file}: {path + ': ' if path else ''}{message}"
         super().__init__(text + (f"; {fix}" if fix else ""))
+
+
+class ExportReader:
+    """Reads one object of an export found at JSON path ``at`` (``""`` or ``items[3].``): its errors and type
+    checks name the file and the full JSON path. Subclasses set ``expected`` (what the file must be)."""
+
+    expected = "the export"
+
+    def __init__(self, file: str, at: str) -> None:
+        self.file, self._at = file, at
+
+    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
+        return ImportInputError(self.file, (self._at + path) if path else self._at.rstrip("."), message, fix)
+
+    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
+        return want(value, kind, self.file, self._at + path, fix or f"the file must be {self.expected}")
 
 
 def read_json(path: Path, expected: str) -> Any:

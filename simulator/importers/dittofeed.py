@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
 from simulator.importers.ir import (
@@ -53,17 +53,14 @@ _STATUS = {"NotStarted": "in Dittofeed users cannot enter it until it is Running
 SEGMENT_EVERY = 3600.0  # generated default: how often the segment entry is re-checked
 
 
-class _Journey:
+class _Journey(ExportReader):
+    expected = EXPECTED
+
     def __init__(self, res: dict[str, Any], definition: dict[str, Any], file: str, prefix: str, dpath: str,
                  segments: dict[str, dict[str, Any]]):
-        self.res, self.d, self.file, self.p, self.dp, self.segments = res, definition, file, prefix, dpath, segments
+        super().__init__(file, dpath)  # errors name paths inside the definition
+        self.res, self.d, self.p, self.dp, self.segments = res, definition, prefix, dpath, segments
         self.unmapped: list[Unmapped] = []
-
-    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, self.dp + path, message, fix)
-
-    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
-        return want(value, kind, self.file, self.dp + path, fix or f"the file must be {EXPECTED}")
 
     # -- journey level ------------------------------------------------------------------------
     def build(self) -> ImportedJourney:

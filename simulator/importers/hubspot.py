@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
+    ExportReader,
     MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, step_ids, unique_names,
     want,
 )
@@ -133,16 +134,13 @@ def _typed(v: Any, op: dict[str, Any], number: bool = False) -> Any:
     return v
 
 
-class _Flow:
+class _Flow(ExportReader):
+    expected = EXPECTED
+
     def __init__(self, flow: dict[str, Any], file: str, prefix: str):
-        self.f, self.file, self.p = flow, file, prefix
+        super().__init__(file, prefix)
+        self.f, self.p = flow, prefix
         self.unmapped: list[Unmapped] = []
-
-    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, self.p + path, message, fix)
-
-    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
-        return want(value, kind, self.file, self.p + path, fix or f"the file must be {EXPECTED}")
 
     def build(self) -> ImportedJourney:
         title = str(self.f.get("name") or self.f.get("id") or Path(self.file).stem or "hubspot workflow")

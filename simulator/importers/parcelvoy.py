@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
+    ExportReader,
     MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, shares, step_ids,
     unique_names, want,
 )
@@ -116,16 +117,13 @@ def _rule(r: Any, problems: list[str]) -> str:
     return f"{f} {_OPS[op]} {_literal(value)}"
 
 
-class _Map:
+class _Map(ExportReader):
+    expected = EXPECTED
+
     def __init__(self, steps: dict[str, Any], meta: dict[str, Any], file: str, prefix: str):
-        self.steps, self.meta, self.file, self.p = steps, meta, file, prefix
+        super().__init__(file, prefix)
+        self.steps, self.meta, self.p = steps, meta, prefix
         self.campaigns: dict[str, dict[str, Any]] = {}
-
-    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, (self.p + path) if path else self.p.rstrip("."), message, fix)
-
-    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
-        return want(value, kind, self.file, self.p + path, fix or f"the file must be {EXPECTED}")
 
     def sp(self, key: str) -> str:
         """The JSON path of a step (keys are external ids, quoted when not plain)."""

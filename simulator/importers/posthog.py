@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
+    ExportReader,
     ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shares, step_ids, unique_names, want,
 )
 from simulator.importers.ir import (
@@ -74,16 +75,13 @@ def parse_duration(value: str) -> tuple[float, str] | None:
     return used * _UNIT[unit], note
 
 
-class _Flow:
+class _Flow(ExportReader):
+    expected = EXPECTED
+
     def __init__(self, flow: dict[str, Any], file: str, prefix: str):
-        self.f, self.file, self.p = flow, file, prefix
+        super().__init__(file, prefix)
+        self.f, self.p = flow, prefix
         self.unmapped: list[Unmapped] = []
-
-    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, self.p + path, message, fix)
-
-    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
-        return want(value, kind, self.file, self.p + path, fix or f"the file must be {EXPECTED}")
 
     # -- graph --------------------------------------------------------------------------------
     def build(self) -> ImportedJourney:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.importers.base import ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
@@ -54,23 +54,20 @@ _ENTRY_MODES = {
 _STATS = {2: ("email_opened", "opened"), 3: ("email_clicked", "clicked")}
 
 
-class _Journey:
+class _Journey(ExportReader):
     """Reads one interaction object at JSON path ``prefix`` (``""`` or ``items[3].``)."""
 
+    expected = EXPECTED
+
     def __init__(self, data: dict[str, Any], file: str, prefix: str):
-        self.d, self.file, self.p = data, file, prefix
+        super().__init__(file, prefix)
+        self.d, self.p = data, prefix
         self.unmapped: list[Unmapped] = []
         self.exit_unmapped: list[Unmapped] = []
         self.transactional = str(data.get("definitionType", "")).lower() == "transactional"
         #: what each branch arm reads, translated or not: (path, kind, its ``Event.`` keys, node); kind
         #: ``journey`` (only ``Event.`` keys), ``contact`` (none), ``mixed`` or ``engagement`` (has_event)
         self.reads: list[tuple[str, str, tuple[str, ...], Node]] = []
-
-    def err(self, path: str, message: str, fix: str = "") -> ImportInputError:
-        return ImportInputError(self.file, self.p + path, message, fix)
-
-    def want(self, value: Any, kind: Any, path: str, fix: str = "") -> Any:
-        return want(value, kind, self.file, self.p + path, fix or f"the file must be {EXPECTED}")
 
     # -- journey level ------------------------------------------------------------------------
     def build(self) -> ImportedJourney:
