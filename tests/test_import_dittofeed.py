@@ -17,6 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT
+from import_mutation import mutate_and_import
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -383,39 +384,12 @@ def test_dittofeed_is_a_listed_format_with_a_did_you_mean(tmp_path):
     assert r.exit_code == 2 and "did you mean 'dittofeed'? known formats: sfmc, dittofeed" in r.output
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False)
-                     | st.text(max_size=8),
-                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
-                     max_leaves=8)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_any_mutation_of_a_realistic_export_imports_or_fails_cleanly(data):
     """Replace any one value of a realistic export by arbitrary JSON: the importer either produces a
     scenario that validates, or raises ImportInputError (exit 2 with a path); nothing else."""
-    name = data.draw(st.sampled_from(GOOD))
-    doc = json.loads((DATA / f"{name}.json").read_text())
-    where = data.draw(st.sampled_from(list(_paths(doc))[1:]))
-    holder = doc
-    for part in where[:-1]:
-        holder = holder[part]
-    holder[where[-1]] = data.draw(_JSON)
-    try:
-        journeys = import_dittofeed(doc, "t.json")
-    except ImportInputError:
-        return
-    load_scenario_text(write_scenario(journeys, source="t.json", fmt="dittofeed"), "t.yaml")
+    mutate_and_import(data, DATA, GOOD, import_dittofeed, "dittofeed")
 
 
 def test_ids_that_read_as_numbers_stay_strings():

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT
+from import_mutation import mutate_and_import
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -245,39 +246,12 @@ def test_malformed_flows_name_the_path(data, message):
     assert message in str(exc.value)
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False)
-                     | st.text(max_size=8),
-                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
-                     max_leaves=8)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_any_mutation_of_a_realistic_export_imports_or_fails_cleanly(data):
     """Replace any one value of a realistic export by arbitrary JSON: a scenario that validates, or
     ImportInputError (exit 2 with a path); nothing else."""
-    name = data.draw(st.sampled_from(GOOD))
-    doc = json.loads((DATA / f"{name}.json").read_text())
-    where = data.draw(st.sampled_from(list(_paths(doc))[1:]))
-    holder = doc
-    for part in where[:-1]:
-        holder = holder[part]
-    holder[where[-1]] = data.draw(_JSON)
-    try:
-        journeys = import_hubspot(doc, "t.json")
-    except ImportInputError:
-        return
-    load_scenario_text(write_scenario(journeys, source="t.json", fmt="hubspot"), "t.yaml")
+    mutate_and_import(data, DATA, GOOD, import_hubspot, "hubspot")
 
 
 def test_time_windows_with_one_set_of_hours_are_the_execution_window():

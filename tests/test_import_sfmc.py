@@ -17,6 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT
+from import_mutation import mutate_and_import
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -657,38 +658,11 @@ def test_journey_level_notes_sit_next_to_their_keys():
     assert "NOT MAPPED: exit criteria not translated" in lines[at["steps:"] - 2]
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False) | st.text(max_size=8),
-                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
-                     max_leaves=8)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
 @given(st.data())
 def test_any_mutation_of_a_real_export_imports_or_fails_cleanly(data):
     """Replace any one value of a realistic export by arbitrary JSON: the importer either produces a
     scenario that validates, or raises ImportInputError (exit 2 with a path); nothing else."""
-    name = data.draw(st.sampled_from(GOOD))
-    doc = json.loads((DATA / f"{name}.json").read_text())
-    paths = list(_paths(doc))[1:]
-    where = data.draw(st.sampled_from(paths))
-    holder = doc
-    for part in where[:-1]:
-        holder = holder[part]
-    holder[where[-1]] = data.draw(_JSON)
-    try:
-        journeys = import_sfmc(doc, "t.json")
-    except ImportInputError:
-        return
-    load_scenario_text(write_scenario(journeys, source="t.json", fmt="sfmc"), "t.yaml")
+    mutate_and_import(data, DATA, GOOD, import_sfmc, "sfmc")
 
 
 def test_a_writer_bug_is_reported_not_written(tmp_path, monkeypatch):
