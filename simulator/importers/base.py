@@ -177,3 +177,24 @@ def shares(weights: list[float]) -> list[float]:
     big = out.index(max(out))
     out[big] = round(100.0 - sum(x for i, x in enumerate(out) if i != big), 6)
     return out
+
+
+def one_or_results(data: Any, file: str, expected: str, vendor: str, item: str, single_keys: tuple[str, ...],
+                   build: Any) -> list[Any]:
+    """The journeys of an export that is one object (recognised by any of ``single_keys``) or the API's
+    list ``{results: [...]}`` (names made unique); ``build(obj, json_prefix)`` reads one object."""
+    if not isinstance(data, dict):
+        raise ImportInputError(file, "", f"not a {vendor}: got {type(data).__name__}", f"the file must be {expected}")
+    if "results" in data and "actions" not in data:
+        items = want(data["results"], list, file, "results", f"the file must be {expected}")
+        if not items:
+            raise ImportInputError(file, "results", f"the list has no {item}s", f"export at least one {item}")
+        journeys = [build(want(it, dict, file, f"results[{n}]", f"each item is a {item}"), f"results[{n}].")
+                    for n, it in enumerate(items)]
+        unique_names(journeys)
+        return journeys
+    if any(k in data for k in single_keys):
+        return [build(data, "")]
+    keys = ", ".join(list(data)[:6]) or "none"
+    raise ImportInputError(file, "", f"not a {vendor}: an object with keys {keys}", f"the file must be {expected}")
+

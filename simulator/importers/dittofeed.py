@@ -22,7 +22,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.importers.base import ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want,
+)
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
 from simulator.importers.ir import (

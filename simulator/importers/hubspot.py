@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader,
-    MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, step_ids, unique_names,
-    want,
+    MAX_SECONDS, ExportReader, depth_first, did_you_mean, find_loop, one_or_results, printable, safe_name, step_ids,
 )
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.ir import (
@@ -448,19 +446,5 @@ class _Flow(ExportReader):
 
 def import_hubspot(data: Any, file: str) -> list[ImportedJourney]:
     """The journeys in a HubSpot export (one flow or ``{results: [...]}``)."""
-    if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a HubSpot workflow: got {type(data).__name__}",
-                               f"the file must be {EXPECTED}")
-    if "results" in data and "actions" not in data:
-        items = want(data["results"], list, file, "results", f"the file must be {EXPECTED}")
-        if not items:
-            raise ImportInputError(file, "results", "the list has no workflows", "export at least one workflow")
-        journeys = [_Flow(want(it, dict, file, f"results[{n}]", "each item is a flow"), file, f"results[{n}].").build()
-                    for n, it in enumerate(items)]
-        unique_names(journeys)
-        return journeys
-    if "actions" in data or "startActionId" in data:
-        return [_Flow(data, file, "").build()]
-    keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a HubSpot workflow: an object with keys {keys}",
-                           f"the file must be {EXPECTED}")
+    return one_or_results(data, file, EXPECTED, "HubSpot workflow", "workflow", ("actions", "startActionId"),
+                          lambda obj, prefix: _Flow(obj, file, prefix).build())

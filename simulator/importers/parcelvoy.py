@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader,
-    MAX_SECONDS, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, shares, step_ids,
+    MAX_SECONDS, ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, shares, step_ids,
     unique_names, want,
 )
 from simulator.importers.dittofeed_segment import _literal

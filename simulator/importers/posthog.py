@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader,
-    ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shares, step_ids, unique_names, want,
+    ExportReader, depth_first, did_you_mean, find_loop, one_or_results, safe_name, shares, step_ids, want,
 )
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, Exit, ExitCondition, ImportedJourney, Node, RandomSplit, ReEntry, Send,
@@ -588,19 +587,5 @@ class _Flow(ExportReader):
 
 def import_posthog(data: Any, file: str) -> list[ImportedJourney]:
     """The journeys in a PostHog export (one HogFlow or the list ``{results: [...]}``)."""
-    if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a PostHog workflow: got {type(data).__name__}",
-                               f"the file must be {EXPECTED}")
-    if "results" in data and "actions" not in data:
-        items = want(data["results"], list, file, "results", f"the file must be {EXPECTED}")
-        if not items:
-            raise ImportInputError(file, "results", "the list has no workflows", "export at least one workflow")
-        journeys = [_Flow(want(it, dict, file, f"results[{n}]", "each item is a workflow"), file,
-                          f"results[{n}].").build() for n, it in enumerate(items)]
-        unique_names(journeys)
-        return journeys
-    if "actions" in data or "edges" in data:
-        return [_Flow(data, file, "").build()]
-    keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a PostHog workflow: an object with keys {keys}",
-                           f"the file must be {EXPECTED}")
+    return one_or_results(data, file, EXPECTED, "PostHog workflow", "workflow", ("actions", "edges"),
+                          lambda obj, prefix: _Flow(obj, file, prefix).build())

@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.importers.base import ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want
+from simulator.importers.base import (
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want,
+)
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
     ReEntry, Send, Unmapped, Unmodelled, Wait,
