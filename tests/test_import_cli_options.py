@@ -156,3 +156,25 @@ def test_unique_names_stay_within_100_characters():
     js = [SimpleNamespace(name="a" * 100), SimpleNamespace(name="a" * 100), SimpleNamespace(name="b")]
     unique_names(js)
     assert [j.name for j in js] == ["a" * 100, "a" * 98 + "-2", "b"]
+
+
+def test_a_wait_longer_than_the_format_allows_is_cut_and_reported():
+    """A Dittofeed delay of 3153600001 s (> 36500 days = 3153600000 s) is written as 36500 days
+    ('5214w2d') with a NOT MAPPED note, and the scenario validates (found by the dittofeed mutation
+    property after the merge)."""
+    import json
+
+    from simulator.importers.dittofeed import import_dittofeed
+    from simulator.importers.writer import write_scenario
+    from simulator.scenario.load import load_scenario_text
+
+    d = json.loads((DATA / "dittofeed" / "welcome_event.json").read_text())
+    i = next(k for k, n in enumerate(d["definition"]["nodes"]) if n["type"] == "DelayNode"
+             and n["variant"]["type"] == "Second")
+    d["definition"]["nodes"][i]["variant"]["seconds"] = 3153600001
+    journeys = import_dittofeed(d, "t.json")
+    text = write_scenario(journeys, source="t.json", fmt="dittofeed")
+    load_scenario_text(text, "t.yaml")
+    assert "wait: 5214w2d" in text
+    assert (f"definition.nodes[{i}]: a wait of 3.1536e+09 s is longer than 36500 days, the longest duration a "
+            "scenario may give: written as 36500 days") in [u.line() for u in journeys[0].all_unmapped()]

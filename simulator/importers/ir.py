@@ -316,6 +316,10 @@ def lossy_notes(n: Node) -> list[Unmapped]:
     """Notes the IR itself implies for ``n`` (the writer comments them at the step): its
     pass-through note, and for a transactional send the missing per-message category."""
     out = [x for x in (pass_through_note(n),) if x is not None]
+    for what, secs in (("wait", getattr(n, "seconds", None)), ("timeout", getattr(n, "timeout", None))):
+        if isinstance(secs, (int, float)) and secs > 36500 * 86400.0:
+            out.append(Unmapped(n.path, f"a {what} of {secs:g} s is longer than 36500 days, the longest duration a "
+                                        "scenario may give: written as 36500 days"))
     if isinstance(n, Experiment) and n.metric:
         out.append(Unmapped(n.path, f"the experiment's winner selection ({n.metric}) is not simulated: "
                                     "customers keep being split at the drawn percentages"))

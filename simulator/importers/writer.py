@@ -32,6 +32,7 @@ from simulator.scenario.units import format_duration
 __all__ = ["write_scenario", "format_duration", "GENERATED", "ENGAGEMENT_SUFFIXES", "READS_FROM", "Topology"]
 
 GENERATED = "# generated default: edit to match your stack"
+_LONGEST = 36500 * 86400.0  # the longest duration a scenario may give; longer waits are cut (ir.lossy_notes)
 READS_FROM = "cdp"
 ENGAGEMENT_SUFFIXES = ("delivered", "opened", "clicked", "unsubscribed")
 CHANNEL_SYSTEM = {"email": "esp", "sms": "sms", "push": "push", "in_app": "in_app", "whatsapp": "whatsapp"}
@@ -438,12 +439,12 @@ class _Writer:
             self.lines += _comment(note, ind)
         for u in n.unmapped:
             self.unmapped(u, ind)
-        if isinstance(n, (Send, RandomSplit)):
+        if isinstance(n, (Send, RandomSplit, Wait, WaitUntilEvent)):
             for u in lossy_notes(n):
                 self.unmapped(u, ind)
         head = f"{ind}- "
         if isinstance(n, Wait):
-            self.emit(head + _flow(_marked({"id": n.id, "wait": format_duration(n.seconds), "next": n.next}, n)))
+            self.emit(head + _flow(_marked({"id": n.id, "wait": format_duration(min(n.seconds, _LONGEST)), "next": n.next}, n)))
         elif isinstance(n, WaitUntilWindow):
             ww: dict[str, Any] = {"at": n.start} if n.start == n.end else {"from": n.start, "to": n.end}
             if n.days:  # the IR's day names (monday or mon) as the format's (mon)
@@ -454,7 +455,7 @@ class _Writer:
         elif isinstance(n, WaitUntilEvent):
             wu: dict[str, Any] = {"event": n.event}
             if n.timeout is not None:
-                wu["timeout"] = format_duration(n.timeout)
+                wu["timeout"] = format_duration(min(n.timeout, _LONGEST))
             wu["then"] = n.then
             if n.timeout is not None:
                 wu["on_timeout"] = n.on_timeout
