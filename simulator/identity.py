@@ -268,8 +268,9 @@ class Resolver:
         if q not in group or ch not in eng.scenario.policies.consent_required:
             return False
         replica = eng.replicas[self.at]  # type: ignore[index]
-        for other in group:
-            if other != q and not replica.get_value(other, f"consent.{ch}"):
+        key = f"consent.{ch}"
+        for other in group:  # an opt-out is a change to "no" (version > 0); never having opted in is not one
+            if other != q and not replica.get_value(other, key) and replica.version(other, key) > 0:
                 return self._suppress(req, now, f"identity: {self.at} holds an opt-out of {ch} on {self._cid(other)}, "
                                                 f"merged with {self._cid(q)} into {self._cid(p)}",
                                       other=other)

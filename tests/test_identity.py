@@ -487,3 +487,15 @@ def test_gates_take_identity_kinds():
 
     gate = parse_fail_on("identity-duplicate-send>0")
     assert gate.kind == "identity-duplicate-send" and gate.op == "<=" and not math.isnan(gate.value)
+
+
+def test_a_profile_that_never_opted_in_does_not_stop_the_merged_person():
+    """bob opted in to email; bob-p2 never did (initial consent 'no', no opt-out: created by a visit at 0) and
+    is merged at 0. bob carts at 1h: cdp holds no opt-out of bob-p2 (its consent never changed), so bob gets m
+    at 1h; nothing is suppressed by identity."""
+    people = [who("bob", (H, "cart")), ScriptedCustomer("bob-p2", consent={"email": False}, events=((0, "visit"),))]
+    result = run(id_scenario(latency="0s", steps="[{id: s, send: m}]"), *people)
+    d = log(result, "delivered")
+    assert list(zip(d["customer"], d["t"])) == [("bob", H)]
+    s = log(result, "suppressed")
+    assert not s["detail"].astype(str).str.startswith("identity:").any()

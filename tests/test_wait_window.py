@@ -160,3 +160,11 @@ def test_next_open_equals_a_minute_scan_of_the_local_clock(zone, lo, hi, days, m
     clock = LocalClock(START, [zone])
     t = 60.0 * minute
     assert next_open(w, clock, 0, t) == brute_force(w, zone, t)
+
+
+def test_a_misspelt_day_lists_the_days_without_stray_quotes():
+    text = scenario(journeys=journey("{id: ww, wait_window: {from: '09:00', to: '17:00', days: [mon, tues]}}"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_text(text, "w.yaml")
+    assert ("invalid value 'tues': expected one of mon, tue, wed, thu, fri, sat, sun; did you mean 'tue'?"
+            in err.value.format())

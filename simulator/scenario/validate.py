@@ -7,6 +7,8 @@ first one.
 
 from __future__ import annotations
 
+import re
+
 import types
 import typing
 from typing import Any, Literal, Union, get_args, get_origin
@@ -188,7 +190,7 @@ def _translate(root: type[BaseModel], located: Located, err: dict[str, Any], loc
         column = ctx.get("column") or None
         return issue_at(located, path + subpath, ctx["msg"], column_offset=column, key=loc[-1:] == ("[key]",))
     if kind == "literal_error":
-        options = _literal_options(root, loc) or [o.strip(" '") for o in str(ctx.get("expected", "")).split(",")]
+        options = _literal_options(root, loc) or re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         guess = did_you_mean(str(value), options) if isinstance(value, str) else None
         return issue_at(located, path, f"invalid value {value!r}: expected one of {', '.join(options)}",
                         f"did you mean '{guess}'?" if guess else None)
