@@ -14,7 +14,7 @@ from simulator.report import figures
 from simulator.report.data import RunData, load_run
 from simulator.report.projections import projections_section
 from simulator.events import read_events
-from simulator.report.trace import CustomerTrace, swimlane_png
+from simulator.report.trace import CustomerTrace, swimlane_png, time_window
 
 __all__ = ["build_report"]
 
@@ -106,8 +106,9 @@ def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str, str | 
             near_found = found[(found["t"] >= start) & (found["t"] <= end)].reset_index(drop=True)
             swimlane_png(CustomerTrace(customer, near, near_found, profile_row, run.summary), tmp)
             zoom = base64.b64encode(tmp.read_bytes()).decode()
-            first, last = near["ts"].min(), near["ts"].max()
-            window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if len(near) else ""
+            if len(near):  # the figure's axis: at least trace.MIN_SPAN wide, centred on events at one instant
+                first, last = time_window(list(near["ts"]) + list(near_found["time"]))
+                window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
         out.append((kind, customer, whole, zoom, window))
     tmp.unlink(missing_ok=True)
     return out

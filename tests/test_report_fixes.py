@@ -1,0 +1,83 @@
+"""Report defects found by a new-user trial: a zero-width zoom swimlane, an unreadable sync-lag chart for
+a zero-latency link, import placeholders invisible in the report and summary.json."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import cli
+from simulator.report.trace import MIN_SPAN, time_window
+
+#: Five customers fire ``go`` at app at 1d (2026-01-06 00:00 UTC); app->cdp is instant. j sends m and m2
+#: at that same instant; the cap (1 per day, counted at once) drops m2 -> a missed-send at 00:00 for
+#: each customer. Each also fires ``buy`` at 4d, so their events span 3 days (> 36 h): the report draws a
+#: zoom figure of the 24 hours around the finding, where every event is at 00:00.
+CAP_SCENARIO = """\
+scenario: capzoom
+start: 2026-01-05T00:00:00Z
+duration: 5d
+default_timezone: UTC
+population:
+  size: 5
+  attributes:
+    stage: {choice: {A: 1.0}}
+  events:
+    - {name: go, origin: app, once: {probability: 1, at: {fixed: 1d}}}
+    - {name: buy, origin: web, once: {probability: 1, at: {fixed: 4d}}}
+systems:
+  web: {kind: source}
+  app: {kind: source}
+  cdp: {kind: cdp}
+  esp: {kind: channel, channel: email}
+sync:
+  - {from: app, to: cdp, fields: [go]}
+  - {from: web, to: cdp, fields: [buy]}
+policies:
+  frequency_caps: [{channel: any, max: 1, per: 1d}]
+  cap_counter_lag: 0s
+messages:
+  m: {channel: email, body: "Hi"}
+  m2: {channel: email, body: "Hi again"}
+journeys:
+  - name: j
+    reads_from: cdp
+    entry: {event: go}
+    re_entry: false
+    steps:
+      - {id: a, send: m}
+      - {id: b, send: m2}
+"""
+
+
+@pytest.fixture(scope="module")
+def cap_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("capzoom")
+    path = folder / "cap.yaml"
+    path.write_text(CAP_SCENARIO)
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(folder / "run"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return folder / "run"
+
+
+def test_time_window_has_a_minimum_span():
+    """One instant, 2026-01-06 00:00: widened to MIN_SPAN (600 s) centred on it -> 23:55 to 00:05. Two
+    times 4 min apart (00:00, 00:04): midpoint 00:02 -> 23:57 to 00:07. Two times 1 h apart: unchanged."""
+    assert MIN_SPAN == 600.0
+    t0 = pd.Timestamp("2026-01-06 00:00", tz="UTC")
+    assert time_window([t0]) == (pd.Timestamp("2026-01-05 23:55", tz="UTC"), pd.Timestamp("2026-01-06 00:05", tz="UTC"))
+    assert time_window([t0, t0 + pd.Timedelta(minutes=4)]) == (pd.Timestamp("2026-01-05 23:57", tz="UTC"),
+                                                               pd.Timestamp("2026-01-06 00:07", tz="UTC"))
+    assert time_window([t0 + pd.Timedelta(hours=1), t0]) == (t0, t0 + pd.Timedelta(hours=1))
+
+
+def test_zoom_of_a_single_instant_spans_ten_minutes(cap_run):
+    """Every event in the zoom window is at 2026-01-06 00:00 (see CAP_SCENARIO): the caption names the
+    10-minute axis 23:55 to 00:05, not a zero-width '00:00 to 00:00'."""
+    html = (cap_run / "report.html").read_text()
+    assert "missed-send: customer c000001; second figure: 2026-01-05 23:55 to 2026-01-06 00:05 UTC" in html
+    assert "00:00 to 2026-01-06 00:00" not in html
