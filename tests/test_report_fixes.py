@@ -81,3 +81,21 @@ def test_zoom_of_a_single_instant_spans_ten_minutes(cap_run):
     html = (cap_run / "report.html").read_text()
     assert "missed-send: customer c000001; second figure: 2026-01-05 23:55 to 2026-01-06 00:05 UTC" in html
     assert "00:00 to 2026-01-06 00:00" not in html
+
+
+def test_zero_latency_link_says_so_instead_of_a_1e6_axis(cap_run, monkeypatch):
+    """CAP_SCENARIO's links have no latency: go (5 customers, at 1d) and buy (at 4d) arrive at the CDP at the
+    instant they happen -> per link 5 arrivals, every lag 0 s. Each panel is words, not a histogram on a
+    0..1e-6 h axis: its title says 'all 5 arrivals at 0 s: no latency on this link' and its axes are off."""
+    from simulator.report import figures
+    from simulator.report.data import load_run
+
+    drawn = []
+    monkeypatch.setattr(figures, "_png", lambda fig: drawn.append(fig) or b"png")
+    assert figures.sync_lags(load_run(cap_run)) == b"png"
+    axes = drawn[0].axes
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "app->cdp (app -> cdp): all 5 arrivals at 0 s: no latency on this link",
+        "web->cdp (web -> cdp): all 5 arrivals at 0 s: no latency on this link"]
+    assert not any(ax.axison for ax in axes)
+    assert not any(ax.patches for ax in axes)  # no histogram bars
