@@ -99,3 +99,43 @@ def test_zero_latency_link_says_so_instead_of_a_1e6_axis(cap_run, monkeypatch):
         "web->cdp (web -> cdp): all 5 arrivals at 0 s: no latency on this link"]
     assert not any(ax.axison for ax in axes)
     assert not any(ax.patches for ax in axes)  # no histogram bars
+
+
+BRAZE = "tests/data/import/braze/abandoned_cart.json"
+
+
+def test_import_placeholders_reach_summary_and_report(tmp_path):
+    """The Braze abandoned-cart canvas imports with two placeholders (docs/import.md): the Delay's length
+    (step s-delay-1, written on line 61) and the Decision Split's filter (s-split-1, line 66). A run of it
+    passes its default gate, yet summary.json's ``warnings`` lists both, in file order, exactly as
+    validate/run print them, and report.html's verdict area says '2 placeholder values ...' and lists them."""
+    from conftest import ROOT
+
+    scenario = tmp_path / "b.yaml"
+    result = CliRunner().invoke(cli, ["import", "braze", str(ROOT / BRAZE), "-o", str(scenario)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--customers", "50", "--out", str(tmp_path / "bz"),
+                                      "--quiet"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    warnings = json.loads((tmp_path / "bz" / "summary.json").read_text())["warnings"]
+    assert [w.split(": placeholder: ")[0] for w in warnings] == [
+        f"{scenario}:61: journeys[abandoned-cart-recovery].steps[s-delay-1]",
+        f"{scenario}:66: journeys[abandoned-cart-recovery].steps[s-split-1]"]
+    assert "the export does not carry the Delay's length (1 day is a placeholder)" in warnings[0]
+    html = (tmp_path / "bz" / "report.html").read_text()
+    verdict = html.split('<p class="verdict', 1)[1].split("<nav>", 1)[0]
+    assert "All gates pass, on placeholder values (below)" in verdict
+    assert ("2 placeholder values from <code>journeysim import</code>: these numbers rest on values the export "
+            "did not carry.") in verdict
+    assert verdict.count("<li>") == 2 and "steps[s-split-1]" in verdict
+
+
+def test_a_scenario_without_placeholders_has_an_empty_warnings_list(cap_run):
+    """CAP_SCENARIO is hand-written (no placeholder keys): ``warnings`` is present and [], no caveat box."""
+    import json
+
+    assert json.loads((cap_run / "summary.json").read_text())["warnings"] == []
+    html = (cap_run / "report.html").read_text()
+    assert 'id="placeholders"' not in html and "All gates pass:" in html

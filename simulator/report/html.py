@@ -153,6 +153,7 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
         daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure,
         swimlanes=_swimlanes(run),
         projections_section=projections_section(s),
+        placeholders=list(s.get("warnings") or []),  # placeholders left by `journeysim import` (older runs: none)
         folder=str(run.folder if shown_as is None else shown_as),
         entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")
