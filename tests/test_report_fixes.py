@@ -139,3 +139,19 @@ def test_a_scenario_without_placeholders_has_an_empty_warnings_list(cap_run):
     assert json.loads((cap_run / "summary.json").read_text())["warnings"] == []
     html = (cap_run / "report.html").read_text()
     assert 'id="placeholders"' not in html and "All gates pass:" in html
+
+
+def test_replications_without_findings_say_so(tmp_path):
+    """tests/test_impact.py's CLICKS: 3 customers, all consenting, each sent one email on entering; no rule
+    can fire (no cap, no quiet hours, no sync race: the web->cdp link is instant and the journey has no
+    wait or exit) -> no finding in any of 3 replications. The heading says so instead of a bare
+    'across 3 replications (mean rate ...):' with nothing under it."""
+    from test_impact import CLICKS
+
+    path = tmp_path / "clicks.yaml"
+    path.write_text(CLICKS)
+    result = CliRunner().invoke(cli, ["run", str(path), "--impact", "sms", "--replications", "3",
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "across 3 replications: no findings in any replication" in result.output
+    assert "(mean rate per entered customer, 95% interval):" not in result.output
