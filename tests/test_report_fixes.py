@@ -123,7 +123,8 @@ def test_import_placeholders_reach_summary_and_report(tmp_path):
     assert [w.split(": placeholder: ")[0] for w in warnings] == [
         f"{scenario}:61: journeys[abandoned-cart-recovery].steps[s-delay-1]",
         f"{scenario}:66: journeys[abandoned-cart-recovery].steps[s-split-1]"]
-    assert "the export does not carry the Delay's length (1 day is a placeholder)" in warnings[0]
+    assert "the export does not carry the Delay's length" in warnings[0]
+    assert "the export does not carry the Decision Split's filter" in warnings[1]
     html = (tmp_path / "bz" / "report.html").read_text()
     verdict = html.split('<p class="verdict', 1)[1].split("<nav>", 1)[0]
     assert "All gates pass, on placeholder values (below)" in verdict
