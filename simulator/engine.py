@@ -403,6 +403,7 @@ def run_manifest(scenario: Scenario, seed: int, customers: int | None,
         "seed": seed, "customers_requested": customers if customers is not None else scenario.population.size,
         "scripted": [s.name for s in scripted], "version": _version(),
         "start": scenario.start.isoformat(), "duration_seconds": scenario.duration,
+        "warnings": list(scenario.warnings),  # placeholders left by `journeysim import`; [] when none
     }
 
 

@@ -50,7 +50,11 @@ def run_summary_lines(result: RunResult) -> list[str]:
                 lines.append(f"  ... and {len(analysis.recommendations) - 5} more in report.html and summary.json")
         reps = result.summary.get("replications")
         if reps:
-            lines.append(f"across {len(reps['seeds'])} replications (mean rate per entered customer, 95% interval):")
+            across = f"across {len(reps['seeds'])} replications"
+            if not reps["by_kind"]:  # a heading with nothing under it reads like a crash
+                lines.append(f"{across}: no findings in any replication")
+            else:
+                lines.append(f"{across} (mean rate per entered customer, 95% interval):")
             for kind, r in sorted(reps["by_kind"].items()):
                 lines.append(f"  {kind:<24} {100 * r['mean']:.2f}%  [{100 * r['low']:.2f}%, {100 * r['high']:.2f}%]")
         for gate in analysis.gates:

@@ -199,7 +199,8 @@ def evaluate_replicated_projection_gates(gates: list[Gate], runs: list[dict[str,
                 value = high if gate.op in ("<", "<=") else low
                 label = f"{'upper' if gate.op in ('<', '<=') else 'lower'} 95% bound {over}"
             ok = ok and gate_holds(gate, value)
-            band = "" if math.isnan(low) else f" (mean {mean:.3g}{unit}, 95% interval {low:.3g} to {high:.3g})"
+            shown_mean = "" if label.startswith("mean") else f"mean {mean:.3g}{unit}, "  # said once
+            band = "" if math.isnan(low) else f" ({shown_mean}95% interval {low:.3g} to {high:.3g})"
             texts.append(f"{name}: {label}: {value:.3g}{unit}{band}; first seed alone: {values[0]:.3g}{unit}")
         results.append(GateResult(gate.text, ok, "; ".join(texts), statistic))
     return results

@@ -242,14 +242,22 @@ def sync_lags(run: RunData) -> bytes | None:
     if lags is None or lags.empty:
         return None
     links = sorted(lags["link"].dropna().unique())
-    fig, axes = plt.subplots(len(links), 1, figsize=(10, 2.3 * len(links) + 0.6), squeeze=False)
+    silent = {label for label in links if float(lags.loc[lags["link"] == label, "end_to_end"].max()) <= 0}
+    heights = [0.8 if label in silent else 2.3 for label in links]  # a no-latency panel is one line of words
+    fig, axes = plt.subplots(len(links), 1, figsize=(10, sum(heights) + 0.6), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    drawn = None  # the lowest panel with a histogram: it carries the axis label
     for ax, label in zip(axes[:, 0], links):
         mine = lags[lags["link"] == label]
         hop = mine["per_link"].dropna().to_numpy() / 3600.0
         e2e = mine["end_to_end"].to_numpy() / 3600.0
         first_hop = len(hop) == len(e2e) and np.allclose(hop, e2e)
         link = next((s for s in run.scenario.sync if s.label == label), None)
-        top = max(float(e2e.max()), 1e-6)
+        if label in silent:  # a zero-latency link: a histogram of one bar at 0 would say nothing
+            _no_latency(ax, label, link, len(e2e))
+            continue
+        drawn = ax
+        top = float(e2e.max())
         bins = np.linspace(0, top, 61)
         p = percentiles(e2e)
         if first_hop:
@@ -278,10 +286,24 @@ def sync_lags(run: RunData) -> bytes | None:
             title += "\n" + textwrap.fill("red dashed: waits of journeys deciding at the target, " + listed, 140)
         ax.set_title(title, fontsize=8, loc="left")
         ax.set_ylabel("arrivals")
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)  # lags of seconds: no '1e-4' multiplier
         ax.legend(frameon=True, framealpha=0.9, edgecolor="none", fontsize=7, loc="upper right")
-    axes[-1, 0].set_xlabel("hours" + (f" (lags of a sample: the first {run.sampled:,} customer ids)"
-                                      if run.sampled else ""))
+    sample = f" (lags of a sample: the first {run.sampled:,} customer ids)" if run.sampled else ""
+    if drawn is not None:
+        drawn.set_xlabel("hours" + sample)
+    elif sample:
+        axes[-1, 0].set_title(axes[-1, 0].get_title(loc="left") + sample, fontsize=8, loc="left")
     return _png(fig)
+
+
+def _no_latency(ax: plt.Axes, label: str, link: Any, arrivals: int) -> None:
+    """A panel for a link whose every arrival came 0 s after the truth change: words, no axes."""
+    route = f" ({link.from_} -> {link.to})" if link is not None else ""
+    ax.set_title(f"{label}{route}: all {arrivals} arrivals at 0 s: no latency on this link", fontsize=8, loc="left")
+    ax.text(0.0, 0.5, "per-link and end-to-end lag 0 s for every arrival (each came at the instant of its truth "
+            "change): no histogram to draw", transform=ax.transAxes, ha="left", va="center", fontsize=9,
+            color="#444444")
+    ax.set_axis_off()
 
 
 def _hours(h: float) -> str:

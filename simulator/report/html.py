@@ -14,7 +14,7 @@ from simulator.report import figures
 from simulator.report.data import RunData, load_run
 from simulator.report.projections import projections_section
 from simulator.events import read_events
-from simulator.report.trace import CustomerTrace, swimlane_png
+from simulator.report.trace import CustomerTrace, swimlane_png, time_window
 
 __all__ = ["build_report"]
 
@@ -106,8 +106,9 @@ def _swimlanes(run: RunData, limit: int = 6) -> list[tuple[str, str, str, str | 
             near_found = found[(found["t"] >= start) & (found["t"] <= end)].reset_index(drop=True)
             swimlane_png(CustomerTrace(customer, near, near_found, profile_row, run.summary), tmp)
             zoom = base64.b64encode(tmp.read_bytes()).decode()
-            first, last = near["ts"].min(), near["ts"].max()
-            window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if len(near) else ""
+            if len(near):  # the figure's axis: at least trace.MIN_SPAN wide, centred on events at one instant
+                first, last = time_window(list(near["ts"]) + list(near_found["time"]))
+                window = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
         out.append((kind, customer, whole, zoom, window))
     tmp.unlink(missing_ok=True)
     return out
@@ -152,6 +153,7 @@ def build_report(folder: str | Path, summary: dict | None = None, *, shown_as: s
         daily_table=_table(daily_wide), sms_table=_table(run.sms_segments()), figure=figure,
         swimlanes=_swimlanes(run),
         projections_section=projections_section(s),
+        placeholders=list(s.get("warnings") or []),  # placeholders left by `journeysim import` (older runs: none)
         folder=str(run.folder if shown_as is None else shown_as),
         entries=int(s.get("counts", {}).get("entry", 0)),
         pct=lambda v: "" if v is None else f"{100 * v:.2f}%")

@@ -14,7 +14,11 @@ import pyarrow.parquet as pq
 from simulator.errors import UsageError
 from simulator.scenario.units import did_you_mean
 
-__all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png"]
+__all__ = ["CustomerTrace", "load_trace", "format_trace", "swimlane_png", "time_window", "MIN_SPAN"]
+
+#: The narrowest time axis a swimlane draws (seconds): events closer together than this (e.g. a send and
+#: the send a frequency cap drops at the same instant) are shown on an axis this wide, centred on them.
+MIN_SPAN = 600.0
 
 #: Log kinds shown in the text timeline (the rest, e.g. batch runs, are shown only as context).
 SHOWN = ("event", "truth", "sync", "out-of-order", "sync-skip", "sync-lost", "sync-queued", "sync-retry", "entry",
@@ -182,6 +186,19 @@ def format_trace(trace: CustomerTrace) -> str:
     return "\n".join(out)
 
 
+def time_window(times: "pd.Series | list[pd.Timestamp]") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The time axis of a swimlane: from the first to the last of ``times``, widened to ``MIN_SPAN``
+    centred on them when they are closer together than that (a zero-width axis is unreadable)."""
+    stamps = pd.Series(pd.to_datetime(pd.Series(list(times)), utc=True)).dropna()
+    if stamps.empty:
+        raise ValueError("time_window needs at least one time")
+    lo, hi = stamps.min(), stamps.max()
+    if (hi - lo).total_seconds() < MIN_SPAN:
+        mid = lo + (hi - lo) / 2
+        lo, hi = mid - pd.Timedelta(seconds=MIN_SPAN / 2), mid + pd.Timedelta(seconds=MIN_SPAN / 2)
+    return lo, hi
+
+
 def swimlane_png(trace: CustomerTrace, path: str | Path) -> Path:
     """A swimlane figure: one lane per system (truth on top), markers for changes, arrivals, sends, findings."""
     import matplotlib
@@ -223,11 +240,17 @@ def swimlane_png(trace: CustomerTrace, path: str | Path) -> Path:
         ax.annotate(f["kind"], (x, len(systems) - 0.4), rotation=90, fontsize=7, color="#d62728", va="top")
     ax.set_yticks(list(lane.values()), list(lane.keys()))
     ax.set_ylim(-0.7, len(systems) - 0.3)
+    shown = list(when.dropna()) + [pd.Timestamp(t) for t in trace.findings.get("time", [])]
+    if shown:
+        lo, hi = time_window(shown)
+        if (hi - lo).total_seconds() <= MIN_SPAN:  # events at (nearly) one instant: a readable axis around them
+            ax.set_xlim(lo.tz_localize(None), hi.tz_localize(None))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_xlabel("simulated time (UTC)")
     ax.set_title(f"customer {trace.customer}: when each change reached each system, and what was sent")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=5, fontsize=8, frameon=False)
+    # right of the lanes, not below them, where it would sit on the axis label and the date offset
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1, fontsize=8, frameon=False)
     fig.tight_layout()
     path = Path(path)
     from simulator.fileio import atomic_path
