@@ -178,3 +178,35 @@ def test_a_wait_longer_than_the_format_allows_is_cut_and_reported():
     assert "wait: 5214w2d" in text
     assert (f"definition.nodes[{i}]: a wait of 3.1536e+09 s is longer than 36500 days, the longest duration a "
             "scenario may give: written as 36500 days") in [u.line() for u in journeys[0].all_unmapped()]
+
+
+def _long_canvas(path, steps: int) -> None:
+    """A Braze canvas of ``steps`` Delay steps in a chain: its --graph output (one line of about 60
+    characters per step) is far more than a pipe holds (64 KiB), so a reader that stops early always
+    closes the pipe while journeysim is still writing."""
+    import json
+
+    chain = [{"id": f"s-delay-{k}", "name": f"Delay {k}", "type": "Delay",
+              "next_step_ids": [f"s-delay-{k + 1}"] if k + 1 < steps else []} for k in range(steps)]
+    path.write_text(json.dumps({"name": "Long", "variants": [{"name": "A", "first_step_ids": ["s-delay-0"]}],
+                                "steps": chain, "message": "success"}))
+
+
+@pytest.mark.parametrize("options", [["--graph"], ["-o", "out.yaml"], ["--graph", "-o", "out.yaml"]])
+def test_a_reader_that_stops_early_ends_import_quietly_with_exit_0_and_the_file_complete(options, tmp_path):
+    """`journeysim import ... | head -1`, as `run ... | head -2` and `platforms | head -1`: exit 0, nothing
+    on stderr, and the scenario written with -o is the same text as without the pipe."""
+    import shlex
+    import subprocess
+    import sys
+
+    _long_canvas(tmp_path / "long.json", 1500)
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "simulator.cli", "import", "braze", "long.json",
+                                            *options])
+    r = subprocess.run(["bash", "-c", cmd + ' | head -1; echo "status ${PIPESTATUS[0]}"'], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.splitlines()[-1] == "status 0" and r.stderr == "", (r.stdout[-300:], r.stderr)
+    assert len(r.stdout.splitlines()) == 2  # the one line head printed, then the status
+    if "-o" in options:
+        _, text = import_file("braze", tmp_path / "long.json")
+        assert (tmp_path / "out.yaml").read_text() == text
