@@ -52,7 +52,7 @@ _JS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 STATUS_URL = "https://docs.dittofeed.com/resources/journeys"
 _STATUS = {"NotStarted": "in Dittofeed users cannot enter it until it is Running",
            "Paused": "in Dittofeed no more users enter, and a user reaching a message has it skipped and exits"}
-SEGMENT_EVERY = 3600.0  # generated default: how often the segment entry is re-checked
+SEGMENT_EVERY = 120.0  # how often the segment entry is re-checked: every 2m, as the dittofeed preset's entry.every
 
 
 class _Journey(ExportReader):
@@ -90,7 +90,8 @@ class _Journey(ExportReader):
         order = self._order(nodes, first)
         name = scenario_name(title)
         journey = ImportedJourney(id=str(self.res.get("id") or title), name=name, path=self.p.rstrip(".") or "$",
-                                  entry=entry, nodes=[nodes[k] for k in order], title=title)
+                                  entry=entry, nodes=[nodes[k] for k in order], title=title,
+                                  platform="dittofeed")
         journey.re_entry = self.re_entry(entry_raw)
         status = self.res.get("status")
         if isinstance(status, str) and status in _STATUS:
@@ -128,8 +129,8 @@ class _Journey(ExportReader):
             cond = ("in_" + field_name(self.segment_name(seg)).lower())[:100]
             flags = (cond,)
         entry = Entry("segment", path, condition=cond, every=SEGMENT_EVERY, generated_flags=flags,
-                      source=f"Dittofeed segment entry '{self.segment_name(seg)}', re-checked every 1h "
-                             "(generated default: Dittofeed re-computes segments on its own schedule)")
+                      source=f"Dittofeed segment entry '{self.segment_name(seg)}', re-checked every 2m "
+                             "(Dittofeed computes segments every 2 minutes by default: the dittofeed preset)")
         if note:
             entry.unmapped.append(Unmapped(note.path, f"{note.what}; entry uses a generated flag '{cond}' "
                                                       "(half the population) instead", note.verbatim))
