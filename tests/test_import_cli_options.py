@@ -146,6 +146,20 @@ def test_a_topology_whose_sync_links_do_not_validate_blames_the_topology_file(tm
     assert r.exit_code == 2 and "no such topology file" in r.output
 
 
+def test_a_bad_sync_link_is_cited_at_its_line_in_the_topology_file_not_in_the_unwritten_scenario(tmp_path):
+    """The 4th sync link of TOPOLOGY (sync[3]) sits on line 10 of the file (systems: 1, four systems 2-5,
+    sync: 6, links 7-10); in `  - {name: segment-to-texter, from: segment, to: texterr` the value of `to`
+    starts after 5 + 25 + 15 + 4 = 49 characters, at column 50. The scenario file is never written, so
+    no line of it is cited."""
+    topo = tmp_path / "topo2.yaml"
+    topo.write_text(TOPOLOGY.replace("from: segment, to: texter,", "from: segment, to: texterr,"))
+    out = tmp_path / "t2.yaml"
+    r = invoke("import", "braze", str(DATA / "braze" / "abandoned_cart.json"), "-o", str(out), "--topology", str(topo))
+    assert r.exit_code == 2 and not out.exists(), r.output
+    assert f"{topo}:10:50: sync[3].to: unknown system 'texterr'; did you mean 'texter'?" in r.output, r.output
+    assert "t2.yaml" not in r.output
+
+
 def test_unique_names_stay_within_100_characters():
     """Two journeys named with the same 100 characters: the second becomes the first 98 + '-2' (100
     characters), not a truncated copy of the first (found by the parcelvoy mutation property)."""

@@ -8,6 +8,7 @@ traceback, for an unknown format, an unreadable or malformed export, or an exist
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -116,6 +117,31 @@ def load_topology(path: Path, channels: list[str]):
             raise ImportInputError(file, "systems", f"no system of kind channel serves {c}, which the journeys use",
                                    f"add e.g. {c}_provider: {{kind: channel, channel: {c}}}")
     return topo
+
+
+_TOPOLOGY_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _in_topology(exc, topology: Path) -> str:
+    """``exc``'s issues (a ScenarioError about the never-written scenario) at their line in the topology
+    file, whose ``systems`` and ``sync`` the writer copies unchanged and in order; an issue about any
+    other key names no line (the scenario file it would cite is not written)."""
+    from simulator.errors import JourneySimError, ScenarioError, ScenarioIssue
+    from simulator.scenario.yamlread import read_yaml
+
+    try:
+        located = read_yaml(topology)
+    except JourneySimError:
+        located = None
+    issues = []
+    for i in exc.issues:
+        key = tuple(int(n) if n else name for n, name in _TOPOLOGY_PART.findall(i.path))
+        if located is not None and key and key[0] in ("systems", "sync") and key[:2] in located.positions:
+            line, col = located.where(key)
+            issues.append(ScenarioIssue(i.path, i.message, line, col, i.hint, str(topology)))
+        else:
+            issues.append(ScenarioIssue(i.path, i.message, None, None, i.hint, "the scenario"))
+    return ScenarioError(issues, str(topology)).format()
 
 
 def _say(lines: list[str]) -> None:
@@ -268,7 +294,7 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
     except ScenarioError as exc:
         if topology is not None:  # most likely the user's systems or sync links: say which file to fix
             click.echo(f"error: the scenario built with the topology from {topology} does not validate; fix "
-                       f"{topology}:\n{exc.format()}", err=True)
+                       f"{topology}:\n{_in_topology(exc, topology)}", err=True)
             raise SystemExit(2) from None
         # without --topology, a writer bug, never the user's: say so, keep the text for a report
         bad = output.with_name(output.name + ".invalid")
