@@ -224,3 +224,17 @@ def test_a_reader_that_stops_early_ends_import_quietly_with_exit_0_and_the_file_
     if "-o" in options:
         _, text = import_file("braze", tmp_path / "long.json")
         assert (tmp_path / "out.yaml").read_text() == text
+
+
+@pytest.mark.parametrize("fmt,what", [("sfmc", "an SFMC journey"), ("dittofeed", "a Dittofeed journey"),
+                                      ("posthog", "a PostHog workflow"), ("hubspot", "a HubSpot workflow"),
+                                      ("parcelvoy", "a Parcelvoy step map"), ("braze", "a Braze canvas")])
+def test_every_importer_describes_a_wrong_top_level_value_in_the_same_words(fmt, what, tmp_path):
+    """`{}` is 'an empty object' (not 'an object with keys ;' or 'keys none'), other objects list their
+    keys, a string is 'a string': one phrase for every format, exit 2, nothing written."""
+    for text, got in [("{}", "an empty object"), ('{"a": 1, "b": 2}', "an object with keys a, b"),
+                      ('"x"', "a string")]:
+        (tmp_path / "in.json").write_text(text)
+        r = invoke("import", fmt, str(tmp_path / "in.json"), "-o", str(tmp_path / "a.yaml"))
+        assert r.exit_code == 2 and f"in.json: not {what}: got {got}; the file must be" in r.output, r.output
+        assert not (tmp_path / "a.yaml").exists()

@@ -354,7 +354,7 @@ def test_the_import_command_prints_the_mapping(tmp_path):
     ("bad_delay_variant", "bad_delay_variant.json: nodes[0].variant.type: unknown delay variant \"Seconds\"; "
                           "did you mean 'Second'?"),
     ("bad_syntax", "bad_syntax.json:3:1: not valid JSON: Expecting value; the file must be a Dittofeed"),
-    ("bad_shape", "bad_shape.json: not a Dittofeed journey: got list; the file must be a Dittofeed"),
+    ("bad_shape", "bad_shape.json: not a Dittofeed journey: got a list; the file must be a Dittofeed"),
 ])
 def test_bad_inputs_exit_2_with_the_json_path_and_a_fix(name, message, tmp_path):
     r = invoke("import", "dittofeed", str(DATA / f"{name}.json"), "-o", str(tmp_path / "x.yaml"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.importers.base import ImportInputError, safe_name, step_ids, want
+from simulator.importers.base import ImportInputError, did_you_mean, safe_name, shape, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, Entry, Experiment, ImportedJourney, Node, RandomSplit, Send, Unmapped, Unmodelled, Wait,
     WaitUntilEvent,
@@ -353,8 +353,10 @@ def import_braze(data: Any, file: str) -> list[ImportedJourney]:
         paths = [f"canvases[{i}]." for i in range(len(items))]
     elif isinstance(data, list):
         items, paths = data, [f"[{i}]." for i in range(len(data))]
+    elif isinstance(data, dict):
+        items, paths = [data], [""]
     else:
-        items, paths = [want(data, dict, file, "$", f"the file must be {EXPECTED}")], [""]
+        raise ImportInputError(file, "", f"not a Braze canvas: got {shape(data)}", f"the file must be {EXPECTED}")
     if not items:
         raise ImportInputError(file, "canvases" if isinstance(data, dict) else "$", "no canvases in the file",
                                f"the file must be {EXPECTED}")
@@ -362,6 +364,9 @@ def import_braze(data: Any, file: str) -> list[ImportedJourney]:
     names: set[str] = set()
     for item, p in zip(items, paths):
         item = want(item, dict, file, p.rstrip(".") or "$", "each canvas is a /canvas/details response object")
+        if not any(k in item for k in ("name", "steps", "variants")):
+            raise ImportInputError(file, p.rstrip("."), f"not a Braze canvas: got {shape(item)}",
+                                   f"the file must be {EXPECTED}")
         if item.get("message") not in (None, "success"):
             raise ImportInputError(file, f"{p}message", f"the export says '{item.get('message')}', not 'success'",
                                    "export the canvas again; Braze returns 'success' when the export is complete")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want,
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, want,
 )
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
@@ -420,7 +420,7 @@ def _segments(data: dict[str, Any], file: str) -> dict[str, dict[str, Any]]:
 def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
     """The journeys in a Dittofeed export (one definition, one resource or a list)."""
     if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a Dittofeed journey: got {type(data).__name__}",
+        raise ImportInputError(file, "", f"not a Dittofeed journey: got {shape(data)}",
                                f"the file must be {EXPECTED}")
     segments = _segments(data, file)
     if "journeys" in data:
@@ -446,6 +446,5 @@ def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
         return [_Journey(data, d, file, "", "definition.", segments).build()]
     if "entryNode" in data or "nodes" in data:
         return [_Journey({}, data, file, "", "", segments).build()]
-    keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a Dittofeed journey: an object with keys {keys}",
+    raise ImportInputError(file, "", f"not a Dittofeed journey: got {shape(data)}",
                            f"the file must be {EXPECTED}")
