@@ -172,7 +172,7 @@ def test_a_scenario_without_placeholders_has_no_warnings():
 
 
 @pytest.mark.parametrize("name, where, words", [
-    ("bad_next", "steps[0].next_paths[0].next_step_id", "unknown step 's-emial-1'"),
+    ("bad_next", "steps[0].next_paths[0].next_step_id", "unknown step 's-emial-1'; did you mean 's-email-1'?"),
     ("bad_shape", "steps", "expected a list"),
     ("bad_message", "message", "not 'success'"),
     ("bad_channel", "steps[1].messages.mv-email-1.channel", "expected a string"),
@@ -202,8 +202,17 @@ def test_duplicate_step_ids_and_unknown_first_step_are_input_errors():
     with pytest.raises(ImportInputError, match="duplicate step id 's-delay-1'"):
         import_braze(dup, "t.json")
     bad = dict(src, variants=[{"name": "V", "id": "v", "first_step_ids": ["nope"]}])
-    with pytest.raises(ImportInputError, match="unknown step 'nope'"):
+    with pytest.raises(ImportInputError, match=r"unknown step 'nope'; it must be the id of one of steps\[\] \(s-delay-1"):
         import_braze(bad, "t.json")
+    typo = dict(src, variants=[{"name": "V", "id": "v", "first_step_ids": ["s-dealy-1"]}])
+    with pytest.raises(ImportInputError, match=r"variants\[0\]\.first_step_ids\[0\]: unknown step 's-dealy-1'; "
+                                               r"did you mean 's-delay-1'\?"):
+        import_braze(typo, "t.json")
+    # 'variants' is the id of the generated variant split, not a step of the export: still unknown
+    loop = json.loads(json.dumps(src))
+    loop["steps"][0]["next_step_ids"], loop["steps"][0]["next_paths"] = ["variants"], []
+    with pytest.raises(ImportInputError, match="unknown step 'variants'"):
+        import_braze(dict(loop, variants=src["variants"] * 2), "t.json")
 
 
 def test_every_output_validates_for_generated_graphs():

@@ -78,6 +78,7 @@ class _Canvas:
         self.unmapped: list[Unmapped] = []
         self.ids: dict[str, str] = {}
         self.variants: list[tuple[str, str]] = []
+        self.steps: list[str] = []  # the steps' API identifiers, in the export's order
 
     def fail(self, path: str, message: str, fix: str) -> ImportInputError:
         return ImportInputError(self.file, f"{self.p}{path}", message, fix)
@@ -98,6 +99,7 @@ class _Canvas:
                                 "each step id appears once")
             raw[sid] = (i, s)
         first = self._starts(variants, raw)
+        self.steps = list(raw)
         self.ids = step_ids(list(raw) + (["variants"] if self.variants else []), end_alias="end-step")
         for sid, (i, s) in raw.items():
             self.nodes += self._step(sid, i, s)
@@ -134,7 +136,7 @@ class _Canvas:
                 want(first, str, self.file, f"{self.p}variants[{v_i}].first_step_ids[{f_i}]", "a step id")
                 if first not in raw:
                     raise self.fail(f"variants[{v_i}].first_step_ids[{f_i}]", f"unknown step '{first}'",
-                                    f"it must be the id of one of steps[] ({_few(raw)})")
+                                    did_you_mean(first, list(raw)) or f"it must be the id of one of steps[] ({_few(raw)})")
                 firsts.append((label, first))
         if not raw:
             raise self.fail("steps", "the canvas has no steps", "export a canvas that has at least one step")
@@ -216,9 +218,9 @@ class _Canvas:
     def _target(self, target: str | None, where: str) -> str:
         if target is None:
             return END
-        if target not in self.ids:
+        if target not in self.steps:
             raise ImportInputError(self.file, where, f"unknown step '{target}'",
-                                   f"it must be the id of one of steps[] ({_few(self.ids)})")
+                                   did_you_mean(target, self.steps) or f"it must be the id of one of steps[] ({_few(self.ids)})")
         return self.ids[target]
 
     def _message(self, sid: str, s: dict[str, Any], path: str, messages: dict[str, Any],
