@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.importers.base import ImportInputError, did_you_mean, safe_name, shape, step_ids, want
+from simulator.importers.base import MAX_SECONDS, ImportInputError, did_you_mean, safe_name, shape, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, Entry, Experiment, ImportedJourney, Node, RandomSplit, Send, Unmapped, Unmodelled, Wait,
     WaitUntilEvent,
 )
-from simulator.importers.writer import scenario_name
+from simulator.importers.writer import format_duration, scenario_name
 
-__all__ = ["import_braze", "EXPECTED", "DETAILS_URL", "CANVAS_DELAY", "STEP_KINDS", "channel_of"]
+__all__ = ["import_braze", "EXPECTED", "DETAILS_URL", "CANVAS_DELAY", "STEP_KINDS", "channel_of", "delay_in_name"]
 
 EXPECTED = ("a Braze GET /canvas/details response ({name, variants, steps, ...}), or a list of them, "
             "or {canvases: [...]}")
@@ -62,6 +62,26 @@ STEP_KINDS = {
 
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+#: a duration written in a step's name: a number, then a unit word ("1 hour", "2-day", "30 minutes", "24h");
+#: a bare "m" is left out (minutes or months?)
+_NAMED_DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|"
+                             r"weeks?|wks?|w)(?!\w)", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def delay_in_name(name: str) -> float | None:
+    """Seconds of the one duration a Delay step's name states ("Wait 1 hour" -> 3600, "2 day delay",
+    "Delay 30 minutes"); None when the name states none, several, or one that is 0 or over the format's
+    longest (the export does not carry the length; the name is only a hint the user must check)."""
+    found = _NAMED_DURATION.findall(name or "")
+    if len(found) != 1:
+        return None
+    number, unit = found[0]
+    word = unit.lower()
+    seconds = float(number) * _UNIT_SECONDS["w" if word.startswith("w") else "m" if word.startswith("min") else word[0]]
+    return seconds if 0 < seconds <= MAX_SECONDS else None
 
 
 def channel_of(braze_channel: str) -> str | None:
@@ -136,7 +156,8 @@ class _Canvas:
                 want(first, str, self.file, f"{self.p}variants[{v_i}].first_step_ids[{f_i}]", "a step id")
                 if first not in raw:
                     raise self.fail(f"variants[{v_i}].first_step_ids[{f_i}]", f"unknown step '{first}'",
-                                    did_you_mean(first, list(raw)) or f"it must be the id of one of steps[] ({_few(raw)})")
+                                    did_you_mean(first, list(raw))
+                                    or f"it must be the id of one of steps[] ({_few(raw)})")
                 firsts.append((label, first))
         if not raw:
             raise self.fail("steps", "the canvas has no steps", "export a canvas that has at least one step")
@@ -173,8 +194,11 @@ class _Canvas:
             return self._message(sid, s, path, messages, paths, common, kind)
         nxt = paths[0][1] if paths else END
         if kind == "delay":
-            w = Wait(**common, next=nxt, seconds=CANVAS_DELAY)
-            w.placeholder = "the export does not carry the Delay's length (1 day is a placeholder): set it"
+            named = delay_in_name(name)
+            w = Wait(**common, next=nxt, seconds=named or CANVAS_DELAY)
+            w.placeholder = (f"{format_duration(named)} taken from the step's name '{name}'; the export does not "
+                             "carry the Delay's length: check it" if named else
+                             "the export does not carry the Delay's length (1 day is a placeholder): set it")
             return [w]
         if kind in ("decision", "audience"):
             return [self._branch(kind, paths, path, common)]
@@ -220,7 +244,8 @@ class _Canvas:
             return END
         if target not in self.steps:
             raise ImportInputError(self.file, where, f"unknown step '{target}'",
-                                   did_you_mean(target, self.steps) or f"it must be the id of one of steps[] ({_few(self.ids)})")
+                                   did_you_mean(target, self.steps)
+                                   or f"it must be the id of one of steps[] ({_few(self.ids)})")
         return self.ids[target]
 
     def _message(self, sid: str, s: dict[str, Any], path: str, messages: dict[str, Any],
