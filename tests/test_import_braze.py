@@ -4,7 +4,8 @@ Every input in tests/data/import/braze was written by hand from Braze's document
 (tests/data/import/braze/README.md). The export carries the step graph but not Delay lengths, split
 filters or variant percentages, so those become steps marked ``placeholder:``; validate and run warn
 about each until the user deletes the key. Hand-derived values: placeholder shares (2 targets 50/50,
-3 targets 34/33/33), the placeholder Delay of 1 day (86400 s), the chain of one send per channel of
+3 targets 34/33/33), the placeholder Delay of 1 day (86400 s) or the duration its name states ('Wait 1
+hour' -> 3600 s), the chain of one send per channel of
 a multi-channel Message step (welcome, welcome-2, welcome-3), ``null`` next steps -> 'end'.
 """
 
@@ -20,7 +21,7 @@ from conftest import ROOT
 from simulator.cli import cli
 from simulator.events import read_events
 from simulator.importers.base import ImportInputError
-from simulator.importers.braze import CANVAS_DELAY, channel_of, import_braze
+from simulator.importers.braze import CANVAS_DELAY, channel_of, delay_in_name, import_braze
 from simulator.importers.writer import write_scenario
 from simulator.scenario.load import load_scenario, load_scenario_text
 from simulator.scenario.semantics import step_successors
@@ -103,15 +104,17 @@ def test_realistic_inputs_import_validate_run_and_keep_the_graph(name, tmp_path)
 
 
 def test_abandoned_cart_fragment_exactly():
-    """Delay -> email -> Decision Split (Yes: end, No: SMS). The Delay is the 1-day placeholder, the
-    split's Yes arm is 'false' until written, No is the default path."""
+    """Delay -> email -> Decision Split (Yes: end, No: SMS). The Delay is named 'Wait 1 hour', so its
+    placeholder is 1h (3600 s) taken from the name; the split's Yes arm is 'false' until written, No is
+    the default path."""
     src = json.loads((DATA / "abandoned_cart.json").read_text())
     journeys = import_braze(src, "t.json")
     text = write_scenario(journeys, source="t.json", fmt="braze")
     doc = yaml.safe_load(text)
     steps = doc["journeys"][0]["steps"]
-    assert steps[0] == {"id": "s-delay-1", "wait": "1d", "next": "s-email-1",
-                        "placeholder": "the export does not carry the Delay's length (1 day is a placeholder): set it"}
+    assert steps[0] == {"id": "s-delay-1", "wait": "1h", "next": "s-email-1",
+                        "placeholder": "1h taken from the step's name 'Wait 1 hour'; the export does not carry the "
+                                       "Delay's length: check it"}
     assert CANVAS_DELAY == 86400
     assert steps[1] == {"id": "s-email-1", "send": "s-email-1", "next": "s-split-1"}
     assert steps[2]["branch"] == [{"when": "false", "goto": "end"}, {"else": "s-sms-1"}]
@@ -160,8 +163,8 @@ def test_validate_and_run_warn_about_each_placeholder_with_its_line(tmp_path):
     r = CliRunner().invoke(cli, ["validate", str(out)])
     assert r.exit_code == 0 and "warning: 2 placeholders left" in r.output
     # the user sets the delay and deletes the key: one warning left
-    fixed = out.read_text().replace(", placeholder: 'the export does not carry the Delay''s length (1 day is a "
-                                    "placeholder): set it'", "")
+    fixed = out.read_text().replace(", placeholder: '1h taken from the step''s name ''Wait 1 hour''; the export does "
+                                    "not carry the Delay''s length: check it'", "")
     assert fixed != out.read_text()
     out.write_text(fixed)
     assert len(load_scenario(out).warnings) == 1
@@ -172,7 +175,7 @@ def test_a_scenario_without_placeholders_has_no_warnings():
 
 
 @pytest.mark.parametrize("name, where, words", [
-    ("bad_next", "steps[0].next_paths[0].next_step_id", "unknown step 's-emial-1'"),
+    ("bad_next", "steps[0].next_paths[0].next_step_id", "unknown step 's-emial-1'; did you mean 's-email-1'?"),
     ("bad_shape", "steps", "expected a list"),
     ("bad_message", "message", "not 'success'"),
     ("bad_channel", "steps[1].messages.mv-email-1.channel", "expected a string"),
@@ -202,8 +205,51 @@ def test_duplicate_step_ids_and_unknown_first_step_are_input_errors():
     with pytest.raises(ImportInputError, match="duplicate step id 's-delay-1'"):
         import_braze(dup, "t.json")
     bad = dict(src, variants=[{"name": "V", "id": "v", "first_step_ids": ["nope"]}])
-    with pytest.raises(ImportInputError, match="unknown step 'nope'"):
+    with pytest.raises(ImportInputError, match=r"unknown step 'nope'; it must be the id of one of steps\[\] \(s-delay-1"):
         import_braze(bad, "t.json")
+    typo = dict(src, variants=[{"name": "V", "id": "v", "first_step_ids": ["s-dealy-1"]}])
+    with pytest.raises(ImportInputError, match=r"variants\[0\]\.first_step_ids\[0\]: unknown step 's-dealy-1'; "
+                                               r"did you mean 's-delay-1'\?"):
+        import_braze(typo, "t.json")
+    # 'variants' is the id of the generated variant split, not a step of the export: still unknown
+    loop = json.loads(json.dumps(src))
+    loop["steps"][0]["next_step_ids"], loop["steps"][0]["next_paths"] = ["variants"], []
+    with pytest.raises(ImportInputError, match="unknown step 'variants'"):
+        import_braze(dict(loop, variants=src["variants"] * 2), "t.json")
+
+
+def _one_delay(name: str) -> dict:
+    """The written step of a canvas whose only step is a Delay named ``name``."""
+    src = {"name": "C", "variants": [{"name": "V", "first_step_ids": ["d"]}],
+           "steps": [{"id": "d", "name": name, "type": "Delay", "next_step_ids": []}]}
+    doc = yaml.safe_load(write_scenario(import_braze(src, "t.json"), source="t.json", fmt="braze"))
+    return doc["journeys"][0]["steps"][0]
+
+
+@pytest.mark.parametrize("name, wait, seconds", [
+    ("Wait 1 hour", "1h", 3600), ("2 day delay", "2d", 172800), ("Delay 30 minutes", "30m", 1800),
+    ("3-day wait", "3d", 259200), ("Wait 1.5 hours", "1h30m", 5400), ("Email 2 - wait 3 days", "3d", 259200),
+])
+def test_a_delay_named_with_a_duration_takes_it_as_its_placeholder(name, wait, seconds):
+    """By hand: 1 hour = 3600 s, 2 days = 172800 s, 30 minutes = 1800 s, 1.5 hours = 5400 s; 'Email 2 - ...'
+    has one number followed by a unit (3 days). The value is still a placeholder that says where it came
+    from."""
+    assert delay_in_name(name) == seconds
+    step = _one_delay(name)
+    assert step == {"id": "d", "wait": wait, "next": "end",
+                    "placeholder": f"{wait} taken from the step's name '{name}'; the export does not carry the "
+                                   "Delay's length: check it"}
+
+
+@pytest.mark.parametrize("name", ["Delay", "Delay 2", "Day 2 delay", "Wait 1 day 2 hours", "Wait 1 month",
+                                  "Wait 0 days", "Wait 30m", ""])
+def test_a_delay_whose_name_states_no_single_duration_keeps_the_1_day_placeholder(name):
+    """No number-then-unit, two of them (which one?), months and a bare 'm' (minutes or months?), or 0:
+    the 1-day (86400 s) placeholder as before."""
+    assert delay_in_name(name) is None
+    step = _one_delay(name)
+    assert step["wait"] == "1d" and step["placeholder"] == ("the export does not carry the Delay's length (1 day is a "
+                                                            "placeholder): set it")
 
 
 def test_every_output_validates_for_generated_graphs():

@@ -146,6 +146,20 @@ def test_a_topology_whose_sync_links_do_not_validate_blames_the_topology_file(tm
     assert r.exit_code == 2 and "no such topology file" in r.output
 
 
+def test_a_bad_sync_link_is_cited_at_its_line_in_the_topology_file_not_in_the_unwritten_scenario(tmp_path):
+    """The 4th sync link of TOPOLOGY (sync[3]) sits on line 10 of the file (systems: 1, four systems 2-5,
+    sync: 6, links 7-10); in `  - {name: segment-to-texter, from: segment, to: texterr` the value of `to`
+    starts after 5 + 25 + 15 + 4 = 49 characters, at column 50. The scenario file is never written, so
+    no line of it is cited."""
+    topo = tmp_path / "topo2.yaml"
+    topo.write_text(TOPOLOGY.replace("from: segment, to: texter,", "from: segment, to: texterr,"))
+    out = tmp_path / "t2.yaml"
+    r = invoke("import", "braze", str(DATA / "braze" / "abandoned_cart.json"), "-o", str(out), "--topology", str(topo))
+    assert r.exit_code == 2 and not out.exists(), r.output
+    assert f"{topo}:10:50: sync[3].to: unknown system 'texterr'; did you mean 'texter'?" in r.output, r.output
+    assert "t2.yaml" not in r.output
+
+
 def test_unique_names_stay_within_100_characters():
     """Two journeys named with the same 100 characters: the second becomes the first 98 + '-2' (100
     characters), not a truncated copy of the first (found by the parcelvoy mutation property)."""
@@ -178,3 +192,49 @@ def test_a_wait_longer_than_the_format_allows_is_cut_and_reported():
     assert "wait: 5214w2d" in text
     assert (f"definition.nodes[{i}]: a wait of 3.1536e+09 s is longer than 36500 days, the longest duration a "
             "scenario may give: written as 36500 days") in [u.line() for u in journeys[0].all_unmapped()]
+
+
+def _long_canvas(path, steps: int) -> None:
+    """A Braze canvas of ``steps`` Delay steps in a chain: its --graph output (one line of about 60
+    characters per step) is far more than a pipe holds (64 KiB), so a reader that stops early always
+    closes the pipe while journeysim is still writing."""
+    import json
+
+    chain = [{"id": f"s-delay-{k}", "name": f"Delay {k}", "type": "Delay",
+              "next_step_ids": [f"s-delay-{k + 1}"] if k + 1 < steps else []} for k in range(steps)]
+    path.write_text(json.dumps({"name": "Long", "variants": [{"name": "A", "first_step_ids": ["s-delay-0"]}],
+                                "steps": chain, "message": "success"}))
+
+
+@pytest.mark.parametrize("options", [["--graph"], ["-o", "out.yaml"], ["--graph", "-o", "out.yaml"]])
+def test_a_reader_that_stops_early_ends_import_quietly_with_exit_0_and_the_file_complete(options, tmp_path):
+    """`journeysim import ... | head -1`, as `run ... | head -2` and `platforms | head -1`: exit 0, nothing
+    on stderr, and the scenario written with -o is the same text as without the pipe."""
+    import shlex
+    import subprocess
+    import sys
+
+    _long_canvas(tmp_path / "long.json", 1500)
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "simulator.cli", "import", "braze", "long.json",
+                                            *options])
+    r = subprocess.run(["bash", "-c", cmd + ' | head -1; echo "status ${PIPESTATUS[0]}"'], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.splitlines()[-1] == "status 0" and r.stderr == "", (r.stdout[-300:], r.stderr)
+    assert len(r.stdout.splitlines()) == 2  # the one line head printed, then the status
+    if "-o" in options:
+        _, text = import_file("braze", tmp_path / "long.json")
+        assert (tmp_path / "out.yaml").read_text() == text
+
+
+@pytest.mark.parametrize("fmt,what", [("sfmc", "an SFMC journey"), ("dittofeed", "a Dittofeed journey"),
+                                      ("posthog", "a PostHog workflow"), ("hubspot", "a HubSpot workflow"),
+                                      ("parcelvoy", "a Parcelvoy step map"), ("braze", "a Braze canvas")])
+def test_every_importer_describes_a_wrong_top_level_value_in_the_same_words(fmt, what, tmp_path):
+    """`{}` is 'an empty object' (not 'an object with keys ;' or 'keys none'), other objects list their
+    keys, a string is 'a string': one phrase for every format, exit 2, nothing written."""
+    for text, got in [("{}", "an empty object"), ('{"a": 1, "b": 2}', "an object with keys a, b"),
+                      ('"x"', "a string")]:
+        (tmp_path / "in.json").write_text(text)
+        r = invoke("import", fmt, str(tmp_path / "in.json"), "-o", str(tmp_path / "a.yaml"))
+        assert r.exit_code == 2 and f"in.json: not {what}: got {got}; the file must be" in r.output, r.output
+        assert not (tmp_path / "a.yaml").exists()

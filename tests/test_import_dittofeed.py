@@ -206,7 +206,7 @@ def test_segment_entry_translates_its_segment_and_rechecks_hourly():
     data = definition(msg("m"), entry={"type": "EntryNode", "segment": "s", "child": "m"},
                       segments=[seg("s", {"type": "Trait", "id": "t", "path": "plan",
                                           "operator": {"type": "Exists"}})])
-    assert imported(data)[2]["journeys"][0]["entry"] == {"segment": "plan != null", "every": "1h"}
+    assert imported(data)[2]["journeys"][0]["entry"] == {"segment": "plan != null", "every": "2m"}
 
 
 def test_untranslated_segment_entry_uses_a_generated_flag_and_re_enter_is_exact():
@@ -215,7 +215,7 @@ def test_untranslated_segment_entry_uses_a_generated_flag_and_re_enter_is_exact(
                       segments=[seg("s", {"type": "Email", "id": "e", "event": "DFEmailOpened", "templateId": "t"},
                                     name="Opened Welcome")])
     _, _, doc = imported(data)
-    assert doc["journeys"][0]["entry"] == {"segment": "in_opened_welcome", "every": "1h"}
+    assert doc["journeys"][0]["entry"] == {"segment": "in_opened_welcome", "every": "2m"}
     assert doc["population"]["attributes"]["in_opened_welcome"] == {"bernoulli": 0.5}
     assert doc["journeys"][0]["re_entry"] is True
     assert notes(data)[1:] == [
@@ -311,7 +311,7 @@ def test_realistic_inputs_import_validate_run_and_keep_the_graph(name, tmp_path)
     for item, journey, imp in zip(items, sc.journeys, import_dittofeed(src, "t.json")):
         assert _scenario_graph(journey) == _source_graph(item)
         assert set(imp.edges()) == _source_graph(item)[0]
-    assert GENERATED in out.read_text() and "platform:" not in out.read_text()
+    assert GENERATED in out.read_text() and "\nplatform: dittofeed " in out.read_text()  # the preset (docs/platforms.md)
     run = invoke("run", str(out), "--customers", "300", "--out", str(tmp_path / "run"), "--no-report", "--quiet")
     assert run.exit_code in (0, 1), run.output   # 1 only if a default gate (error finding) fails
     events = read_events(tmp_path / "run", columns=["kind", "journey"])
@@ -344,7 +344,7 @@ def test_the_import_command_prints_the_mapping(tmp_path):
             "(timeout 3d -> last-chance)") in lines
     assert "NOT MAPPED (3): each is also a '# NOT MAPPED:' comment in " + str(out) in lines
     doc = yaml.safe_load(out.read_text())
-    assert doc["journeys"][0]["entry"] == {"segment": "plan == 'trial' and seats >= 5", "every": "1h"}
+    assert doc["journeys"][0]["entry"] == {"segment": "plan == 'trial' and seats >= 5", "every": "2m"}
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_the_import_command_prints_the_mapping(tmp_path):
     ("bad_delay_variant", "bad_delay_variant.json: nodes[0].variant.type: unknown delay variant \"Seconds\"; "
                           "did you mean 'Second'?"),
     ("bad_syntax", "bad_syntax.json:3:1: not valid JSON: Expecting value; the file must be a Dittofeed"),
-    ("bad_shape", "bad_shape.json: not a Dittofeed journey: got list; the file must be a Dittofeed"),
+    ("bad_shape", "bad_shape.json: not a Dittofeed journey: got a list; the file must be a Dittofeed"),
 ])
 def test_bad_inputs_exit_2_with_the_json_path_and_a_fix(name, message, tmp_path):
     r = invoke("import", "dittofeed", str(DATA / f"{name}.json"), "-o", str(tmp_path / "x.yaml"))
@@ -421,3 +421,19 @@ def test_placeholder_shares_say_why_the_platform_divides():
     assert ("definition.nodes[0]: wait for the first of 2 segments (timeout 60s) 'w' is not modelled: customers are "
             "divided in equal placeholder shares, because the first segment the user is in (or the timeout) picks "
             "the path") in notes(data)
+
+
+def test_every_dittofeed_journey_names_the_dittofeed_preset_and_the_docs_say_so():
+    """`journeysim platforms` lists dittofeed, so an imported Dittofeed scenario says `platform: dittofeed`
+    (as HubSpot's says hubspot) and the preset's rule shows in validate --explain; the scenario
+    format's `platform` row names every preset; docs/import.md no longer says there is none."""
+    from simulator.platforms.presets import presets
+
+    journeys, text, doc = imported(definition(msg("m1")))
+    assert [j.platform for j in journeys] == ["dittofeed"] and doc["platform"] == "dittofeed"
+    sc = load_scenario_text(text, "t.yaml")
+    assert sc.journeys[0].recompute_every == 120.0   # set by the preset: segments computed every 2 minutes
+    row = next(line for line in (ROOT / "docs" / "scenario-format.md").read_text().splitlines()
+               if line.startswith("| `platform` |"))
+    assert all(f"`{name}`" in row for name in presets()), row
+    assert "Dittofeed has no platform preset" not in (ROOT / "docs" / "import.md").read_text()

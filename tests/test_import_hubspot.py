@@ -224,7 +224,7 @@ def test_welcome_run_times_follow_the_imported_delay(tmp_path):
     ("bad_enrollment", "bad_enrollment.json: enrollmentCriteria.type: unknown enrollment type \"LIST_BASE\"; did you "
                        "mean 'LIST_BASED'?"),
     ("bad_syntax", "bad_syntax.json:4:22: not valid JSON"),
-    ("bad_shape", "bad_shape.json: not a HubSpot workflow: got list"),
+    ("bad_shape", "bad_shape.json: not a HubSpot workflow: got a list"),
 ])
 def test_bad_inputs_exit_2_with_the_json_path_and_a_fix(name, message, tmp_path):
     r = invoke("import", "hubspot", str(DATA / f"{name}.json"), "-o", str(tmp_path / "x.yaml"))

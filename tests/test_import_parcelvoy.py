@@ -253,7 +253,7 @@ def test_welcome_run_times_follow_the_imported_delay(tmp_path):
                          "you mean 'duration'?"),
     ("no_entrance", "no_entrance.json: steps: the map has no entrance step"),
     ("bad_syntax", "bad_syntax.json:4:3: not valid JSON"),
-    ("bad_shape", "bad_shape.json: not a Parcelvoy step map: got list"),
+    ("bad_shape", "bad_shape.json: not a Parcelvoy step map: got a list"),
 ])
 def test_bad_inputs_exit_2_with_the_json_path_and_a_fix(name, message, tmp_path):
     r = invoke("import", "parcelvoy", str(DATA / f"{name}.json"), "-o", str(tmp_path / "x.yaml"))

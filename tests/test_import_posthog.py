@@ -328,7 +328,7 @@ def test_onboarding_run_times_follow_the_imported_delay(tmp_path):
                      "\"2h\", \"1.5d\" or \"45s\", got \"1 day\""),
     ("no_trigger", "no_trigger.json: actions: expected exactly one action of type 'trigger', found 0"),
     ("bad_syntax", "bad_syntax.json:3:15: not valid JSON"),
-    ("bad_shape", "bad_shape.json: not a PostHog workflow: got list"),
+    ("bad_shape", "bad_shape.json: not a PostHog workflow: got a list"),
 ])
 def test_bad_inputs_exit_2_with_the_json_path_and_a_fix(name, message, tmp_path):
     r = invoke("import", "posthog", str(DATA / f"{name}.json"), "-o", str(tmp_path / "x.yaml"))

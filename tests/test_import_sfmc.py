@@ -508,7 +508,7 @@ def test_a_collection_becomes_one_scenario_with_a_journey_per_item():
 @pytest.mark.parametrize("name, message", [
     ("bad_syntax", "bad_syntax.json:5:1: not valid JSON: Expecting value; the file must be a Journey Builder "
                    "interaction"),
-    ("bad_shape", "bad_shape.json: not an SFMC journey: got list; the file must be"),
+    ("bad_shape", "bad_shape.json: not an SFMC journey: got a list; the file must be"),
     ("bad_next", "bad_next.json: activities[0].outcomes[0].next: points to activity 'DATAEXTENSIONUPDATE-2', which "
                  "is not in activities; did you mean 'DATAEXTENSIONUPDATE-1'?"),
     ("bad_wait_unit", "bad_wait_unit.json: activities[2].configurationArguments.waitUnit: unknown waitUnit 'DAYZ'; "

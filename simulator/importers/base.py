@@ -12,7 +12,7 @@ from typing import Any
 from simulator.errors import JourneySimError
 
 __all__ = ["ImportInputError", "ExportReader", "read_json", "want", "did_you_mean", "safe_name", "step_ids", "depth_first", "find_loop",
-           "NAME_RE", "unique_names", "printable", "MAX_SECONDS", "shares"]
+           "NAME_RE", "unique_names", "printable", "MAX_SECONDS", "shares", "shape"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -179,12 +179,26 @@ def shares(weights: list[float]) -> list[float]:
     return out
 
 
+def shape(data: Any) -> str:
+    """What a top-level JSON value is, for 'not a ...: got X': ``an empty object``, ``an object with keys a,
+    b`` (the first six), ``an empty list``, ``a list``, ``a string``, ``a number``, ``true``/``false``, ``null``."""
+    if isinstance(data, dict):
+        keys = [str(k) for k in data]
+        return ("an object with keys " + ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")) if keys \
+            else "an empty object"
+    if isinstance(data, list):
+        return "a list" if data else "an empty list"
+    if isinstance(data, bool) or data is None:
+        return json.dumps(data)
+    return "a string" if isinstance(data, str) else "a number"
+
+
 def one_or_results(data: Any, file: str, expected: str, vendor: str, item: str, single_keys: tuple[str, ...],
                    build: Any) -> list[Any]:
     """The journeys of an export that is one object (recognised by any of ``single_keys``) or the API's
     list ``{results: [...]}`` (names made unique); ``build(obj, json_prefix)`` reads one object."""
     if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a {vendor}: got {type(data).__name__}", f"the file must be {expected}")
+        raise ImportInputError(file, "", f"not a {vendor}: got {shape(data)}", f"the file must be {expected}")
     if "results" in data and "actions" not in data:
         items = want(data["results"], list, file, "results", f"the file must be {expected}")
         if not items:
@@ -195,6 +209,5 @@ def one_or_results(data: Any, file: str, expected: str, vendor: str, item: str, 
         return journeys
     if any(k in data for k in single_keys):
         return [build(data, "")]
-    keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a {vendor}: an object with keys {keys}", f"the file must be {expected}")
+    raise ImportInputError(file, "", f"not a {vendor}: got {shape(data)}", f"the file must be {expected}")
 

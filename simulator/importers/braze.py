@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.importers.base import ImportInputError, safe_name, step_ids, want
+from simulator.importers.base import MAX_SECONDS, ImportInputError, did_you_mean, safe_name, shape, step_ids, want
 from simulator.importers.ir import (
     END, Arm, Branch, Entry, Experiment, ImportedJourney, Node, RandomSplit, Send, Unmapped, Unmodelled, Wait,
     WaitUntilEvent,
 )
-from simulator.importers.writer import scenario_name
+from simulator.importers.writer import format_duration, scenario_name
 
-__all__ = ["import_braze", "EXPECTED", "DETAILS_URL", "CANVAS_DELAY", "STEP_KINDS", "channel_of"]
+__all__ = ["import_braze", "EXPECTED", "DETAILS_URL", "CANVAS_DELAY", "STEP_KINDS", "channel_of", "delay_in_name"]
 
 EXPECTED = ("a Braze GET /canvas/details response ({name, variants, steps, ...}), or a list of them, "
             "or {canvases: [...]}")
@@ -64,6 +64,26 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+#: a duration written in a step's name: a number, then a unit word ("1 hour", "2-day", "30 minutes", "24h");
+#: a bare "m" is left out (minutes or months?)
+_NAMED_DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|"
+                             r"weeks?|wks?|w)(?!\w)", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def delay_in_name(name: str) -> float | None:
+    """Seconds of the one duration a Delay step's name states ("Wait 1 hour" -> 3600, "2 day delay",
+    "Delay 30 minutes"); None when the name states none, several, or one that is 0 or over the format's
+    longest (the export does not carry the length; the name is only a hint the user must check)."""
+    found = _NAMED_DURATION.findall(name or "")
+    if len(found) != 1:
+        return None
+    number, unit = found[0]
+    word = unit.lower()
+    seconds = float(number) * _UNIT_SECONDS["w" if word.startswith("w") else "m" if word.startswith("min") else word[0]]
+    return seconds if 0 < seconds <= MAX_SECONDS else None
+
+
 def channel_of(braze_channel: str) -> str | None:
     """The journeysim channel for a Braze message channel; None when the format does not model it."""
     return _CHANNELS.get(braze_channel.strip().lower().replace(" ", "_"), None)
@@ -78,6 +98,7 @@ class _Canvas:
         self.unmapped: list[Unmapped] = []
         self.ids: dict[str, str] = {}
         self.variants: list[tuple[str, str]] = []
+        self.steps: list[str] = []  # the steps' API identifiers, in the export's order
 
     def fail(self, path: str, message: str, fix: str) -> ImportInputError:
         return ImportInputError(self.file, f"{self.p}{path}", message, fix)
@@ -98,6 +119,7 @@ class _Canvas:
                                 "each step id appears once")
             raw[sid] = (i, s)
         first = self._starts(variants, raw)
+        self.steps = list(raw)
         self.ids = step_ids(list(raw) + (["variants"] if self.variants else []), end_alias="end-step")
         for sid, (i, s) in raw.items():
             self.nodes += self._step(sid, i, s)
@@ -134,7 +156,8 @@ class _Canvas:
                 want(first, str, self.file, f"{self.p}variants[{v_i}].first_step_ids[{f_i}]", "a step id")
                 if first not in raw:
                     raise self.fail(f"variants[{v_i}].first_step_ids[{f_i}]", f"unknown step '{first}'",
-                                    f"it must be the id of one of steps[] ({_few(raw)})")
+                                    did_you_mean(first, list(raw))
+                                    or f"it must be the id of one of steps[] ({_few(raw)})")
                 firsts.append((label, first))
         if not raw:
             raise self.fail("steps", "the canvas has no steps", "export a canvas that has at least one step")
@@ -171,8 +194,11 @@ class _Canvas:
             return self._message(sid, s, path, messages, paths, common, kind)
         nxt = paths[0][1] if paths else END
         if kind == "delay":
-            w = Wait(**common, next=nxt, seconds=CANVAS_DELAY)
-            w.placeholder = "the export does not carry the Delay's length (1 day is a placeholder): set it"
+            named = delay_in_name(name)
+            w = Wait(**common, next=nxt, seconds=named or CANVAS_DELAY)
+            w.placeholder = (f"{format_duration(named)} taken from the step's name '{name}'; the export does not "
+                             "carry the Delay's length: check it" if named else
+                             "the export does not carry the Delay's length (1 day is a placeholder): set it")
             return [w]
         if kind in ("decision", "audience"):
             return [self._branch(kind, paths, path, common)]
@@ -216,9 +242,10 @@ class _Canvas:
     def _target(self, target: str | None, where: str) -> str:
         if target is None:
             return END
-        if target not in self.ids:
+        if target not in self.steps:
             raise ImportInputError(self.file, where, f"unknown step '{target}'",
-                                   f"it must be the id of one of steps[] ({_few(self.ids)})")
+                                   did_you_mean(target, self.steps)
+                                   or f"it must be the id of one of steps[] ({_few(self.ids)})")
         return self.ids[target]
 
     def _message(self, sid: str, s: dict[str, Any], path: str, messages: dict[str, Any],
@@ -353,8 +380,10 @@ def import_braze(data: Any, file: str) -> list[ImportedJourney]:
         paths = [f"canvases[{i}]." for i in range(len(items))]
     elif isinstance(data, list):
         items, paths = data, [f"[{i}]." for i in range(len(data))]
+    elif isinstance(data, dict):
+        items, paths = [data], [""]
     else:
-        items, paths = [want(data, dict, file, "$", f"the file must be {EXPECTED}")], [""]
+        raise ImportInputError(file, "", f"not a Braze canvas: got {shape(data)}", f"the file must be {EXPECTED}")
     if not items:
         raise ImportInputError(file, "canvases" if isinstance(data, dict) else "$", "no canvases in the file",
                                f"the file must be {EXPECTED}")
@@ -362,6 +391,9 @@ def import_braze(data: Any, file: str) -> list[ImportedJourney]:
     names: set[str] = set()
     for item, p in zip(items, paths):
         item = want(item, dict, file, p.rstrip(".") or "$", "each canvas is a /canvas/details response object")
+        if not any(k in item for k in ("name", "steps", "variants")):
+            raise ImportInputError(file, p.rstrip("."), f"not a Braze canvas: got {shape(item)}",
+                                   f"the file must be {EXPECTED}")
         if item.get("message") not in (None, "success"):
             raise ImportInputError(file, f"{p}message", f"the export says '{item.get('message')}', not 'success'",
                                    "export the canvas again; Braze returns 'success' when the export is complete")

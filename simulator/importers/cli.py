@@ -8,6 +8,7 @@ traceback, for an unknown format, an unreadable or malformed export, or an exist
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -116,6 +117,50 @@ def load_topology(path: Path, channels: list[str]):
             raise ImportInputError(file, "systems", f"no system of kind channel serves {c}, which the journeys use",
                                    f"add e.g. {c}_provider: {{kind: channel, channel: {c}}}")
     return topo
+
+
+_TOPOLOGY_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _in_topology(exc, topology: Path) -> str:
+    """``exc``'s issues (a ScenarioError about the never-written scenario) at their line in the topology
+    file, whose ``systems`` and ``sync`` the writer copies unchanged and in order; an issue about any
+    other key names no line (the scenario file it would cite is not written)."""
+    from simulator.errors import JourneySimError, ScenarioError, ScenarioIssue
+    from simulator.scenario.yamlread import read_yaml
+
+    try:
+        located = read_yaml(topology)
+    except JourneySimError:
+        located = None
+    issues = []
+    for i in exc.issues:
+        key = tuple(int(n) if n else name for n, name in _TOPOLOGY_PART.findall(i.path))
+        if located is not None and key and key[0] in ("systems", "sync") and key[:2] in located.positions:
+            line, col = located.where(key)
+            issues.append(ScenarioIssue(i.path, i.message, line, col, i.hint, str(topology)))
+        else:
+            issues.append(ScenarioIssue(i.path, i.message, None, None, i.hint, "the scenario"))
+    return ScenarioError(issues, str(topology)).format()
+
+
+def _say(lines: list[str]) -> None:
+    """Print ``lines`` to stdout in one write, after every file is written. A reader that stops early
+    (``| head -1``) closes the pipe: then stop quietly with exit 0, as ``run`` and ``platforms`` do, with
+    the rest of the output sent to the null device so the final flush cannot fail again."""
+    import os
+    import sys
+
+    if not lines:
+        return
+    try:
+        click.echo("\n".join(lines))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        raise SystemExit(0) from None
 
 
 def _describe(node) -> str:
@@ -240,17 +285,16 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
     except ImportInputError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
-    if show_graph:
-        for line in graph_lines(journeys):
-            click.echo(line)
-        if output is None:
-            return
+    shown = graph_lines(journeys) if show_graph else []
+    if output is None:
+        _say(shown)
+        return
     try:
         load_scenario_text(text, str(output))
     except ScenarioError as exc:
         if topology is not None:  # most likely the user's systems or sync links: say which file to fix
             click.echo(f"error: the scenario built with the topology from {topology} does not validate; fix "
-                       f"{topology}:\n{exc.format()}", err=True)
+                       f"{topology}:\n{_in_topology(exc, topology)}", err=True)
             raise SystemExit(2) from None
         # without --topology, a writer bug, never the user's: say so, keep the text for a report
         bad = output.with_name(output.name + ".invalid")
@@ -264,23 +308,25 @@ def import_command(fmt: str, file: Path, output: Path | None, overwrite: bool, s
         click.echo(f"error: cannot write {output}: {exc.strerror or exc}; check that its folder exists", err=True)
         raise SystemExit(2) from None
     steps = sum(len(j.nodes) for j in journeys)
-    click.echo(f"imported {fmt} {file} -> {output}: {len(journeys)} journey{'s' if len(journeys) != 1 else ''}, "
-               f"{steps} step{'s' if steps != 1 else ''}")
+    say = shown.append
+    say(f"imported {fmt} {file} -> {output}: {len(journeys)} journey{'s' if len(journeys) != 1 else ''}, "
+        f"{steps} step{'s' if steps != 1 else ''}")
     notes = []
     for j in journeys:
         kinds = Counter(type(n).__name__ for n in j.nodes)
-        click.echo(f"journey {j.name} ({j.title}): entry {j.entry.kind}"
-                   f"{' ' + j.entry.event if j.entry.event else ''}; "
-                   + ", ".join(f"{c} {k}" for k, c in sorted(kinds.items())))
+        say(f"journey {j.name} ({j.title}): entry {j.entry.kind}"
+            f"{' ' + j.entry.event if j.entry.event else ''}; "
+            + ", ".join(f"{c} {k}" for k, c in sorted(kinds.items())))
         for n in j.nodes:
-            click.echo(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}"
-                       + (f"   PLACEHOLDER: {n.placeholder}" if n.placeholder else ""))
+            say(f"  {n.id:<28} {n.source_type:<24} {_describe(n)}"
+                + (f"   PLACEHOLDER: {n.placeholder}" if n.placeholder else ""))
         notes += j.all_unmapped()
     if notes:
-        click.echo(f"NOT MAPPED ({len(notes)}): each is also a '# NOT MAPPED:' comment in {output}")
+        say(f"NOT MAPPED ({len(notes)}): each is also a '# NOT MAPPED:' comment in {output}")
         for u in notes:
-            click.echo(f"  {u.line()}")
+            say(f"  {u.line()}")
     else:
-        click.echo("everything in the export was mapped")
-    click.echo(f"generated defaults (systems, sync, population, message texts) are marked in {output}: edit them; "
-               f"then: journeysim validate {output} && journeysim run {output}")
+        say("everything in the export was mapped")
+    say(f"generated defaults (systems, sync, population, message texts) are marked in {output}: edit them; "
+        f"then: journeysim validate {output} && journeysim run {output}")
+    _say(shown)

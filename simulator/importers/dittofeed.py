@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want,
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, want,
 )
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
@@ -52,7 +52,7 @@ _JS_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 STATUS_URL = "https://docs.dittofeed.com/resources/journeys"
 _STATUS = {"NotStarted": "in Dittofeed users cannot enter it until it is Running",
            "Paused": "in Dittofeed no more users enter, and a user reaching a message has it skipped and exits"}
-SEGMENT_EVERY = 3600.0  # generated default: how often the segment entry is re-checked
+SEGMENT_EVERY = 120.0  # how often the segment entry is re-checked: every 2m, as the dittofeed preset's entry.every
 
 
 class _Journey(ExportReader):
@@ -90,7 +90,8 @@ class _Journey(ExportReader):
         order = self._order(nodes, first)
         name = scenario_name(title)
         journey = ImportedJourney(id=str(self.res.get("id") or title), name=name, path=self.p.rstrip(".") or "$",
-                                  entry=entry, nodes=[nodes[k] for k in order], title=title)
+                                  entry=entry, nodes=[nodes[k] for k in order], title=title,
+                                  platform="dittofeed")
         journey.re_entry = self.re_entry(entry_raw)
         status = self.res.get("status")
         if isinstance(status, str) and status in _STATUS:
@@ -128,8 +129,8 @@ class _Journey(ExportReader):
             cond = ("in_" + field_name(self.segment_name(seg)).lower())[:100]
             flags = (cond,)
         entry = Entry("segment", path, condition=cond, every=SEGMENT_EVERY, generated_flags=flags,
-                      source=f"Dittofeed segment entry '{self.segment_name(seg)}', re-checked every 1h "
-                             "(generated default: Dittofeed re-computes segments on its own schedule)")
+                      source=f"Dittofeed segment entry '{self.segment_name(seg)}', re-checked every 2m "
+                             "(Dittofeed computes segments every 2 minutes by default: the dittofeed preset)")
         if note:
             entry.unmapped.append(Unmapped(note.path, f"{note.what}; entry uses a generated flag '{cond}' "
                                                       "(half the population) instead", note.verbatim))
@@ -419,7 +420,7 @@ def _segments(data: dict[str, Any], file: str) -> dict[str, dict[str, Any]]:
 def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
     """The journeys in a Dittofeed export (one definition, one resource or a list)."""
     if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a Dittofeed journey: got {type(data).__name__}",
+        raise ImportInputError(file, "", f"not a Dittofeed journey: got {shape(data)}",
                                f"the file must be {EXPECTED}")
     segments = _segments(data, file)
     if "journeys" in data:
@@ -445,6 +446,5 @@ def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
         return [_Journey(data, d, file, "", "definition.", segments).build()]
     if "entryNode" in data or "nodes" in data:
         return [_Journey({}, data, file, "", "", segments).build()]
-    keys = ", ".join(list(data)[:6]) or "none"
-    raise ImportInputError(file, "", f"not a Dittofeed journey: an object with keys {keys}",
+    raise ImportInputError(file, "", f"not a Dittofeed journey: got {shape(data)}",
                            f"the file must be {EXPECTED}")

@@ -24,7 +24,7 @@ from typing import Any
 
 from simulator.importers.base import (
     MAX_SECONDS, ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, printable, safe_name, shares, step_ids,
-    unique_names, want,
+    shape, unique_names, want,
 )
 from simulator.importers.dittofeed_segment import _literal
 from simulator.importers.ir import (
@@ -438,7 +438,7 @@ class _Map(ExportReader):
 def import_parcelvoy(data: Any, file: str) -> list[ImportedJourney]:
     """The journeys in a Parcelvoy step map (one journey per entrance)."""
     if not isinstance(data, dict):
-        raise ImportInputError(file, "", f"not a Parcelvoy step map: got {type(data).__name__}",
+        raise ImportInputError(file, "", f"not a Parcelvoy step map: got {shape(data)}",
                                f"the file must be {EXPECTED}")
     if "steps" in data:
         steps = want(data["steps"], dict, file, "steps", f"the file must be {EXPECTED}")
@@ -446,8 +446,7 @@ def import_parcelvoy(data: Any, file: str) -> list[ImportedJourney]:
     elif data and all(isinstance(v, dict) and "type" in v for v in data.values()):
         m = _Map(data, {}, file, "")
     else:
-        keys = ", ".join(list(data)[:6]) or "none"
-        raise ImportInputError(file, "", f"not a Parcelvoy step map: an object with keys {keys}",
+        raise ImportInputError(file, "", f"not a Parcelvoy step map: got {shape(data)}",
                                f"the file must be {EXPECTED}")
     raw = data.get("campaigns") if "steps" in data else None
     if raw is not None:

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, step_ids, want,
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, want,
 )
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
@@ -515,5 +515,4 @@ def import_sfmc(data: Any, file: str) -> list[ImportedJourney]:
         return journeys
     if isinstance(data, dict) and ("activities" in data or "triggers" in data):
         return [_Journey(data, file, "").build()]
-    got = type(data).__name__ if not isinstance(data, dict) else "an object with keys " + ", ".join(list(data)[:6])
-    raise ImportInputError(file, "", f"not an SFMC journey: got {got}", f"the file must be {EXPECTED}")
+    raise ImportInputError(file, "", f"not an SFMC journey: got {shape(data)}", f"the file must be {EXPECTED}")
