@@ -853,3 +853,13 @@ def test_journey_data_split_runs_on_the_entry_snapshot_and_names_the_freeze(tmp_
     assert set(lev[lev["kind"] == "step"]["step"]) == {"DATAEXTENSIONUPDATE-1", "WAITBYDURATION-1",
                                                        "MULTICRITERIADECISION-1", "EMAILV2-1"}
     assert pd.read_csv(tmp_path / "live" / "findings.csv").empty
+
+
+def test_a_collection_of_two_journeys_with_one_long_name_gets_two_names():
+    """Two items named with the same 120 characters: names are cut to 100 and the second gets '-2' within
+    the 100 (was a clash after the cut: the scenario did not validate)."""
+    one = interaction(act("W", "WAIT", configurationArguments={"waitDuration": 1, "waitUnit": "DAYS"}))
+    long = "x" * 120
+    items = [dict(one, name=long, key="a"), dict(one, name=long, key="b")]
+    journeys, _, doc = imported({"count": 2, "page": 1, "pageSize": 50, "items": items})
+    assert [j["name"] for j in doc["journeys"]] == ["x" * 100, "x" * 98 + "-2"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, want,
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, unique_names, want,
 )
 from simulator.importers.dittofeed_segment import performed_event, translate_segment
 from simulator.importers.sfmc_filter import field_name
@@ -433,13 +433,7 @@ def import_dittofeed(data: Any, file: str) -> list[ImportedJourney]:
             d = want(it.get("definition"), dict, file, f"journeys[{n}].definition",
                      "a journey that was never started may have no definition; export one that has it")
             journeys.append(_Journey(it, d, file, f"journeys[{n}].", f"journeys[{n}].definition.", segments).build())
-        seen: dict[str, int] = {}
-        for j in journeys:
-            if j.name in seen:
-                seen[j.name] += 1
-                j.name = f"{j.name}-{seen[j.name]}"[:100]
-            else:
-                seen[j.name] = 1
+        unique_names(journeys)  # two journeys with one display name (also after cutting to 100 characters)
         return journeys
     if "definition" in data:
         d = want(data["definition"], dict, file, "definition", f"the file must be {EXPECTED}")

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from simulator.importers.base import (
-    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, want,
+    ExportReader, ImportInputError, depth_first, did_you_mean, find_loop, safe_name, shape, step_ids, unique_names, want,
 )
 from simulator.importers.ir import (
     END, Arm, Branch, ConversionGoal, Entry, ExitCondition, ImportedJourney, Node, ProfileUpdate, RandomSplit,
@@ -505,13 +505,7 @@ def import_sfmc(data: Any, file: str) -> list[ImportedJourney]:
                                    "export a page that contains at least one journey")
         journeys = [_Journey(want(it, dict, file, f"items[{n}]", f"each item must be {EXPECTED}"), file,
                              f"items[{n}].").build() for n, it in enumerate(items)]
-        seen: dict[str, int] = {}
-        for j in journeys:  # two journeys with one display name
-            if j.name in seen:
-                seen[j.name] += 1
-                j.name = f"{j.name}-{seen[j.name]}"[:100]
-            else:
-                seen[j.name] = 1
+        unique_names(journeys)  # two journeys with one display name (also after cutting to 100 characters)
         return journeys
     if isinstance(data, dict) and ("activities" in data or "triggers" in data):
         return [_Journey(data, file, "").build()]
