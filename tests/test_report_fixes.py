@@ -3,8 +3,6 @@ a zero-latency link, import placeholders invisible in the report and summary.jso
 
 from __future__ import annotations
 
-import base64
-import re
 
 import pandas as pd
 import pytest
