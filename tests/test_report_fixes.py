@@ -3,7 +3,6 @@ a zero-latency link, import placeholders invisible in the report and summary.jso
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
