@@ -275,9 +275,8 @@ class JourneyRunner:
             if step.send is not None:
                 if self.held_out is not None and self.held_out[inst.customer]:
                     log_held_out(self, inst, step, evidence)  # a holdout customer: nothing is sent
-                elif eng.without and eng.scenario.messages[step.send].channel in eng.without:
-                    log_held_out(self, inst, step, evidence, why="what-if run without "
-                                 f"{eng.scenario.messages[step.send].channel}")  # run --impact
+                elif eng.without and (ch := eng.scenario.messages[step.send].channel) in eng.without:
+                    log_held_out(self, inst, step, evidence, why=f"what-if run without {ch}")  # run --impact
                 else:
                     eng.orchestrator.request(self, inst, step, evidence)
             elif step.update is not None:

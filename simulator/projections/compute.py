@@ -52,13 +52,10 @@ def project(scenario: Scenario, events: pd.DataFrame, customers: pd.DataFrame) -
     proj = scenario.projections
     if proj is None:
         return None
-    ev = events[events["kind"].isin(PROJECTION_KINDS)].sort_values("seq", kind="stable")
+    ev, conv, window = _prepared(scenario, events)
     field = value_field(scenario)
-    conv = ev[(ev["kind"] == "event") & (ev["field"] == proj.conversion)][["customer", "t", "seq"]]
-    conv = conv.rename(columns={"t": "t_conv", "seq": "seq_conv"})
     if field is not None:
         conv = _with_values(conv, ev, customers, field)
-    window = proj.window if proj.window is not None else math.inf
     out: dict[str, Any] = {"conversion": proj.conversion, "window_seconds": proj.window, "value_field": field,
                            "level": 0.95, "journeys": {}}
     for journey in scenario.journeys:
@@ -73,14 +70,20 @@ def first_passes(scenario: Scenario, events: pd.DataFrame) -> dict[str, pd.DataF
     """Per journey, one row per customer who entered it: ``customer``, ``arm``, ``t_entry`` and ``t_conv``
     (the first conversion in the window after the first entry; NaN if none), as :func:`project` counts
     them. ``scenario`` must have ``projections``."""
+    ev, conv, window = _prepared(scenario, events)
+    return {j.name: _conversions(_entries(j, ev), conv, window, False)[["customer", "arm", "t_entry", "t_conv"]]
+            for j in scenario.journeys}
+
+
+def _prepared(scenario: Scenario, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """The projection rows in log order, the conversion events (``customer``, ``t_conv``, ``seq_conv``) and
+    the window in seconds (infinite without ``projections.window``)."""
     proj = scenario.projections
     assert proj is not None
     ev = events[events["kind"].isin(PROJECTION_KINDS)].sort_values("seq", kind="stable")
     conv = ev[(ev["kind"] == "event") & (ev["field"] == proj.conversion)][["customer", "t", "seq"]]
     conv = conv.rename(columns={"t": "t_conv", "seq": "seq_conv"})
-    window = proj.window if proj.window is not None else math.inf
-    return {j.name: _conversions(_entries(j, ev), conv, window, False)[["customer", "arm", "t_entry", "t_conv"]]
-            for j in scenario.journeys}
+    return ev, conv, proj.window if proj.window is not None else math.inf
 
 
 def _entries(journey: Any, ev: pd.DataFrame) -> pd.DataFrame:
