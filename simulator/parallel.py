@@ -203,10 +203,26 @@ def stop_workers() -> int:
 def close_pool(pool: Any, *, abort: bool) -> None:
     """Shut a ``ProcessPoolExecutor`` down: wait for it normally, or (``abort``) kill its workers first,
     so an interrupted or failed parent never waits for tasks nobody will read."""
-    if abort:
+    if not abort:
+        pool.shutdown(wait=True, cancel_futures=True)
+        return
+    # The pool's manager thread can trip over the workers killed here (a pipe closing under it) and print
+    # "Exception in thread ..." with a traceback: expected after a deliberate kill, so it is kept quiet
+    # until shutdown has joined that thread; any other thread's exception is reported as usual.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    previous = threading.excepthook
+
+    def quiet(args: Any) -> None:
+        if manager is None or args.thread is not manager:
+            previous(args)
+
+    threading.excepthook = quiet
+    try:
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             try:
                 proc.kill()
             except (OSError, ValueError, AttributeError):
                 pass
-    pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        threading.excepthook = previous

@@ -212,3 +212,34 @@ def test_interrupted_is_rebuilt_from_its_args():
         exc = Interrupted(sig)
         assert type(exc)(*exc.args).signum == sig
         assert pickle.loads(pickle.dumps(exc)).exit_code == code
+
+
+def test_close_pool_abort_keeps_the_manager_threads_complaint_quiet_and_no_other(monkeypatch):
+    """After a deliberate kill the pool's manager thread may raise (a pipe closing under it): close_pool(abort=True)
+    passes nothing on for that thread, still reports any other thread's exception, and restores the hook."""
+    import threading
+
+    from simulator.parallel import close_pool
+
+    seen: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.thread.name))
+
+    def boom() -> None:
+        raise EOFError("pipe closed under the manager")
+
+    class FakePool:
+        _processes: dict = {}
+
+        def __init__(self) -> None:
+            self._executor_manager_thread = threading.Thread(target=boom, name="manager")
+            self.other = threading.Thread(target=boom, name="other")
+
+        def shutdown(self, wait: bool, cancel_futures: bool) -> None:
+            for t in (self._executor_manager_thread, self.other):
+                t.start()
+                t.join()
+
+    hook = threading.excepthook
+    close_pool(FakePool(), abort=True)
+    assert seen == ["other"]
+    assert threading.excepthook is hook
