@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from simulator.creative.rules import lacks_opt_out, length_detail, sms_detail
+from simulator.ledger import queue_for
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.population import child_rng
 from simulator.scenario.liquidenv import parse_template, simulated_now
@@ -64,7 +65,7 @@ class Channel:
         self.channel = spec.channel or ""
         self.spacing = 1.0 / spec.throughput if spec.throughput else 0.0
         self.delay = spec.delivery_delay
-        self.next_free = 0.0
+        self.queue = queue_for(engine, self.channel, self.spacing)  # None: no throughput limit (simulator/ledger.py)
         self.rng = child_rng(seed_base, f"channel:{system}")
         self.behaviour_rng = child_rng(seed_base, f"behaviour:{system}")
         self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
@@ -109,15 +110,20 @@ class Channel:
             eng.log.record(now, "suppressed", cid, journey=j, step=step, system=render_system,
                            channel=self.channel, message=req.message_name, detail=f"render: {exc}; {req.tag}")
             return
-        start = max(now, self.next_free)
-        self.next_free = start + self.spacing
-        delivered = start + float(self.delay.sample(self.rng))
-        eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
-                       message=req.message_name,
-                       detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; "
-                              f"{creative_detail(req.message, body, values)}{length_detail(req.message, parts)}"
-                              f"{req.tag}")
-        eng.at(delivered, lambda: self.deliver(req))
+        delay = float(self.delay.sample(self.rng))
+        detail = f"chars={len(body)}; {creative_detail(req.message, body, values)}{length_detail(req.message, parts)}"
+        if self.queue is None:  # no throughput limit: no wait, nothing shared with other customers
+            self._queued(req, now, now, delay, detail)
+        else:
+            self.queue.submit(req.customer, lambda start: self._queued(req, now, start, delay, detail))
+
+    def _queued(self, req: SendRequest, accepted: float, start: float, delay: float, detail: str) -> None:
+        """The send has its place in the channel's queue: log it, deliver ``delay`` after ``start``."""
+        eng = self.engine
+        eng.log.record(eng.now, "queued", eng.population.ids[req.customer], journey=req.runner.name,
+                       step=req.step.id, system=self.system, channel=self.channel, message=req.message_name,
+                       detail=f"queue wait {eng.span(start - accepted)}; {detail}{req.tag}")
+        eng.at(start + delay, lambda: self.deliver(req))
 
     def deliver(self, req: SendRequest) -> None:
         eng = self.engine

@@ -175,11 +175,19 @@ def _placeholder_warnings(sc) -> None:
 @click.option("--impact", "impact", multiple=True, metavar="CHANNEL",
               help="Also run a paired what-if run without CHANNEL's sends (same seed) and report the conversions "
                    "it contributes per journey (needs projections: in the scenario; repeatable or a,b).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Split the simulation into customer shards on this many local processes "
+                   "(same event log whatever the number).")
+@click.option("--shards", type=click.IntRange(min=1), default=None,
+              help="Customer shards of a split simulation (default: --workers, or twice the Dask workers).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Split the simulation over the Dask cluster at ADDRESS (tcp://HOST:8786; the journeysim[dask] extra).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
         fmt: str, overwrite: bool, fail_on: tuple[str, ...], replications: int, gate_on: str | None,
-        impact: tuple[str, ...], no_report: bool, quiet: bool) -> None:
+        impact: tuple[str, ...], workers: int, shards: int | None, dask_address: str | None, no_report: bool,
+        quiet: bool) -> None:
     """Simulate SCENARIO, detect findings, check gates and write the run folder.
 
     The folder holds events.parquet, customers.parquet, findings.csv and summary.json. It appears
@@ -220,6 +228,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                                                (lambda text: click.echo(text, err=True)))) if h is not None]
         hook = hooks[0] if len(hooks) == 1 else (lambda result, file: {**hooks[0](result, file),
                                                                          **hooks[1](result, file)})
+    split = dict(workers=workers, shards=shards, dask=dask_address)
     try:
         if show:
             from simulator.scenario.units import format_stamp
@@ -243,11 +252,11 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
                 result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                       csv=fmt == "csv", gates=extra_gates, progress=progress, before_commit=hook,
-                                      report=not no_report, status=status, unique=unique)
+                                      report=not no_report, status=status, unique=unique, **split)
         else:
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
                                   csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report,
-                                  unique=unique)
+                                  unique=unique, **split)
     except KeyboardInterrupt as exc:
         from simulator.interrupts import describe, exit_code
 

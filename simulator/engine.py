@@ -33,6 +33,7 @@ from simulator.events import EventLog, write_csv
 from simulator.fileio import atomic_path, atomic_write_text
 from simulator.journeycaps import JourneyCaps
 from simulator.journeys import JourneyRunner
+from simulator.shard import Shard
 from simulator.policies import LocalClock
 from simulator.population import (
     Population,
@@ -102,12 +103,18 @@ class Engine:
     """One simulation: build everything from the frozen scenario, then run the clock."""
 
     def __init__(self, scenario: Scenario, *, seed: int, log: EventLog, size: int | None = None,
-                 scripted: Sequence[ScriptedCustomer] = (), without: frozenset[str] = frozenset()):
+                 scripted: Sequence[ScriptedCustomer] = (), without: frozenset[str] = frozenset(),
+                 shard: Shard | None = None):
         self.scenario = scenario
+        #: a shard of a sharded run simulates only ``shard.members`` (simulator/sharded.py); None: everyone
+        self.shard = shard
+        self.sharding: dict[str, Any] | None = None  # figures of a sharded run (rounds, ...), set by simulate()
         #: channels whose sends a what-if run leaves out (``run --impact``; simulator/projections/impact.py)
         self.without = without
         self.seed = seed
         self.log = log
+        self.size = size
+        self.scripted = tuple(scripted)  # as given (a sharded run hands them to its shards)
         self.seed_base = int(np.random.SeedSequence(seed).generate_state(1)[0])
         scripted, self._opt_outs = _split_opt_outs(scenario, scripted)
         self.population = build_population(scenario, child_rng(self.seed_base, "population"), size=size,
@@ -115,10 +122,16 @@ class Engine:
         self.horizon = scenario.duration
         self.schedule = exogenous_schedule(scenario, self.population, child_rng(self.seed_base, "exogenous"),
                                            horizon=self.horizon)
+        if shard is not None:
+            shard.attach(self.population.size)
+            keep = shard.members[self.schedule.customers]
+            self.schedule = type(self.schedule)(self.schedule.times[keep], self.schedule.customers[keep],
+                                                self.schedule.events[keep])
         self.env = simpy.Environment()
         self.replicas = Replicas(self.population, scenario.systems)
         self.net = SyncNetwork(self.env, scenario, self.replicas, log, self.population, self.seed_base,
                                on_change=self._on_change)
+        self.net.shard = shard
         self.clock = LocalClock(scenario.start, self.population.zone_names)
         self.runners = [JourneyRunner(self, j, self.seed_base) for j in scenario.journeys]
         self.journey_caps = JourneyCaps(self) if scenario.policies.journey_caps else None
@@ -136,6 +149,10 @@ class Engine:
         self.render = Renderer(scenario.messages, clock=lambda: scenario.start + timedelta(seconds=self.env.now))
         self.response = ResponseModel.build(self)  # None unless a scenario uses response or fatigue
 
+    def simulates(self, customer: int) -> bool:
+        """Whether this engine simulates ``customer`` (everyone, unless it runs one shard)."""
+        return self.shard is None or bool(self.shard.members[customer])
+
     # ------------------------------------------------------------------ clock helpers
 
     @property
@@ -147,13 +164,14 @@ class Engine:
         event = self.env.timeout(max(0.0, t - self.env.now))
         event.callbacks.append(lambda _e: action())
 
-    def at_end_of_instant(self, action: Callable[[], None]) -> None:
-        """Run ``action`` after everything else already due at this instant (priority arbitration)."""
+    def at_end_of_instant(self, action: Callable[[], None], priority: int = _END_OF_INSTANT) -> None:
+        """Run ``action`` after everything else already due at this instant (priority arbitration);
+        a higher ``priority`` runs later (channel queues place their sends after the decisions)."""
         event = simpy.Event(self.env)
         event._ok = True
         event._value = None
         event.callbacks.append(lambda _e: action())
-        self.env.schedule(event, _END_OF_INSTANT, 0)
+        self.env.schedule(event, priority, 0)
 
     def stamp(self, t: float) -> str:
         return format_stamp(self.scenario.start, t)
@@ -246,6 +264,8 @@ class Engine:
         """Scripted ``opt_out:<channel>`` events: the customer unsubscribes at the channel system."""
         for name, items in self._opt_outs.items():
             customer = self.population.index_of(name)
+            if not self.simulates(customer):
+                continue
             for t, channel in items:
                 system = self.scenario.channel_systems[channel]
                 self.at(t, lambda c=customer, ch=channel, s=system: self.occur(
@@ -330,7 +350,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
                  progress: Callable[[float], None] | None = None,
                  before_commit: Callable[[RunResult, Callable[[str], Path]], dict[str, Any]] | None = None,
                  report: bool = False, status: Callable[[str], None] | None = None,
-                 unique: bool = False) -> RunResult:
+                 unique: bool = False, workers: int = 1, shards: int | None = None,
+                 dask: str | None = None) -> RunResult:
     """Run ``scenario`` once. With ``out``, write the run folder atomically; otherwise keep the log in memory.
 
     Raises :class:`EngineError` if the run fails (the folder is then left as ``<out>.failed`` with a
@@ -339,7 +360,9 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     before the folder is renamed into place, so nothing is visible until it is all there. ``status``
     gets a line as each phase after the simulation starts (findings shard by shard, the report).
     ``unique`` (default output names): if ``out`` is taken, write ``<out>-2``, ``<out>-3``, ... instead
-    (``result.out`` says which).
+    (``result.out`` says which). ``workers`` > 1, ``shards`` or ``dask`` (a scheduler address): split the
+    simulation into customer shards run by local worker processes or a Dask cluster
+    (:mod:`simulator.sharded`); the event log is the same whatever the split.
     """
     seed = scenario.seed if seed is None else seed
     from simulator.scenario.limits import check_resources
@@ -350,7 +373,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
     if out is None:
         log = EventLog(None, scenario.start)
         engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
-        engine.run(progress)
+        simulate(engine, progress, workers=workers, shards=shards, dask=dask, status=status)
         log.close()
         analysis = analyse(scenario, log.to_pandas(), customers_frame(engine.population), list(gates))
         return _result(engine, started, None, manifest, analysis)
@@ -362,7 +385,7 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             engine = None
             try:
                 engine = Engine(scenario, seed=seed, log=log, size=customers, scripted=scripted)
-                engine.run(progress)
+                simulate(engine, progress, workers=workers, shards=shards, dask=dask, status=status)
             except (KeyboardInterrupt, EngineError):
                 raise
             except Exception as exc:  # a bug or resource problem: keep the manifest, say what happened
@@ -393,6 +416,20 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None, customers: int 
             build_report(folder.path, summary={**result.summary, "status": "complete"}, shown_as=out)
         folder.commit(result.summary)
     return result
+
+
+def simulate(engine: Engine, progress: Callable[[float], None] | None = None, *, workers: int = 1,
+             shards: int | None = None, dask: str | None = None, status: Callable[[str], None] | None = None) -> None:
+    """Run ``engine``'s simulation into its log: in this process, or split into customer shards."""
+    if workers <= 1 and shards is None and dask is None:
+        engine.run(progress)
+        return
+    from simulator.sharded import run_on
+
+    info = run_on(engine, workers=workers, shards=shards, dask=dask, say=status)
+    engine.sharding = info
+    if progress is not None:
+        progress(engine.horizon)
 
 
 def run_manifest(scenario: Scenario, seed: int, customers: int | None,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -35,6 +36,7 @@ __all__ = [
     "COLUMNS",
     "COMPRESSION",
     "EventLog",
+    "canonical_order",
     "encode_value",
     "read_events",
     "write_csv",
@@ -177,8 +179,12 @@ class EventLog:
         # order (column c is then the C-level slice _rows[c::_WIDTH], no per-record transposing)
         self._rows: list[Any] = []
         self._flushed_rows = 0
+        self._flush_at = self._chunk_items  # flat buffer length that triggers the next flush
+        self._last_t = -math.inf  # time of the last record moved to the ordered output
+        self._ready: list[pa.Table] = []  # ordered records not yet written as a row group
+        self._ready_rows = 0
         self._flushed_counts: collections.Counter[str] = collections.Counter()
-        self._batches: list[pa.RecordBatch] = []
+        self._batches: list[pa.Table] = []
         self._writer: pq.ParquetWriter | None = None
         self._tmp: Path | None = None
         self._closed = False
@@ -217,7 +223,7 @@ class EventLog:
         rows = self._rows
         rows += (t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
                  channel, message, detail)
-        if len(rows) >= self._chunk_items:
+        if len(rows) >= self._flush_at:
             self._flush()
 
     # -- state ----------------------------------------------------------------------------------
@@ -240,9 +246,9 @@ class EventLog:
 
     # -- conversion -----------------------------------------------------------------------------
 
-    def _pending_batch(self) -> pa.RecordBatch:
-        """The buffered records as one record batch (buffers left untouched)."""
-        rows = self._rows  # one list per column (pyarrow converts lists far faster than tuples)
+    def _pending_batch(self, rows: list[Any] | None = None) -> pa.Table:
+        """Buffered records (``rows``, else all of them) as a table in canonical order, ``seq`` unset (0)."""
+        rows = self._rows if rows is None else rows  # one list per column (pyarrow converts lists fast)
         b = {c: rows[i::_WIDTH] for i, c in enumerate(_RECORDED)}
         n = len(rows) // _WIDTH
         t = pa.array(b["t"], type=pa.float64())
@@ -259,35 +265,85 @@ class EventLog:
         arrays: dict[str, pa.Array] = {
             "t": t,
             "ts": pa.array(ts_ms, type=pa.timestamp("ms", tz="UTC")),
-            "seq": pa.array(np.arange(self._flushed_rows, self._flushed_rows + n, dtype=np.int64)),
+            "seq": pa.array(np.zeros(n, dtype=np.int64)),
             "kind": kind.dictionary_encode(),
         }
         for col in SCHEMA:
             if col.name not in arrays:
                 arrays[col.name] = pa.array(b[col.name], type=col.type)
-        return pa.RecordBatch.from_arrays([arrays[c] for c in COLUMNS], schema=SCHEMA)
+        return canonical_order(pa.Table.from_arrays([arrays[c] for c in COLUMNS], schema=SCHEMA))
 
-    def _flush(self) -> None:
-        if not self._rows:
+    def _flush(self, final: bool = False) -> None:
+        """Move buffered records to the ordered output. Records arrive in time order; those at the latest
+        instant stay buffered (more may come at that instant) unless ``final``."""
+        rows = self._rows
+        if not rows:
             return
-        batch = self._pending_batch()
+        if not final:
+            times = rows[0::_WIDTH]
+            last = times[-1]
+            cut = len(times)
+            while cut and times[cut - 1] == last:
+                cut -= 1
+            if cut == 0:  # one instant fills the buffer: wait for the next one (the buffer grows)
+                self._flush_at = len(rows) + self._chunk_items
+                return
+            ready, self._rows = rows[:cut * _WIDTH], rows[cut * _WIDTH:]
+        else:
+            ready, self._rows = rows, []
+        self._flush_at = self._chunk_items
+        self._flushed_counts.update(ready[_KIND::_WIDTH])
+        self._append_ordered(self._pending_batch(ready))
+
+    def extend_ordered(self, table: pa.Table) -> None:
+        """Append records already in canonical order (a sharded run's merged log, :mod:`simulator.sharded`);
+        they must not precede what was appended before. ``seq`` is renumbered."""
+        if self._closed:
+            raise RuntimeError("EventLog.extend_ordered() after close()")
+        if self._rows:
+            self._flush(final=True)
+        self._flushed_counts.update(table.column("kind").to_pylist())
+        self._append_ordered(table)
+
+    def _append_ordered(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        t = table.column("t").to_numpy()
+        if (len(t) > 1 and bool((np.diff(t) < 0).any())) or t[0] < self._last_t:
+            raise RuntimeError("event log records out of time order (an engine bug): "
+                               f"t={float(t.min())} after t={max(self._last_t, float(t[0]))}")
+        self._last_t = float(t[-1])
+        n = table.num_rows
+        seq = pa.array(np.arange(self._flushed_rows, self._flushed_rows + n, dtype=np.int64))
+        table = table.set_column(COLUMNS.index("seq"), SCHEMA.field("seq"), seq)
+        self._flushed_rows += n
+        self._ready.append(table)
+        self._ready_rows += n
+        while self._ready_rows >= self.chunk_rows:
+            self._write_group(self.chunk_rows)
+
+    def _write_group(self, n: int) -> None:
+        """Write the first ``n`` ordered records as one row group (its bytes depend only on its records)."""
+        ready = pa.concat_tables(self._ready)
+        group, rest = ready.slice(0, n), ready.slice(n)
+        self._ready, self._ready_rows = ([rest] if rest.num_rows else []), rest.num_rows
+        group = _encoded(group)
         if self.path is not None:
             if self._writer is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._tmp = self.path.with_name(f".{self.path.name}.partial")
                 self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
-            self._writer.write_table(pa.Table.from_batches([batch]), row_group_size=self.chunk_rows)
+            self._writer.write_table(group, row_group_size=self.chunk_rows)
         if self.keep_in_memory:
-            self._batches.append(batch)
-        self._flushed_counts.update(self._rows[_KIND::_WIDTH])
-        self._flushed_rows += batch.num_rows
-        self._rows = []
+            self._batches.append(group)
 
     def close(self) -> None:
         """Flush the rest and close the writer; the file appears under ``path`` now (idempotent)."""
         if self._closed:
             return
-        self._flush()
+        self._flush(final=True)
+        if self._ready_rows:
+            self._write_group(self._ready_rows)
         self._closed = True
         if self.path is None:
             return
@@ -312,14 +368,34 @@ class EventLog:
         if not self.keep_in_memory:
             raise RuntimeError("this EventLog streams to disk only; use read_events(path) after "
                                "close(), or create it with keep_in_memory=True")
-        batches = list(self._batches)
+        parts = list(self._batches) + list(self._ready)
         if self._rows:
-            batches.append(self._pending_batch())
-        return pa.Table.from_batches(batches, schema=SCHEMA)
+            part = self._pending_batch()
+            seq = np.arange(self._flushed_rows, self._flushed_rows + part.num_rows, dtype=np.int64)
+            parts.append(part.set_column(COLUMNS.index("seq"), SCHEMA.field("seq"), pa.array(seq)))
+        if not parts:
+            return SCHEMA.empty_table()
+        return pa.concat_tables(parts[:len(self._batches)] + [_encoded(p) for p in parts[len(self._batches):]])
 
     def to_pandas(self) -> pd.DataFrame:
         """The whole log as a pandas DataFrame (see :meth:`table`)."""
         return self.table().to_pandas()
+
+
+def _encoded(table: pa.Table) -> pa.Table:
+    """``table`` in one chunk, its ``kind`` dictionary built from its own records (so a row group's bytes
+    depend only on its records, not on how they were batched before)."""
+    kind = table.column("kind").cast(pa.string()).combine_chunks().dictionary_encode()
+    return table.set_column(COLUMNS.index("kind"), SCHEMA.field("kind"), kind).combine_chunks()
+
+
+def canonical_order(table: pa.Table) -> pa.Table:
+    """``table`` sorted by time, then customer id (records of no customer first), stably: the order of a
+    log whatever the number of shards that produced it (records of one customer keep their order)."""
+    if table.num_rows < 2:
+        return table
+    keys = pa.table({"t": table.column("t"), "c": pc.fill_null(table.column("customer"), "")})  # ids are never ""
+    return table.take(pc.sort_indices(keys, sort_keys=[("t", "ascending"), ("c", "ascending")]))
 
 
 # --------------------------------------------------------------------------------------- readers

@@ -196,6 +196,8 @@ class Resolver:
         self.latency_text = repr(spec.merge.latency) if spec is not None and spec.merge is not None else ""
         horizon = engine.horizon
         for q in self.profiles.extra():
+            if not engine.simulates(q):
+                continue
             created = float(self.profiles.created[q])
             if created < horizon:
                 engine.net.at_start_of_instant(created, lambda q=q: self._created(q))

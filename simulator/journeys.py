@@ -203,12 +203,14 @@ class JourneyRunner:
     def segment_members(self, cond: Condition | None) -> np.ndarray:
         """Customers the ``reads_from`` replica puts in the segment now (all customers if no condition)."""
         n = self.engine.population.size
+        shard = self.engine.shard
         if cond is None:
-            return np.arange(n)
+            return np.arange(n) if shard is None else np.flatnonzero(shard.members)
         columns = self.engine.columns(self.j.reads_from, _keys(cond), self.reads)
         if not columns:
             columns = {"__n": np.zeros(n)}
-        return np.flatnonzero(cond.evaluate_many(columns, self.engine.now))
+        inside = cond.evaluate_many(columns, self.engine.now)
+        return np.flatnonzero(inside if shard is None else inside & shard.members)
 
     def enter_segment(self, cond: Condition | None, why: str) -> None:
         now = self.engine.now

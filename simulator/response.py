@@ -262,6 +262,9 @@ class ResponseModel:
         times = np.concatenate([t for t, _, _ in parts])
         customers = np.concatenate([c for _, c, _ in parts])
         events = np.concatenate([np.full(len(c), k) for _, c, k in parts])
+        if self.engine.shard is not None:  # a shard plays only its own customers' occurrences
+            keep = self.engine.shard.members[customers]
+            times, customers, events = times[keep], customers[keep], events[keep]
         order = np.lexsort((events, customers, times))
         for t, c, k in zip(times[order].tolist(), customers[order].tolist(), events[order].tolist()):
             if t > env.now:

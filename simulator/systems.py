@@ -43,7 +43,7 @@ from simulator.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_span, format_stamp
 
-__all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries"]
+__all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries", "run_detail"]
 
 #: Name of the pseudo-system holding the truth.
 TRUTH = "truth"
@@ -331,13 +331,13 @@ class Link:
     def skip_run(self, outage: Outage, next_run: float | None) -> None:
         """A scheduled run that does not happen because the link is down; ``next_run``: when the records go."""
         net = self.net
-        n = len(self.pending) + len(self.retrying)
-        waits = f"{n} record{'' if n == 1 else 's'} wait{'s' if n == 1 else ''}"
+        counts: dict[int, int] = {}
+        for customer, _key in [*self.pending, *self.retrying]:
+            counts[customer] = counts.get(customer, 0) + 1
         then = "the catch-up run" if outage[2] != "skip" else "the next scheduled run"
         when = f"at {net.stamp(next_run)}" if next_run is not None else "(after the end of the simulation)"
-        net.log.record(net.env.now, "batch-skipped", None, system=self.spec.to,
-                       detail=f"link={self.label}; outage until {net.stamp(outage[1])} (on_outage: {outage[2]}); "
-                              f"{waits} for {then} {when}")
+        net.run_record("batch-skipped", self.spec.to, "skipped",
+                       (self.label, net.stamp(outage[1]), outage[2], then, when), counts)
 
     def run_batch(self, catch_up: Outage | None = None) -> None:
         """One batch run: take every pending key (and failed records due for a retry), deliver when the run ends.
@@ -351,14 +351,15 @@ class Link:
         pending.update(self.pending)
         self.pending = {}
         duration = float(self.spec.duration.sample(self.rng))
-        detail = f"link={self.label}; records={len(pending)}; duration={net.span(duration)}"
+        extra = ""
         if catch_up is not None:
-            detail += (f"; catch-up after the outage {net.stamp(catch_up[3])} for "
-                       f"{net.span(catch_up[4] - catch_up[3])} (on_outage: {catch_up[2]})")
-        net.log.record(now, "batch-run", None, system=self.spec.to, detail=detail)
+            extra = (f"; catch-up after the outage {net.stamp(catch_up[3])} for "
+                     f"{net.span(catch_up[4] - catch_up[3])} (on_outage: {catch_up[2]})")
         by_customer: dict[int, list[Record]] = {}
         for (customer, key), snapshot in pending.items():
             by_customer.setdefault(customer, []).append((key, *snapshot))
+        net.run_record("batch-run", self.spec.to, "run", (self.label, net.span(duration), extra),
+                       {c: len(r) for c, r in by_customer.items()})
         for customer, record in by_customer.items():
             if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
                 if self.spec.retry_after is None:
@@ -382,6 +383,16 @@ class Link:
                                   f"{net.stamp(eligible)}")
 
 
+def run_detail(form: str, n: int, args: tuple[Any, ...]) -> str:
+    """The detail of a run-level record that carries ``n`` records (``form``: ``run`` or ``skipped``)."""
+    if form == "run":
+        label, duration, extra = args
+        return f"link={label}; records={n}; duration={duration}{extra}"
+    label, end, mode, then, when = args
+    waits = f"{n} record{'' if n == 1 else 's'} wait{'s' if n == 1 else ''}"
+    return f"link={label}; outage until {end} (on_outage: {mode}); {waits} for {then} {when}"
+
+
 class SyncNetwork:
     """All links of a scenario on one SimPy environment; applies arrivals and fans changes out."""
 
@@ -394,6 +405,7 @@ class SyncNetwork:
         self.log = log
         self.population = population
         self.on_change = on_change
+        self.shard: Any = None  # set by the engine when it runs one shard (simulator/shard.py)
         self.links = [Link(self, spec, child_rng(seed_base, f"sync:{i}:{spec.label}"))
                       for i, spec in enumerate(scenario.sync)]
         self.outgoing: dict[str, list[Link]] = {}
@@ -440,6 +452,15 @@ class SyncNetwork:
                         self.at_start_of_instant(t, lambda o=outage, n=later, k=link: k.skip_run(o, n))
                     else:
                         self.at_start_of_instant(t, lambda o=outage, k=link: k.run_batch(o))
+
+    def run_record(self, kind: str, system: str, form: str, args: tuple[Any, ...], counts: dict[int, int]) -> None:
+        """A run-level record (no customer) whose detail counts records: ``counts`` gives each customer's
+        share. A shard of a sharded run keeps it aside with the shares (the counts add up across shards)."""
+        now = self.env.now
+        if self.shard is not None:
+            self.shard.run_record((now, kind, system, form, args), counts)
+            return
+        self.log.record(now, kind, None, system=system, detail=run_detail(form, sum(counts.values()), args))
 
     # ---------------------------------------------------------------- changes
 

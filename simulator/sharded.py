@@ -1,0 +1,289 @@
+"""One run split into customer shards, with the same result whatever the number of shards.
+
+Customers interact only through the channels' throughput queues (:mod:`simulator.ledger`) and the
+run-level records of batch runs (whose record counts add up). Everything else a customer meets is its
+own (its journeys, caps, consent, replicas, per-customer random draws) or exogenous (batch timetables,
+outages, segment schedules), so a shard can simulate its customers over the whole horizon alone, given
+when each of their sends leaves the channel queue.
+
+Fixed-point relaxation at the channel boundary (docs/architecture.md):
+
+1. every shard simulates its customers, assuming no queue wait for sends it has no start for, and
+   returns its sends' queue requests;
+2. the ledger places all requests of a channel in one order (:func:`simulator.ledger.settle`);
+3. customers with a send whose start differs from the one they were simulated with are simulated
+   again with the new starts; repeat until no start changes.
+
+A queue's outcome depends only on earlier requests and every delivery comes after its request, so
+each round fixes at least one more send in time order and the loop ends; the fixed point is the one
+solution a single process computes with :class:`simulator.ledger.InlineQueue`. Only customers whose
+starts changed are simulated again; only the final round's records are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from simulator.errors import EngineError
+from simulator.events import EventLog, canonical_order
+from simulator.ledger import settle
+from simulator.population import ScriptedCustomer
+from simulator.scenario.model import Scenario
+from simulator.shard import RunRecord, Shard
+from simulator.systems import run_detail
+
+__all__ = ["ShardTask", "ShardOutput", "simulate_shard", "run_sharded", "assign_shards", "MAX_ROUNDS"]
+
+#: Rounds of relaxation before a run gives up (each round fixes at least one more send in time order;
+#: real scenarios settle in a few).
+MAX_ROUNDS = 200
+
+
+@dataclass
+class ShardTask:
+    """What a worker needs to simulate some customers of a run."""
+
+    scenario: Scenario
+    seed: int
+    size: int | None
+    scripted: tuple[ScriptedCustomer, ...]
+    customers: np.ndarray
+    assumed: dict[str, dict[tuple[int, int], float]]
+    round: int = 0
+    shard: int = 0
+
+
+@dataclass
+class ShardOutput:
+    """What a worker gives back: its customers' records and what other shards depend on."""
+
+    customers: np.ndarray
+    records: pa.Table
+    requests: dict[str, np.ndarray]  # channel -> rows of (t, customer, n, start used), float64
+    runs: list[RunRecord]
+    tallies: np.ndarray  # rows of (customer, index in runs, count), int64
+    round: int = 0
+    shard: int = 0
+
+
+def simulate_shard(task: ShardTask) -> ShardOutput:
+    """Simulate ``task.customers`` over the whole horizon with the assumed queue starts."""
+    from simulator.engine import Engine
+
+    log = EventLog(None, task.scenario.start)
+    shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
+    engine = Engine(task.scenario, seed=task.seed, log=log, size=task.size, scripted=task.scripted, shard=shard)
+    engine.run()
+    log.close()
+    requests = {ch: np.asarray(rows, dtype=np.float64).reshape(-1, 4) for ch, rows in shard.requests.items()}
+    tallies = np.asarray(shard.tallies, dtype=np.int64).reshape(-1, 3)
+    return ShardOutput(shard.customers, log.table(), requests, shard.runs, tallies, task.round, task.shard)
+
+
+def assign_shards(persons: np.ndarray, shards: int) -> np.ndarray:
+    """Shard of every customer: persons round-robin, all profiles of one person together (identity merges,
+    person caps and opt-outs stay inside one shard)."""
+    return (np.asarray(persons, dtype=np.int64) % shards).astype(np.int64)
+
+
+Execute = Callable[[list[ShardTask]], Iterable[ShardOutput]]
+
+
+def in_process(tasks: list[ShardTask]) -> Iterator[ShardOutput]:
+    """Run the tasks one after the other in this process."""
+    for task in tasks:
+        yield simulate_shard(task)
+
+
+@dataclass
+class _State:
+    """The current output of every customer (the latest round that simulated it)."""
+
+    size: int
+    outputs: list[ShardOutput] = field(default_factory=list)
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        self.owner = np.full(self.size, -1, dtype=np.int64)
+
+    def add(self, out: ShardOutput) -> None:
+        self.owner[out.customers] = len(self.outputs)
+        self.outputs.append(out)
+
+    def current(self, k: int, customers: np.ndarray) -> np.ndarray:
+        """Mask of ``customers`` (indices) whose current output is output ``k``."""
+        return self.owner[customers.astype(np.int64)] == k
+
+    def requests(self, channel: str) -> np.ndarray:
+        parts = []
+        for k, out in enumerate(self.outputs):
+            rows = out.requests.get(channel)
+            if rows is not None and len(rows):
+                parts.append(rows[self.current(k, rows[:, 1])])
+        return np.concatenate(parts) if parts else np.zeros((0, 4))
+
+
+def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Sequence[ScriptedCustomer],
+                population_size: int, persons: np.ndarray, ids: Sequence[str], shards: int,
+                execute: Execute = in_process, assignment: np.ndarray | None = None,
+                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS) -> tuple[pa.Table, dict[str, Any]]:
+    """Run ``scenario`` as ``shards`` shards (``execute`` runs a round's tasks, in any order) and return the
+    merged log in canonical order, plus figures on the relaxation (rounds, customers simulated again).
+
+    ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any assignment gives the same log.
+    """
+    say = say or (lambda _text: None)
+    shard_of = assign_shards(persons, shards) if assignment is None else np.asarray(assignment, dtype=np.int64)
+    spacing = {ch: 1.0 / scenario.systems[system].throughput
+               for ch, system in scenario.channel_systems.items() if scenario.systems[system].throughput}
+    base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted))
+    tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
+             for s in range(shards)]
+    tasks = [t for t in tasks if len(t.customers)]
+    state = _State(population_size)
+    again_total = 0
+    rounds = 0
+    while True:
+        rounds += 1
+        say(f"simulating: round {rounds}, {sum(len(t.customers) for t in tasks):,} customers in {len(tasks)} "
+            f"shard{'s' if len(tasks) != 1 else ''}")
+        for out in execute(tasks):
+            state.add(out)
+        dirty: list[np.ndarray] = []
+        settled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for ch, gap in sorted(spacing.items()):
+            rows = state.requests(ch)
+            if not len(rows):
+                continue
+            customer, n = rows[:, 1].astype(np.int64), rows[:, 2].astype(np.int64)
+            starts = settle(rows[:, 0], customer, n, gap)
+            dirty.append(customer[starts != rows[:, 3]])
+            settled[ch] = (rows, starts)
+        again = np.unique(np.concatenate(dirty)) if dirty else np.zeros(0, dtype=np.int64)
+        if not len(again):
+            break
+        if rounds >= max_rounds:
+            raise EngineError(f"the channel queues did not settle after {max_rounds} rounds of the sharded run "
+                              f"({len(again)} customers still change); run it with --workers 1")
+        again_total += len(again)
+        tasks = []
+        for s in np.unique(shard_of[again]).tolist():
+            members = again[shard_of[again] == s]
+            assumed: dict[str, dict[tuple[int, int], float]] = {}
+            for ch, (rows, starts) in settled.items():
+                keep = np.isin(rows[:, 1].astype(np.int64), members)
+                assumed[ch] = dict(zip(zip(rows[keep, 1].astype(np.int64).tolist(), rows[keep, 2].astype(np.int64).tolist()),
+                                       starts[keep].tolist()))
+            tasks.append(ShardTask(**base, customers=members, assumed=assumed, round=rounds, shard=s))
+    return _merge(state, ids, scenario), {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+
+
+def _merge(state: _State, ids: Sequence[str], scenario: Scenario) -> pa.Table:
+    """Every customer's records from its latest simulation, plus the run-level records with their counts
+    summed over all customers, in canonical order."""
+    parts = []
+    ids_array = pa.array(list(ids), type=pa.string())
+    for k, out in enumerate(state.outputs):
+        mine = out.customers[state.current(k, out.customers)]
+        if not len(mine):
+            continue
+        if len(mine) == len(out.customers):
+            parts.append(out.records)
+        else:
+            keep = pc.is_in(out.records.column("customer"), value_set=ids_array.take(pa.array(mine)))
+            parts.append(out.records.filter(keep))
+    parts.append(_run_records(state, scenario))
+    merged = canonical_order(pa.concat_tables(parts))
+    seq = pa.array(np.arange(merged.num_rows, dtype=np.int64))
+    return merged.set_column(merged.schema.get_field_index("seq"), merged.schema.field("seq"), seq)
+
+
+def _run_records(state: _State, scenario: Scenario) -> pa.Table:
+    """The run-level records (every shard has the same ones; their counts are the sum of the current tallies)."""
+    runs = state.outputs[0].runs if state.outputs else []
+    counts = np.zeros(len(runs), dtype=np.int64)
+    for k, out in enumerate(state.outputs):
+        rows = out.tallies
+        if len(rows):
+            rows = rows[state.current(k, rows[:, 0])]
+            np.add.at(counts, rows[:, 1], rows[:, 2])
+    log = EventLog(None, scenario.start)
+    for (t, kind, system, form, args), n in zip(runs, counts.tolist()):
+        log.record(t, kind, None, system=system, detail=run_detail(form, n, args))
+    log.close()
+    return log.table()
+
+
+def local_pool(workers: int) -> tuple[Execute, Callable[[bool], None]]:
+    """Run tasks on ``workers`` local processes (forked; they never outlive this one). Returns the
+    executor and its closer (``close(abort)``)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from simulator.interrupts import signals_deferred
+    from simulator.parallel import close_pool, process_context
+
+    pool = ProcessPoolExecutor(workers, mp_context=process_context(fork=True))
+
+    def execute(tasks: list[ShardTask]) -> Iterator[ShardOutput]:
+        with signals_deferred():  # submitting starts the worker processes
+            futures = [pool.submit(simulate_shard, task) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+    return execute, lambda abort: close_pool(pool, abort=abort)
+
+
+def dask_cluster(address: Any) -> tuple[Execute, Callable[[bool], None], int]:
+    """Run tasks on the Dask cluster at ``address`` (``tcp://host:port`` or a cluster object; the
+    ``journeysim[dask]`` extra). Returns the executor, its closer and the number of workers it has."""
+    from simulator.sweep.backends import dask_client
+
+    client = dask_client(address)
+
+    def execute(tasks: list[ShardTask]) -> Iterator[ShardOutput]:
+        from distributed import as_completed
+
+        futures = client.map(simulate_shard, tasks, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    return execute, lambda abort: client.close(), workers
+
+
+def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: Any = None,
+           say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Simulate ``engine``'s run (built, not run) as customer shards and write the merged log into its log.
+
+    Local processes (``workers``) or a Dask cluster (``dask``); ``shards`` defaults to the number of
+    workers. Returns the relaxation's figures (shards, rounds, customers simulated again)."""
+    closer: Callable[[bool], None] | None = None
+    if dask is not None:
+        execute, closer, cluster = dask_cluster(dask)
+        shards = shards or 2 * cluster
+    elif workers > 1:
+        execute, closer = local_pool(workers)
+        shards = shards or workers
+    else:
+        execute = in_process
+        shards = shards or 1
+    pop = engine.population
+    persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
+    finished = False
+    try:
+        table, info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
+                                  population_size=pop.size, persons=persons, ids=pop.ids, shards=shards,
+                                  execute=lambda tasks: sorted(execute(tasks), key=lambda out: out.shard), say=say)
+        finished = True
+    finally:
+        if closer is not None:
+            closer(not finished)
+    engine.log.extend_ordered(table)
+    return {**info, "workers": workers if dask is None else None,
+            "dask": None if dask is None else str(getattr(dask, "scheduler_address", dask))}
