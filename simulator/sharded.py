@@ -26,9 +26,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import math
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from simulator.errors import EngineError
 from simulator.events import EventLog, canonical_order
@@ -64,7 +69,7 @@ class ShardOutput:
     """What a worker gives back: its customers' records and what other shards depend on."""
 
     customers: np.ndarray
-    records: pa.Table
+    records: bytes  # the customers' event log: a Parquet file in canonical order (compressed for the trip)
     requests: dict[str, np.ndarray]  # channel -> rows of (t, customer, n, start used), float64
     runs: list[RunRecord]
     tallies: np.ndarray  # rows of (customer, index in runs, count), int64
@@ -76,14 +81,17 @@ def simulate_shard(task: ShardTask) -> ShardOutput:
     """Simulate ``task.customers`` over the whole horizon with the assumed queue starts."""
     from simulator.engine import Engine
 
-    log = EventLog(None, task.scenario.start)
-    shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
-    engine = Engine(task.scenario, seed=task.seed, log=log, size=task.size, scripted=task.scripted, shard=shard)
-    engine.run()
-    log.close()
+    with tempfile.TemporaryDirectory(prefix="journeysim-shard-") as tmp:
+        path = Path(tmp) / "events.parquet"
+        with EventLog(path, task.scenario.start) as log:
+            shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
+            engine = Engine(task.scenario, seed=task.seed, log=log, size=task.size, scripted=task.scripted,
+                            shard=shard)
+            engine.run()
+        records = path.read_bytes()
     requests = {ch: np.asarray(rows, dtype=np.float64).reshape(-1, 4) for ch, rows in shard.requests.items()}
     tallies = np.asarray(shard.tallies, dtype=np.int64).reshape(-1, 3)
-    return ShardOutput(shard.customers, log.table(), requests, shard.runs, tallies, task.round, task.shard)
+    return ShardOutput(shard.customers, records, requests, shard.runs, tallies, task.round, task.shard)
 
 
 def assign_shards(persons: np.ndarray, shards: int) -> np.ndarray:
@@ -106,15 +114,23 @@ class _State:
     """The current output of every customer (the latest round that simulated it)."""
 
     size: int
+    spill: Path  # where each output's records wait for the merge
     outputs: list[ShardOutput] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
     owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         self.owner = np.full(self.size, -1, dtype=np.int64)
 
     def add(self, out: ShardOutput) -> None:
-        self.owner[out.customers] = len(self.outputs)
+        """Keep ``out`` (its records go to a file: only the final merge reads them)."""
+        k = len(self.outputs)
+        self.owner[out.customers] = k
+        path = self.spill / f"round{out.round}-shard{out.shard}.parquet"
+        path.write_bytes(out.records)
+        out.records = b""
         self.outputs.append(out)
+        self.files.append(path)
 
     def current(self, k: int, customers: np.ndarray) -> np.ndarray:
         """Mask of ``customers`` (indices) whose current output is output ``k``."""
@@ -130,14 +146,13 @@ class _State:
 
 
 def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Sequence[ScriptedCustomer],
-                population_size: int, persons: np.ndarray, ids: Sequence[str], shards: int,
+                population_size: int, persons: np.ndarray, ids: Sequence[str], shards: int, into: EventLog,
                 execute: Execute = in_process, assignment: np.ndarray | None = None,
-                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS) -> tuple[pa.Table, dict[str, Any]]:
-    """Run ``scenario`` as ``shards`` shards (``execute`` runs a round's tasks, in any order) and return the
-    merged log in canonical order, plus figures on the relaxation (rounds, customers simulated again).
-
-    ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any assignment gives the same log.
-    """
+                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS) -> dict[str, Any]:
+    """Run ``scenario`` as ``shards`` shards (``execute`` runs a round's tasks, in any order), append the
+    merged log to ``into`` in canonical order, and return figures on the relaxation (rounds, customers
+    simulated again). ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any
+    assignment gives the same log."""
     say = say or (lambda _text: None)
     shard_of = assign_shards(persons, shards) if assignment is None else np.asarray(assignment, dtype=np.int64)
     spacing = {ch: 1.0 / scenario.systems[system].throughput
@@ -146,62 +161,117 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
     tasks = [t for t in tasks if len(t.customers)]
-    state = _State(population_size)
     again_total = 0
     rounds = 0
-    while True:
-        rounds += 1
-        say(f"simulating: round {rounds}, {sum(len(t.customers) for t in tasks):,} customers in {len(tasks)} "
-            f"shard{'s' if len(tasks) != 1 else ''}")
-        for out in execute(tasks):
-            state.add(out)
-        dirty: list[np.ndarray] = []
-        settled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for ch, gap in sorted(spacing.items()):
-            rows = state.requests(ch)
-            if not len(rows):
-                continue
-            customer, n = rows[:, 1].astype(np.int64), rows[:, 2].astype(np.int64)
-            starts = settle(rows[:, 0], customer, n, gap)
-            dirty.append(customer[starts != rows[:, 3]])
-            settled[ch] = (rows, starts)
-        again = np.unique(np.concatenate(dirty)) if dirty else np.zeros(0, dtype=np.int64)
-        if not len(again):
-            break
-        if rounds >= max_rounds:
-            raise EngineError(f"the channel queues did not settle after {max_rounds} rounds of the sharded run "
-                              f"({len(again)} customers still change); run it with --workers 1")
-        again_total += len(again)
-        tasks = []
-        for s in np.unique(shard_of[again]).tolist():
-            members = again[shard_of[again] == s]
-            assumed: dict[str, dict[tuple[int, int], float]] = {}
-            for ch, (rows, starts) in settled.items():
-                keep = np.isin(rows[:, 1].astype(np.int64), members)
-                assumed[ch] = dict(zip(zip(rows[keep, 1].astype(np.int64).tolist(), rows[keep, 2].astype(np.int64).tolist()),
-                                       starts[keep].tolist()))
-            tasks.append(ShardTask(**base, customers=members, assumed=assumed, round=rounds, shard=s))
-    return _merge(state, ids, scenario), {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-") as spill:
+        state = _State(population_size, Path(spill))
+        while True:
+            rounds += 1
+            total = sum(len(t.customers) for t in tasks)
+            done = 0
+            for out in execute(tasks):
+                state.add(out)
+                done += 1
+                say(f"simulating: round {rounds}, shard {done} of {len(tasks)} done ({total:,} customers this round)")
+            again, settled = _unsettled(state, spacing)
+            if not len(again):
+                break
+            if rounds >= max_rounds:
+                raise EngineError(f"the channel queues did not settle after {max_rounds} rounds of the sharded run "
+                                  f"({len(again)} customers still change); run it with --workers 1")
+            again_total += len(again)
+            tasks = [ShardTask(**base, customers=members, assumed=_assumed(settled, members), round=rounds, shard=s)
+                     for s in np.unique(shard_of[again]).tolist()
+                     for members in [again[shard_of[again] == s]]]
+        say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
+        _merge(state, ids, scenario, into)
+    return {"shards": shards, "rounds": rounds, "simulated_again": again_total}
 
 
-def _merge(state: _State, ids: Sequence[str], scenario: Scenario) -> pa.Table:
-    """Every customer's records from its latest simulation, plus the run-level records with their counts
-    summed over all customers, in canonical order."""
-    parts = []
-    ids_array = pa.array(list(ids), type=pa.string())
-    for k, out in enumerate(state.outputs):
-        mine = out.customers[state.current(k, out.customers)]
-        if not len(mine):
+def _unsettled(state: _State, spacing: dict[str, float]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Customers with a send whose queue start (from every current request) differs from the one they were
+    simulated with, and each channel's requests with their starts."""
+    dirty: list[np.ndarray] = []
+    settled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for ch, gap in sorted(spacing.items()):
+        rows = state.requests(ch)
+        if not len(rows):
             continue
-        if len(mine) == len(out.customers):
-            parts.append(out.records)
+        customer, n = rows[:, 1].astype(np.int64), rows[:, 2].astype(np.int64)
+        starts = settle(rows[:, 0], customer, n, gap)
+        dirty.append(customer[starts != rows[:, 3]])
+        settled[ch] = (rows, starts)
+    return (np.unique(np.concatenate(dirty)) if dirty else np.zeros(0, dtype=np.int64)), settled
+
+
+def _assumed(settled: dict[str, tuple[np.ndarray, np.ndarray]], members: np.ndarray
+             ) -> dict[str, dict[tuple[int, int], float]]:
+    """The starts ``members``' known sends take, per channel (what they are simulated with next)."""
+    out: dict[str, dict[tuple[int, int], float]] = {}
+    for ch, (rows, starts) in settled.items():
+        keep = np.isin(rows[:, 1].astype(np.int64), members)
+        keys = zip(rows[keep, 1].astype(np.int64).tolist(), rows[keep, 2].astype(np.int64).tolist())
+        out[ch] = dict(zip(keys, starts[keep].tolist()))
+    return out
+
+
+def _current_batches(state: _State, k: int, ids_array: pa.Array) -> Iterator[pa.Table]:
+    """Output ``k``'s records of the customers it is still current for, in its (canonical) order."""
+    out = state.outputs[k]
+    mine = state.current(k, out.customers)
+    if not mine.any():
+        return
+    value_set = None if mine.all() else ids_array.take(pa.array(out.customers[mine]))
+    for batch in pq.ParquetFile(state.files[k]).iter_batches(batch_size=65536):
+        table = pa.Table.from_batches([batch])
+        if value_set is not None:
+            table = table.filter(pc.is_in(table.column("customer"), value_set=value_set))
+        if table.num_rows:
+            yield table
+
+
+def _merge(state: _State, ids: Sequence[str], scenario: Scenario, into: EventLog) -> None:
+    """Every customer's records from its latest simulation, plus the run-level records with their counts
+    summed over all customers, appended to ``into`` in canonical order, a time slice at a time (each
+    output is already in canonical order, so memory holds about one batch per output)."""
+    ids_array = pa.array(list(ids), type=pa.string())
+    streams = [_current_batches(state, k, ids_array) for k in range(len(state.outputs))]
+    streams.append(iter([_run_records(state, scenario)]))
+    n = len(streams)
+    buffers: dict[int, pa.Table] = {}
+    exhausted: set[int] = set()
+
+    def refill(i: int) -> None:
+        nxt = next(streams[i], None)
+        if nxt is None:
+            exhausted.add(i)
         else:
-            keep = pc.is_in(out.records.column("customer"), value_set=ids_array.take(pa.array(mine)))
-            parts.append(out.records.filter(keep))
-    parts.append(_run_records(state, scenario))
-    merged = canonical_order(pa.concat_tables(parts))
-    seq = pa.array(np.arange(merged.num_rows, dtype=np.int64))
-    return merged.set_column(merged.schema.get_field_index("seq"), merged.schema.field("seq"), seq)
+            buffers[i] = nxt if i not in buffers else pa.concat_tables([buffers[i], nxt])
+
+    def last_t(i: int) -> float:
+        return float(buffers[i].column("t")[-1].as_py())
+
+    while True:
+        for i in range(n):
+            while i not in exhausted and (i not in buffers or buffers[i].num_rows == 0):
+                refill(i)
+        if not any(b.num_rows for b in buffers.values()):
+            break
+        open_ = [i for i in range(n) if i not in exhausted]
+        horizon = min(last_t(i) for i in open_) if open_ else math.inf  # every record before it is here
+        parts = []
+        for i, buf in buffers.items():
+            cut = buf.num_rows if horizon == math.inf else \
+                int(np.searchsorted(buf.column("t").to_numpy(), horizon, side="left"))
+            if cut:
+                parts.append(buf.slice(0, cut))
+                buffers[i] = buf.slice(cut)
+        if parts:
+            into.extend_ordered(canonical_order(pa.concat_tables(parts)))
+        else:  # the streams that set the horizon hold only records at it: read on
+            for i in open_:
+                if last_t(i) == horizon:
+                    refill(i)
 
 
 def _run_records(state: _State, scenario: Scenario) -> pa.Table:
@@ -277,13 +347,12 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
     persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
     finished = False
     try:
-        table, info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
-                                  population_size=pop.size, persons=persons, ids=pop.ids, shards=shards,
-                                  execute=lambda tasks: sorted(execute(tasks), key=lambda out: out.shard), say=say)
+        info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
+                           population_size=pop.size, persons=persons, ids=pop.ids, shards=shards, into=engine.log,
+                           execute=lambda tasks: sorted(execute(tasks), key=lambda out: out.shard), say=say)
         finished = True
     finally:
         if closer is not None:
             closer(not finished)
-    engine.log.extend_ordered(table)
     return {**info, "workers": workers if dask is None else None,
             "dask": None if dask is None else str(getattr(dask, "scheduler_address", dask))}

@@ -87,8 +87,11 @@ def _sharded(scenario, engine: Engine, seed: int, size: int | None, shards: int,
              assignment: np.ndarray | None = None) -> tuple[pa.Table, dict]:
     pop = engine.population
     persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
-    return run_sharded(scenario, seed=seed, size=size, scripted=scripted, population_size=pop.size, persons=persons,
-                       ids=pop.ids, shards=shards, assignment=assignment)
+    log = EventLog(None, scenario.start)
+    info = run_sharded(scenario, seed=seed, size=size, scripted=scripted, population_size=pop.size, persons=persons,
+                       ids=pop.ids, shards=shards, assignment=assignment, into=log)
+    log.close()
+    return log.table(), info
 
 
 def test_congested_blast_by_hand():
