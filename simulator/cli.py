@@ -229,8 +229,13 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
         hook = hooks[0] if len(hooks) == 1 else (lambda result, file: {**hooks[0](result, file),
                                                                          **hooks[1](result, file)})
     split = dict(workers=workers, shards=shards, dask=dask_address)
+    sharded = workers > 1 or shards is not None or dask_address is not None
     try:
-        if show:
+        if show and sharded:  # no clock to show: each shard's end, round by round, then each phase
+            result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
+                                  csv=fmt == "csv", gates=extra_gates, before_commit=hook, report=not no_report,
+                                  status=lambda text: click.echo(text, err=True), unique=unique, **split)
+        elif show:
             from simulator.scenario.units import format_stamp
 
             with click.progressbar(length=int(sc.duration), label=f"simulating {days:g} days",

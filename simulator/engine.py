@@ -479,6 +479,8 @@ def _result(engine: Engine, started: float, out: Path | None, manifest: dict[str
         "wall_seconds": round(wall, 3),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
     })
+    if engine.sharding is not None:
+        summary["sharding"] = engine.sharding
     attach_projections(engine, analysis, summary)  # only with projections: in the scenario
     if analysis is not None:
         summary["findings"] = analysis.summary()

@@ -14,6 +14,13 @@ def run_summary_lines(result: RunResult) -> list[str]:
     lines = [f"{result.scenario.scenario}: {result.customers} customers, {counts.get('entry', 0)} entries, "
              f"{counts.get('delivered', 0)} delivered, {counts.get('suppressed', 0)} suppressed, "
              f"{result.log.rows} events in {result.wall_seconds:.1f}s (seed {result.seed}){where}"]
+    split = result.summary.get("sharding")
+    if split:  # how a split simulation went (the log is the same whatever the split)
+        on = f"the Dask cluster {split['dask']}" if split.get("dask") else \
+            f"{split['workers']} worker process{'es' if split['workers'] != 1 else ''}"
+        lines.append(f"simulated as {split['shards']} customer shards on {on}: {split['rounds']} "
+                     f"round{'s' if split['rounds'] != 1 else ''} of queue relaxation, "
+                     f"{split['simulated_again']:,} customer simulations repeated")
     frame = result.events(["kind", "journey", "channel", "detail"])
     entries = frame[frame["kind"] == "entry"].groupby("journey").size()
     if len(entries):
