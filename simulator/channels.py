@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from simulator.creative.rules import lacks_opt_out, length_detail, sms_detail
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
-from simulator.population import child_rng
 from simulator.scenario.liquidenv import parse_template, simulated_now
 from simulator.scenario.model import Message, Step
+from simulator.streams import Stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
@@ -65,15 +65,16 @@ class Channel:
         self.spacing = 1.0 / spec.throughput if spec.throughput else 0.0
         self.delay = spec.delivery_delay
         self.next_free = 0.0
-        self.rng = child_rng(seed_base, f"channel:{system}")
-        self.behaviour_rng = child_rng(seed_base, f"behaviour:{system}")
+        size = engine.population.size  # every stream is the customer's own (simulator/streams.py)
+        self.delay_draws = Stream(seed_base, f"channel:{system}", size)
+        self.behaviour_draws = Stream(seed_base, f"behaviour:{system}", size)
         self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
         self.unsubscribe = engine.scenario.population.behaviour.unsubscribe_per_message.get(self.channel, 0.0)
         self.consent_required = self.channel in engine.scenario.policies.consent_required
         hooks = spec.webhooks
         self.duplicate_rate = hooks.duplicate_rate if hooks is not None else 0.0
         self.duplicate_delay = hooks.duplicate_delay if hooks is not None else None
-        self.webhook_rng = child_rng(seed_base, f"webhooks:{system}")  # its own stream: other draws never shift
+        self.webhook_draws = Stream(seed_base, f"webhooks:{system}", size)  # its own: other draws never shift
 
     def accept(self, req: SendRequest) -> None:
         eng = self.engine
@@ -111,7 +112,7 @@ class Channel:
             return
         start = max(now, self.next_free)
         self.next_free = start + self.spacing
-        delivered = start + float(self.delay.sample(self.rng))
+        delivered = start + float(self.delay.sample(self.delay_draws.of(req.customer)))
         eng.log.record(now, "queued", cid, journey=j, step=step, system=self.system, channel=self.channel,
                        message=req.message_name,
                        detail=f"queue wait {eng.span(start - now)}; chars={len(body)}; "
@@ -141,7 +142,7 @@ class Channel:
 
     def _engage(self, customer: int) -> None:
         """Opens, clicks and unsubscribes drawn from the scenario's behaviour model."""
-        b, rng, eng, ch = self.behaviour, self.behaviour_rng, self.engine, self.channel
+        b, rng, eng, ch = self.behaviour, self.behaviour_draws.of(customer), self.engine, self.channel
         now = eng.now
         if b.open and rng.random() < b.open:
             opened = now + float(b.open_delay.sample(rng))
@@ -161,9 +162,10 @@ class Channel:
         ``duplicate_delay`` later (at-least-once webhooks), the copy marked in its ``event`` record's detail."""
         eng = self.engine
         eng.occur(customer, name, self.system, changes or ())
-        if self.duplicate_rate and self.webhook_rng.random() < self.duplicate_rate:
+        draws = self.webhook_draws.of(customer) if self.duplicate_rate else None
+        if draws is not None and draws.random() < self.duplicate_rate:
             first = eng.now
-            again = first + float(self.duplicate_delay.sample(self.webhook_rng))  # type: ignore[union-attr]
+            again = first + float(self.duplicate_delay.sample(draws))  # type: ignore[union-attr]
             eng.at(again, lambda: eng.occur(customer, name, self.system, changes or (),
                                             detail=f"duplicate webhook of {name} at {eng.stamp(first)}"))
 

@@ -2,9 +2,18 @@
 
 Phases (desmod-style): build (population, replicas, links, journeys) -> run (the clock) -> finalise
 (instances still inside, counts) -> write (event log, ``summary.json``; atomically, with a manifest
-even on failure). Randomness: one ``numpy.random.SeedSequence`` per run; every consumer draws from
-its own named child stream (population, exogenous events, each sync link, splits, channels,
-behaviour), so changing one part of a scenario does not shift the draws of the others.
+even on failure). Randomness: one ``numpy.random.SeedSequence`` per run, and every consumer draws
+from its own named stream, so changing one part of a scenario does not shift the draws of the
+others. What is built before the clock starts (population, exogenous schedule, holdouts) is drawn
+vectorised over the whole population from ``child_rng`` streams. Everything drawn while the clock
+runs comes from per-customer streams (simulator/streams.py): customer c's n-th draw of a stream is
+a hash of (stream, c, n), so it never depends on which other customers exist or in which order
+they draw, and a run split into customer shards gives every customer the same draws. Streams:
+``after`` (follower events), ``split:<journey>``, ``window:<journey>``, ``sync:<i>:<link>``
+(latency and failures), ``channel:<system>`` (delivery delay), ``behaviour:<system>``,
+``webhooks:<system>``, ``fatigue:<channel>``; ``response:<event>`` keys the response model's
+per-customer hashes. The one shared run-time stream is ``sync:<i>:<link>:duration``: one batch-run
+duration per run, in run order, the same in every shard because every shard runs the same timetable.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import format_span, format_stamp
+from simulator.streams import Stream
 from simulator.systems import Replicas, SyncNetwork
 
 __all__ = ["Engine", "RunResult", "run_scenario"]
@@ -129,7 +139,7 @@ class Engine:
         self.events_by_name = {e.name: e for e in scenario.population.events}
         self.followers = {name: [scenario.population.events[i] for i in idx]
                           for name, idx in followers(scenario).items()}
-        self.after_rng = child_rng(self.seed_base, "after")
+        self.after_draws = Stream(self.seed_base, "after", self.population.size)  # per customer: sharded runs
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
@@ -176,8 +186,9 @@ class Engine:
         if customer < self.population.generated:  # scripted customers get only their own events
             for follower in self.followers.get(name, ()):
                 after = follower.after
-                if after.probability >= 1 or self.after_rng.random() < after.probability:
-                    delay = float(after.delay.sample(self.after_rng))
+                draws = self.after_draws.of(customer)
+                if after.probability >= 1 or draws.random() < after.probability:
+                    delay = float(after.delay.sample(draws))
                     self.at(now + delay, lambda f=follower: self.fire(customer, f.name))
 
     def fire(self, customer: int, name: str, detail: str | None = None) -> None:
