@@ -42,7 +42,7 @@ class SendRequest:
     message_name: str
     message: Message
     decided: float
-    seq: int
+    seq: int  # the customer's n-th send request (``req=n``)
     instance: int
     inst: Instance | None = None
     holds: int = 0
@@ -184,7 +184,9 @@ class Orchestrator:
         self.rank = {name: i for i, name in enumerate(pol.priority)}
         self.channels = {ch: Channel(engine, system, engine.seed_base) for ch, system in sc.channel_systems.items()}
         self.inbox: list[SendRequest] = []
-        self.seq = 0
+        #: customer -> send requests so far: ``req=N`` is the customer's N-th, so a request's id never
+        #: depends on other customers (sharded runs); analyses key requests by (customer, req)
+        self.seq: dict[int, int] = {}
         from simulator.identity import resolver  # one person, several profiles (docs/identity.md)
         self.identity = resolver(engine, self)
 
@@ -192,8 +194,8 @@ class Orchestrator:
         """A journey decided to send: log the decision (with the exit evidence), arbitrate at the end of this instant."""
         eng = self.engine
         message = eng.scenario.messages[step.send]  # type: ignore[index]
-        self.seq += 1
-        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq, inst.number,  # type: ignore[arg-type]
+        seq = self.seq[inst.customer] = self.seq.get(inst.customer, 0) + 1
+        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, seq, inst.number,  # type: ignore[arg-type]
                           inst)
         eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
                        system=runner.j.reads_from, **exit_evidence, channel=message.channel, message=step.send,
