@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from simulator.creative.rules import lacks_opt_out, length_detail, sms_detail
 from simulator.ledger import queue_for
 from simulator.policies import CapCounters, LocalClock, QuietHoursRule
-from simulator.population import child_rng
 from simulator.scenario.liquidenv import parse_template, simulated_now
 from simulator.scenario.model import Message, Step
+from simulator.streams import Stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
@@ -43,7 +43,7 @@ class SendRequest:
     message_name: str
     message: Message
     decided: float
-    seq: int
+    seq: int  # the customer's n-th send request (``req=n``)
     instance: int
     inst: Instance | None = None
     holds: int = 0
@@ -66,15 +66,16 @@ class Channel:
         self.spacing = 1.0 / spec.throughput if spec.throughput else 0.0
         self.delay = spec.delivery_delay
         self.queue = queue_for(engine, self.channel, self.spacing)  # None: no throughput limit (simulator/ledger.py)
-        self.rng = child_rng(seed_base, f"channel:{system}")
-        self.behaviour_rng = child_rng(seed_base, f"behaviour:{system}")
+        size = engine.population.size  # every stream is the customer's own (simulator/streams.py)
+        self.delay_draws = Stream(seed_base, f"channel:{system}", size)
+        self.behaviour_draws = Stream(seed_base, f"behaviour:{system}", size)
         self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
         self.unsubscribe = engine.scenario.population.behaviour.unsubscribe_per_message.get(self.channel, 0.0)
         self.consent_required = self.channel in engine.scenario.policies.consent_required
         hooks = spec.webhooks
         self.duplicate_rate = hooks.duplicate_rate if hooks is not None else 0.0
         self.duplicate_delay = hooks.duplicate_delay if hooks is not None else None
-        self.webhook_rng = child_rng(seed_base, f"webhooks:{system}")  # its own stream: other draws never shift
+        self.webhook_draws = Stream(seed_base, f"webhooks:{system}", size)  # its own: other draws never shift
 
     def accept(self, req: SendRequest) -> None:
         eng = self.engine
@@ -110,7 +111,7 @@ class Channel:
             eng.log.record(now, "suppressed", cid, journey=j, step=step, system=render_system,
                            channel=self.channel, message=req.message_name, detail=f"render: {exc}; {req.tag}")
             return
-        delay = float(self.delay.sample(self.rng))
+        delay = float(self.delay.sample(self.delay_draws.of(req.customer)))
         detail = f"chars={len(body)}; {creative_detail(req.message, body, values)}{length_detail(req.message, parts)}"
         if self.queue is None:  # no throughput limit: no wait, nothing shared with other customers
             self._queued(req, now, now, delay, detail)
@@ -147,7 +148,7 @@ class Channel:
 
     def _engage(self, customer: int) -> None:
         """Opens, clicks and unsubscribes drawn from the scenario's behaviour model."""
-        b, rng, eng, ch = self.behaviour, self.behaviour_rng, self.engine, self.channel
+        b, rng, eng, ch = self.behaviour, self.behaviour_draws.of(customer), self.engine, self.channel
         now = eng.now
         if b.open and rng.random() < b.open:
             opened = now + float(b.open_delay.sample(rng))
@@ -167,9 +168,10 @@ class Channel:
         ``duplicate_delay`` later (at-least-once webhooks), the copy marked in its ``event`` record's detail."""
         eng = self.engine
         eng.occur(customer, name, self.system, changes or ())
-        if self.duplicate_rate and self.webhook_rng.random() < self.duplicate_rate:
+        draws = self.webhook_draws.of(customer) if self.duplicate_rate else None
+        if draws is not None and draws.random() < self.duplicate_rate:
             first = eng.now
-            again = first + float(self.duplicate_delay.sample(self.webhook_rng))  # type: ignore[union-attr]
+            again = first + float(self.duplicate_delay.sample(draws))  # type: ignore[union-attr]
             eng.at(again, lambda: eng.occur(customer, name, self.system, changes or (),
                                             detail=f"duplicate webhook of {name} at {eng.stamp(first)}"))
 
@@ -188,7 +190,9 @@ class Orchestrator:
         self.rank = {name: i for i, name in enumerate(pol.priority)}
         self.channels = {ch: Channel(engine, system, engine.seed_base) for ch, system in sc.channel_systems.items()}
         self.inbox: list[SendRequest] = []
-        self.seq = 0
+        #: customer -> send requests so far: ``req=N`` is the customer's N-th, so a request's id never
+        #: depends on other customers (sharded runs); analyses key requests by (customer, req)
+        self.seq: dict[int, int] = {}
         from simulator.identity import resolver  # one person, several profiles (docs/identity.md)
         self.identity = resolver(engine, self)
 
@@ -196,8 +200,8 @@ class Orchestrator:
         """A journey decided to send: log the decision (with the exit evidence), arbitrate at the end of this instant."""
         eng = self.engine
         message = eng.scenario.messages[step.send]  # type: ignore[index]
-        self.seq += 1
-        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, self.seq, inst.number,  # type: ignore[arg-type]
+        seq = self.seq[inst.customer] = self.seq.get(inst.customer, 0) + 1
+        req = SendRequest(runner, inst.customer, step, step.send, message, eng.now, seq, inst.number,  # type: ignore[arg-type]
                           inst)
         eng.log.record(eng.now, "send", eng.population.ids[inst.customer], journey=runner.name, step=step.id,
                        system=runner.j.reads_from, **exit_evidence, channel=message.channel, message=step.send,

@@ -2,9 +2,18 @@
 
 Phases (desmod-style): build (population, replicas, links, journeys) -> run (the clock) -> finalise
 (instances still inside, counts) -> write (event log, ``summary.json``; atomically, with a manifest
-even on failure). Randomness: one ``numpy.random.SeedSequence`` per run; every consumer draws from
-its own named child stream (population, exogenous events, each sync link, splits, channels,
-behaviour), so changing one part of a scenario does not shift the draws of the others.
+even on failure). Randomness: one ``numpy.random.SeedSequence`` per run, and every consumer draws
+from its own named stream, so changing one part of a scenario does not shift the draws of the
+others. What is built before the clock starts (population, exogenous schedule, holdouts) is drawn
+vectorised over the whole population from ``child_rng`` streams. Everything drawn while the clock
+runs comes from per-customer streams (simulator/streams.py): customer c's n-th draw of a stream is
+a hash of (stream, c, n), so it never depends on which other customers exist or in which order
+they draw, and a run split into customer shards gives every customer the same draws. Streams:
+``after`` (follower events), ``split:<journey>``, ``window:<journey>``, ``sync:<i>:<link>``
+(latency and failures), ``channel:<system>`` (delivery delay), ``behaviour:<system>``,
+``webhooks:<system>``, ``fatigue:<channel>``; ``response:<event>`` keys the response model's
+per-customer hashes. The one shared run-time stream is ``sync:<i>:<link>:duration``: one batch-run
+duration per run, in run order, the same in every shard because every shard runs the same timetable.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import pandas as pd
 import simpy
 
 from simulator.analysis import Analysis, analyse, analyse_log
+from simulator.clock import Clock
 from simulator.channels import Orchestrator, Renderer, template_fields
 from simulator.errors import EngineError
 from simulator.events import EventLog, write_csv
@@ -50,6 +60,7 @@ from simulator.runfolder import RunFolder
 from simulator.scenario.model import Gate, Scenario
 from simulator.scenario.semantics import FieldCatalogue
 from simulator.scenario.units import format_span, format_stamp
+from simulator.streams import Stream
 from simulator.systems import Replicas, SyncNetwork
 
 __all__ = ["Engine", "RunResult", "run_scenario"]
@@ -127,7 +138,7 @@ class Engine:
             keep = shard.members[self.schedule.customers]
             self.schedule = type(self.schedule)(self.schedule.times[keep], self.schedule.customers[keep],
                                                 self.schedule.events[keep])
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.replicas = Replicas(self.population, scenario.systems)
         self.net = SyncNetwork(self.env, scenario, self.replicas, log, self.population, self.seed_base,
                                on_change=self._on_change)
@@ -142,7 +153,7 @@ class Engine:
         self.events_by_name = {e.name: e for e in scenario.population.events}
         self.followers = {name: [scenario.population.events[i] for i in idx]
                           for name, idx in followers(scenario).items()}
-        self.after_rng = child_rng(self.seed_base, "after")
+        self.after_draws = Stream(self.seed_base, "after", self.population.size)  # per customer: sharded runs
         catalogue = FieldCatalogue(scenario).fields
         self._template_fields = {name: tuple(f for f in template_fields(m) if f in catalogue)
                                  for name, m in scenario.messages.items()}
@@ -161,8 +172,7 @@ class Engine:
 
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at simulation time ``t`` (clamped to now)."""
-        event = self.env.timeout(max(0.0, t - self.env.now))
-        event.callbacks.append(lambda _e: action())
+        self.env.call_at(t, action)
 
     def at_end_of_instant(self, action: Callable[[], None], priority: int = _END_OF_INSTANT) -> None:
         """Run ``action`` after everything else already due at this instant (priority arbitration);
@@ -194,8 +204,9 @@ class Engine:
         if customer < self.population.generated:  # scripted customers get only their own events
             for follower in self.followers.get(name, ()):
                 after = follower.after
-                if after.probability >= 1 or self.after_rng.random() < after.probability:
-                    delay = float(after.delay.sample(self.after_rng))
+                draws = self.after_draws.of(customer)
+                if after.probability >= 1 or draws.random() < after.probability:
+                    delay = float(after.delay.sample(draws))
                     self.at(now + delay, lambda f=follower: self.fire(customer, f.name))
 
     def fire(self, customer: int, name: str, detail: str | None = None) -> None:
@@ -246,7 +257,7 @@ class Engine:
         names = [e.name for e in self.scenario.population.events]
         for t, customer, event in zip(sched.times.tolist(), sched.customers.tolist(), sched.events.tolist()):
             if t > env.now:
-                yield env.timeout(t - env.now)
+                yield env.timeout_at(t)
             self.fire(customer, names[event])
 
     def _entries(self) -> None:

@@ -162,6 +162,7 @@ class EventLog:
         *,
         chunk_rows: int = 65536,
         keep_in_memory: bool = False,
+        arrow: bool = False,
     ) -> None:
         if not isinstance(start, _dt.datetime) or start.tzinfo is None or start.utcoffset() is None:
             raise ValueError(f"EventLog start must be a timezone-aware datetime, got {start!r}; "
@@ -169,6 +170,7 @@ class EventLog:
         if int(chunk_rows) < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows!r}")
         self.path: Path | None = Path(path) if path is not None else None
+        self.arrow = arrow  # write an Arrow IPC file instead of Parquet
         self.start = start
         self.chunk_rows = int(chunk_rows)
         self._chunk_items = self.chunk_rows * _WIDTH
@@ -185,7 +187,7 @@ class EventLog:
         self._ready_rows = 0
         self._flushed_counts: collections.Counter[str] = collections.Counter()
         self._batches: list[pa.Table] = []
-        self._writer: pq.ParquetWriter | None = None
+        self._writer: Any = None  # pq.ParquetWriter, or a pa.ipc writer with ``arrow``
         self._tmp: Path | None = None
         self._closed = False
 
@@ -330,12 +332,21 @@ class EventLog:
         group = _encoded(group)
         if self.path is not None:
             if self._writer is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._tmp = self.path.with_name(f".{self.path.name}.partial")
-                self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
-            self._writer.write_table(group, row_group_size=self.chunk_rows)
+                self._open_writer()
+            self._writer.write_table(group, row_group_size=self.chunk_rows) if self.arrow is False else \
+                self._writer.write_table(group)
         if self.keep_in_memory:
             self._batches.append(group)
+
+    def _open_writer(self) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        if self.arrow:  # an Arrow IPC stream (LZ4): a shard's log on its way to the merge, fast to write and read
+            self._writer = pa.ipc.new_stream(str(self._tmp), SCHEMA,
+                                           options=pa.ipc.IpcWriteOptions(compression="lz4"))
+        else:
+            self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
 
     def close(self) -> None:
         """Flush the rest and close the writer; the file appears under ``path`` now (idempotent)."""
@@ -348,9 +359,7 @@ class EventLog:
         if self.path is None:
             return
         if self._writer is None:  # no records at all: still a valid, empty file
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = self.path.with_name(f".{self.path.name}.partial")
-            self._writer = pq.ParquetWriter(str(self._tmp), SCHEMA, **_WRITER_OPTIONS)
+            self._open_writer()
         self._writer.close()
         assert self._tmp is not None
         os.replace(self._tmp, self.path)

@@ -3,8 +3,9 @@
 A journey's actions (``send`` and ``update`` steps) run only on the window's days between ``from`` and
 ``to``, in one zone (an IANA zone: the account's, as HubSpot) or in each customer's zone
 (``recipient``). An action reached outside is rescheduled to the next opening plus a uniform draw from
-``[0, jitter)`` (its own random stream, ``window:<journey>``); the instance waits at that step (logged as
-``rescheduled``) and runs it then. Waits, branches and splits are never rescheduled.
+``[0, jitter)`` (the customer's own random stream ``window:<journey>``, simulator/streams.py); the
+instance waits at that step (logged as ``rescheduled``) and runs it then. Waits, branches and splits
+are never rescheduled.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.policies import LocalClock
-from simulator.population import child_rng
 from simulator.scenario.model import WEEKDAYS, ExecutionWindow
 from simulator.scenario.units import format_duration
+from simulator.streams import Stream
 from simulator.windows import opening
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +40,7 @@ class Window:
             self.clock, self.zone_of = eng.clock, (lambda customer: int(eng.population.zone[customer]))
         else:
             self.clock, self.zone_of = LocalClock(eng.scenario.start, [spec.timezone]), (lambda customer: 0)
-        self.rng = child_rng(seed_base, f"window:{runner.name}")
+        self.draws = Stream(seed_base, f"window:{runner.name}", eng.population.size)  # per customer
         self.passing: dict[int, int] = {}  # customer -> step index released once at its rescheduled time
         days = "every day" if len(self.days) == 7 else ",".join(spec.days)
         self.label = (f"execution window {days} {_clock_text(spec.from_)}-{_clock_text(spec.to)} "
@@ -61,7 +62,7 @@ class Window:
         opening = self.next_opening(eng.now, zone)
         if opening is None:
             return False
-        target = opening + (float(self.rng.random()) * self.spec.jitter if self.spec.jitter else 0.0)
+        target = opening + (self.draws.of(inst.customer).random() * self.spec.jitter if self.spec.jitter else 0.0)
         local = self.clock.local(eng.now, zone).strftime("%a %H:%M")
         eng.log.record(eng.now, "rescheduled", runner.cid(inst.customer), journey=runner.name,
                        step=runner.steps[i].id, system=runner.j.reads_from,

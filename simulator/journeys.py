@@ -38,12 +38,12 @@ import numpy as np
 
 from simulator.execwindows import Window
 from simulator.polling import park as park_polled
-from simulator.population import child_rng
 from simulator.projections.holdout import arm_of, holdout_arms, log_held_out
 from simulator.scenario.conditions import Condition
 from simulator.segments import Joins, Recompute
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
+from simulator.streams import Stream
 from simulator.systems import Replica
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +85,7 @@ class JourneyRunner:
         self.entries: dict[int, int] = {}
         self.last_entry: dict[int, float] = {}
         self.waiting: dict[str, dict[int, Instance]] = {}
-        self.split_rng = child_rng(seed_base, f"split:{journey.name}")
+        self.split_draws = Stream(seed_base, f"split:{journey.name}", engine.population.size)  # per customer
         self.held_out = holdout_arms(journey, engine.population.size, seed_base)  # None: no holdout
         self.entry_key = f"@{journey.entry.event}" if journey.entry.event else None
         ex = journey.exit_when
@@ -331,7 +331,7 @@ class JourneyRunner:
         return i + 1 if i + 1 < len(self.steps) else END
 
     def _split(self, inst: Instance, step: Step) -> int:
-        draw = float(self.split_rng.random()) * 100.0
+        draw = self.split_draws.of(inst.customer).random() * 100.0
         total = 0.0
         chosen = None
         for target, weight in (step.split or {}).items():

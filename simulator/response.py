@@ -8,7 +8,7 @@ pregenerated; each generated customer ``c`` gets a Poisson process whose rate at
 a lift being active during ``[d, d + for)`` after a delivery at ``d`` that matches its ``to`` (the
 message's name, or its channel). The process is simulated by the time change: draw ``E ~ Exp(1)``;
 the next occurrence is when the cumulative hazard since the last one reaches ``E``. The n-th ``E`` of
-customer c is a hash of (stream key, c, n) (:func:`unit_exponential`), so it is the same in every
+customer c is ``-log(u)`` for the uniform hashed from (stream key, c, n) (:func:`simulator.streams.unit_exponential`), so it is the same in every
 run with the same seed, whatever else happened: two runs that differ only in deliveries share every
 customer's draws (common random numbers), and a lift >= 1 can only bring each occurrence earlier.
 Whenever the rate changes (a lift starts or ends) the hazard used so far is subtracted and the
@@ -23,7 +23,8 @@ the k-th delivery on the channel to a customer within the trailing window (this 
 makes them opt out with probability ``p_k`` (the last entry for k beyond the list), ``delay`` later
 (no draw while the customer has truly opted out or an opt-out is pending), as a
 ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false and
-syncs like any unsubscribe. Draws come from ``child_rng(seed_base, "fatigue:<channel>")``.
+syncs like any unsubscribe. Draws come from the customer's own stream ``fatigue:<channel>``
+(simulator/streams.py: the opt-out uniform, then the delay), so they never depend on other customers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulator.population import child_rng
+from simulator.streams import Stream, unit_exponential, unit_exponentials
 from simulator.scenario.model import ExogenousEvent, Fatigue
 from simulator.scenario.rates import customer_rates
 
@@ -44,34 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
 
 __all__ = ["ResponseModel", "ResponseProcess", "FatigueRule", "unit_exponential", "unit_exponentials"]
-
-
-_GOLDEN, _ODD = 0x9E3779B97F4A7C15, 0xD1B54A32D192ED03
-
-
-_M64 = (1 << 64) - 1
-
-
-def unit_exponential(key: int, customer: int, n: int) -> float:
-    """The ``n``-th Exp(1) draw of ``customer`` in the stream ``key``: the hash of
-    :func:`unit_exponentials` in Python integers (the same bits; the logarithm may differ from numpy's
-    in the last place, and the engine always takes a given draw from the same one of the two)."""
-    z = (key + customer * _GOLDEN + n * _ODD) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    z ^= z >> 31
-    return -math.log(((z >> 11) + 0.5) * 2.0**-53)
-
-
-def unit_exponentials(key: int, customers: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Exp(1) draws of ``customers`` with draw indexes ``n``: a SplitMix64 hash of (key, customer, n)
-    (uint64 wrapping arithmetic), so each depends on nothing else: runs with the same seed that differ
-    only in deliveries share every draw (common random numbers)."""
-    z = np.uint64(key) + customers.astype(np.uint64) * np.uint64(_GOLDEN) + n.astype(np.uint64) * np.uint64(_ODD)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    return -np.log(((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53)
 
 
 @dataclass(eq=False)
@@ -190,7 +164,7 @@ class FatigueRule:
     """One channel's fatigue opt-outs: p_k for the k-th delivery within the trailing window."""
 
     spec: Fatigue
-    rng: np.random.Generator
+    draws: Stream  # per customer: fatigue:<channel>
     recent: dict[int, deque[float]] = field(default_factory=dict)  # customer -> delivery times in window
     pending: set[int] = field(default_factory=set)  # customers whose opt-out is drawn but not yet made
 
@@ -211,8 +185,9 @@ class FatigueRule:
         ch = channel.channel
         if customer in self.pending or not eng.replicas.truth.entry(customer, f"consent.{ch}")[0]:
             return  # already opted out (truly), or about to: nothing more to opt out of
-        if p and self.rng.random() < p:
-            later = now + float(self.spec.delay.sample(self.rng))
+        draws = self.draws.of(customer)
+        if p and draws.random() < p:
+            later = now + float(self.spec.delay.sample(draws))
             self.pending.add(customer)
             eng.at(later, lambda: self._opt_out(customer, channel))
 
@@ -245,7 +220,7 @@ class ResponseModel:
         for ch in sorted(sc.channel_systems):
             spec = getattr(sc.population.behaviour, ch).fatigue
             if spec is not None:
-                fatigue[ch] = FatigueRule(spec, child_rng(engine.seed_base, f"fatigue:{ch}"))
+                fatigue[ch] = FatigueRule(spec, Stream(engine.seed_base, f"fatigue:{ch}", pop.size))
         if not processes and not fatigue:
             return None
         return cls(engine, processes, fatigue)
@@ -268,7 +243,7 @@ class ResponseModel:
         order = np.lexsort((events, customers, times))
         for t, c, k in zip(times[order].tolist(), customers[order].tolist(), events[order].tolist()):
             if t > env.now:
-                yield env.timeout(t - env.now)
+                yield env.timeout_at(t)
             self.processes[k].occur(c, 0)
 
     def delivered(self, customer: int, message: str, channel: Channel) -> None:

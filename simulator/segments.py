@@ -17,7 +17,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
 from simpy.events import URGENT
 
 from simulator.systems import Replica
@@ -60,12 +59,8 @@ class Recompute:
         if self.due is None:
             now = self.runner.engine.now
             self.due = (math.floor(now / self.every) + 1) * self.every
-            event = simpy.Event(self.runner.engine.env)
-            event._ok = True
-            event._value = None
-            event.callbacks.append(lambda _e: self.refresh())
             # URGENT: at its instant the refresh runs before the waits, sends and evaluations due then
-            self.runner.engine.env.schedule(event, URGENT, self.due - now)
+            self.runner.engine.env.call_at(self.due, self.refresh, URGENT)
         return True
 
     def _take(self, customer: int, key: str) -> None:

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from simulator.errors import EngineError
 from simulator.events import EventLog, canonical_order
@@ -69,7 +68,7 @@ class ShardOutput:
     """What a worker gives back: its customers' records and what other shards depend on."""
 
     customers: np.ndarray
-    records: bytes  # the customers' event log: a Parquet file in canonical order (compressed for the trip)
+    records: bytes  # the customers' event log: an Arrow IPC stream (LZ4) in canonical order
     requests: dict[str, np.ndarray]  # channel -> rows of (t, customer, n, start used), float64
     runs: list[RunRecord]
     tallies: np.ndarray  # rows of (customer, index in runs, count), int64
@@ -82,8 +81,8 @@ def simulate_shard(task: ShardTask) -> ShardOutput:
     from simulator.engine import Engine
 
     with tempfile.TemporaryDirectory(prefix="journeysim-shard-") as tmp:
-        path = Path(tmp) / "events.parquet"
-        with EventLog(path, task.scenario.start) as log:
+        path = Path(tmp) / "events.arrow"
+        with EventLog(path, task.scenario.start, arrow=True) as log:
             shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
             engine = Engine(task.scenario, seed=task.seed, log=log, size=task.size, scripted=task.scripted,
                             shard=shard)
@@ -126,7 +125,7 @@ class _State:
         """Keep ``out`` (its records go to a file: only the final merge reads them)."""
         k = len(self.outputs)
         self.owner[out.customers] = k
-        path = self.spill / f"round{out.round}-shard{out.shard}.parquet"
+        path = self.spill / f"round{out.round}-shard{out.shard}.arrow"
         path.write_bytes(out.records)
         out.records = b""
         self.outputs.append(out)
@@ -222,7 +221,8 @@ def _current_batches(state: _State, k: int, ids_array: pa.Array) -> Iterator[pa.
     if not mine.any():
         return
     value_set = None if mine.all() else ids_array.take(pa.array(out.customers[mine]))
-    for batch in pq.ParquetFile(state.files[k]).iter_batches(batch_size=65536):
+    reader = pa.ipc.open_stream(pa.memory_map(str(state.files[k])))  # LZ4: batches are decompressed copies
+    for batch in reader:
         table = pa.Table.from_batches([batch])
         if value_set is not None:
             table = table.filter(pc.is_in(table.column("customer"), value_set=value_set))

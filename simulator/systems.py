@@ -42,6 +42,7 @@ from simulator.policies import LocalClock
 from simulator.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_span, format_stamp
+from simulator.streams import Stream
 
 __all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries", "run_detail"]
 
@@ -187,11 +188,12 @@ def carries(link: SyncLink, key: str) -> bool:
 class Link:
     """A running sync link: stream deliveries or batch runs, failures, outages, apply rule."""
 
-    def __init__(self, net: SyncNetwork, spec: SyncLink, rng: np.random.Generator):
+    def __init__(self, net: SyncNetwork, spec: SyncLink, draws: Stream, duration_rng: np.random.Generator):
         self.net = net
         self.spec = spec
         self.label = spec.label
-        self.rng = rng
+        self.draws = draws  # per customer: latency and failure draws of its records
+        self.duration_rng = duration_rng  # one draw per batch run, in run order (the same in every shard)
         # batch: keys changed since the last run, with the version the link will carry (the latest
         # change the link accepted: equal to the source's copy unless an outage dropped a newer one)
         self.pending: dict[tuple[int, str], Snapshot] = {}
@@ -234,7 +236,7 @@ class Link:
             return
         record = [(key, *source.entry(customer, key)[:3]) for key in keys]
         now = self.net.env.now
-        self._transmit(customer, record, now, float(self.spec.latency.sample(self.rng)))
+        self._transmit(customer, record, now, float(self.spec.latency.sample(self.draws.of(customer))))
 
     def _transmit(self, customer: int, record: list[Record], sent: float, latency: float) -> None:
         net = self.net
@@ -250,7 +252,7 @@ class Link:
             # sent again when the link is back (and checked again: another outage may start right then)
             net.at(end, lambda: self._transmit(customer, record, end, latency))
             return
-        if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
+        if self.spec.failure_rate and self.draws.of(customer).random() < self.spec.failure_rate:
             if self.spec.retry_after is None:
                 net.lost(self, customer, record, f"record lost by {self.label} (failure_rate "
                          f"{self.spec.failure_rate:g})")
@@ -261,7 +263,7 @@ class Link:
                                detail=f"link={self.label}; retry after {net.span(self.spec.retry_after)}")
             retry_at = sent + self.spec.retry_after
             net.at(retry_at, lambda: self._transmit(customer, record, retry_at,
-                                                    float(self.spec.latency.sample(self.rng))))
+                                                    float(self.spec.latency.sample(self.draws.of(customer)))))
             return
         net.at(sent + latency, lambda: net.apply(self, customer, record))
 
@@ -350,7 +352,7 @@ class Link:
         pending = {k: self.retrying.pop(k)[1] for k in due}
         pending.update(self.pending)
         self.pending = {}
-        duration = float(self.spec.duration.sample(self.rng))
+        duration = float(self.spec.duration.sample(self.duration_rng))
         extra = ""
         if catch_up is not None:
             extra = (f"; catch-up after the outage {net.stamp(catch_up[3])} for "
@@ -361,7 +363,7 @@ class Link:
         net.run_record("batch-run", self.spec.to, "run", (self.label, net.span(duration), extra),
                        {c: len(r) for c, r in by_customer.items()})
         for customer, record in by_customer.items():
-            if self.spec.failure_rate and self.rng.random() < self.spec.failure_rate:
+            if self.spec.failure_rate and self.draws.of(customer).random() < self.spec.failure_rate:
                 if self.spec.retry_after is None:
                     net.lost(self, customer, record, f"record lost in the batch run of {self.label} at "
                              f"{net.stamp(now)} (failure_rate {self.spec.failure_rate:g})")
@@ -406,7 +408,8 @@ class SyncNetwork:
         self.population = population
         self.on_change = on_change
         self.shard: Any = None  # set by the engine when it runs one shard (simulator/shard.py)
-        self.links = [Link(self, spec, child_rng(seed_base, f"sync:{i}:{spec.label}"))
+        self.links = [Link(self, spec, Stream(seed_base, f"sync:{i}:{spec.label}", population.size),
+                           child_rng(seed_base, f"sync:{i}:{spec.label}:duration"))
                       for i, spec in enumerate(scenario.sync)]
         self.outgoing: dict[str, list[Link]] = {}
         for link in self.links:
@@ -429,17 +432,12 @@ class SyncNetwork:
 
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at simulation time ``t`` (>= now)."""
-        event = self.env.timeout(max(0.0, t - self.env.now))
-        event.callbacks.append(lambda _e: action())
+        self.env.call_at(t, action)
 
     def at_start_of_instant(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at ``t`` before anything else due at ``t`` (batch runs: a run at ``T`` carries
         what was pending before ``T``, whatever scheduled the other events at ``T``)."""
-        event = simpy.Event(self.env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(lambda _e: action())
-        self.env.schedule(event, simpy.core.URGENT, max(0.0, t - self.env.now))
+        self.env.call_at(t, action, simpy.core.URGENT)
 
     def start_batches(self, horizon: float) -> None:
         for link in self.links:

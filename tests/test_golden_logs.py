@@ -15,13 +15,13 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("11d112a91c0a6a846a5fe7c92b94bd10ea79d34e8578672c1a86326bc52b0586", 3524),
-    "welcome_series": ("aee6466ceafbbd35d0bf54b48fc8f2f76e945968f22fe0a9b3a30e8db91756c7", 7176),
-    "stage_nurture": ("c6dd5fd975045dd8068443322d75ff3071c7d2c084a888498f13aea51309d76c", 3703),
-    "promo_calendar": ("7f88766ee3cd0a41af59a1c6361b6f422b91e1237effbcfaf2ecb590fd226acb", 14792),
-    "creative_compliance": ("040474fa5c7ed138f3498d206350af8418cff638b794c53e716e8a2b193c1876", 4483),
-    "creative_compliance_fixed": ("c11e6d9cf893e58291e108ac7462b0ee5d528c8029e64adefe952e15ad6084be", 4491),
-    "compliance_jurisdiction": ("61bb3ca51b4002c3a9d4738a469c01850747b2d6ec115e04e46f9c7f7bb3b42c", 6852),
+    "cart_abandonment": ("9f732a8516aa3cacde4cb7c43a17cd7ea02588e61c0ecc8a14b3ffcd7fac0f1c", 3558),
+    "welcome_series": ("e31b2d97f3355c8eabe434c10353b42be91e15957d3f7da031982c8026ce9a81", 7009),
+    "stage_nurture": ("c8c129e50de87a7a45b0193fb192964240ea4eea86d4076ee48bb641081b5ca8", 3733),
+    "promo_calendar": ("d971d2d60a99b5f17190cbcd85c00f458f54322d822a577bb86e9a7298a62ee3", 14933),
+    "creative_compliance": ("c6e535054ad8d289ebe5fd90a630694c1d184e73a148870f90af3923f7b3aeb6", 4483),
+    "creative_compliance_fixed": ("341f950e42673ad9bc7b14bfa004c1f3345a1183207d7930c0019bf4a86320c4", 4491),
+    "compliance_jurisdiction": ("b3aaf5c4012ea250a5f7d3c80d45bbdba573a3428b5c77deb3d37e1dcedcc505", 6852),
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from simulator.findings.context import Cause, FindingContext
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY
 
-__all__ = ["FINDING_COLUMNS", "Detector", "finding", "tag_values"]
+__all__ = ["FINDING_COLUMNS", "Detector", "finding", "tag_values", "request_keys", "request_key"]
 
 #: findings.csv columns, in order. The first eight are a contract users script against.
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -67,6 +67,19 @@ def tag_values(detail: Any) -> dict[str, str]:
             if sep and key in ("req", "inst", "link"):
                 out[key] = value
     return out
+
+
+def request_keys(frame: Any) -> Any:
+    """The send request of each record as ``'<customer>#<req>'`` (a Series aligned on ``frame``; NaN where
+    the detail has no ``req=``). ``req=N`` is the customer's N-th send request, so two customers have
+    a ``req=1`` each: a request is named by the customer and its number together."""
+    return frame["customer"].astype(str) + "#" + frame["detail"].str.extract(r"req=(\d+)", expand=False)
+
+
+def request_key(row: Any) -> str | None:
+    """:func:`request_keys` of one record (a namedtuple from ``itertuples``); None without ``req=``."""
+    req = tag_values(row.detail).get("req")
+    return None if req is None else f"{row.customer}#{req}"
 
 
 def _clean(value: Any) -> Any:

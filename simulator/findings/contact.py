@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.findings.base import Detector, finding, tag_values
+from simulator.findings.base import Detector, finding, request_key
 from simulator.findings.context import FindingContext
 from simulator.policies import LocalClock, QuietHoursRule
 
@@ -110,16 +110,16 @@ class ConsentViolation(Detector):
         required = set(ctx.scenario.policies.consent_required)
         d = ctx.of("delivered")
         d = d[(d["truth_value"] == "false") & d["channel"].isin(required)]
-        checks: dict[str, Any] = {}
+        checks: dict[str | None, Any] = {}  # (customer, req) -> the send's consent check
         if (d["value"] == "false").any():
-            wanted = {tag_values(x).get("req") for x in d["detail"]}
+            wanted = {request_key(x) for x in d.itertuples(index=False)}
             for check in ctx.of("consent-check").itertuples(index=False):
-                req = tag_values(check.detail).get("req")
-                if req in wanted:
-                    checks[req] = check
+                key = request_key(check)
+                if key in wanted:
+                    checks[key] = check
         for row in d.itertuples(index=False):
             if row.value == "false":  # the opt-out reached the channel while the message was in its queue
-                check = checks.get(tag_values(row.detail).get("req"))
+                check = checks.get(request_key(row))
                 cause = None
                 if check is not None and check.version == check.version:
                     cause = ctx.cause(row.customer, row.field, int(check.version) + 1, row.system, float(check.t))

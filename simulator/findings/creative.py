@@ -26,14 +26,14 @@ from typing import Any
 import pandas as pd
 
 from simulator.creative.rules import length_limits, opt_out_requirement, segment_budget
-from simulator.findings.base import Detector, finding
+from simulator.findings.base import Detector, finding, request_keys
 from simulator.findings.context import FindingContext
 
 __all__ = ["RenderError", "MissingField", "SmsSegmentsOver", "MissingOptOut", "LengthOver"]
 
 
 def _req(frame: pd.DataFrame) -> pd.Series:
-    return frame["detail"].str.extract(r"req=(\d+)", expand=False)
+    return request_keys(frame)  # customer and req=N: each customer numbers its own requests
 
 
 def _where(row: Any) -> str:

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from simulator.findings.base import Detector, finding, tag_values
+from simulator.findings.base import Detector, finding, request_key, request_keys
 from simulator.findings.context import FindingContext
 
 __all__ = ["MissedSend", "LateDelivery", "Stuck"]
 
 
 def _by_req(ctx: FindingContext, *kinds: str, only: set[str] | None = None) -> dict[str, Any]:
-    """Last record of the given kinds per request id (restricted to ``only`` ids when given)."""
+    """Last record of the given kinds per send request (restricted to ``only`` when given)."""
     rows = ctx.of(*kinds)
-    reqs = rows["detail"].str.extract(r"req=(\d+)", expand=False)
+    reqs = request_keys(rows)
     keep = reqs.notna() if only is None else reqs.isin(only)
     out: dict[str, Any] = {}
     for req, row in zip(reqs[keep], rows[keep].itertuples(index=False)):
@@ -38,8 +38,8 @@ def _read(record: Any) -> dict[str, Any]:
 
 
 def _reqs(ctx: FindingContext, kind: str) -> set[str]:
-    """Request ids of every record of one kind (vectorised)."""
-    return set(ctx.of(kind)["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
+    """Send requests (customer and ``req=N``) of every record of one kind (vectorised)."""
+    return set(request_keys(ctx.of(kind)).dropna())
 
 
 class MissedSend(Detector):
@@ -48,7 +48,7 @@ class MissedSend(Detector):
 
     def detect(self, ctx: FindingContext) -> Iterable[dict[str, Any]]:
         sends = ctx.of("send")
-        send_reqs = sends["detail"].str.extract(r"req=(\d+)", expand=False)
+        send_reqs = request_keys(sends)
         missing = send_reqs.notna() & ~send_reqs.isin(_reqs(ctx, "delivered"))
         if not missing.any():
             return
@@ -101,13 +101,13 @@ class LateDelivery(Detector):
         d = d[d["detail"].str.contains("later than valid_for", regex=False, na=False)]
         if d.empty:
             return
-        wanted = set(d["detail"].str.extract(r"req=(\d+)", expand=False).dropna())
+        wanted = set(request_keys(d).dropna())
         queued = _by_req(ctx, "queued", only=wanted)
-        held = ctx.of("held", "deferred")["detail"].str.extract(r"req=(\d+)", expand=False)
+        held = request_keys(ctx.of("held", "deferred"))
         holds: dict[str, int] = held[held.isin(wanted)].value_counts().to_dict()
         messages = ctx.scenario.messages
         for row in d.itertuples(index=False):
-            req = tag_values(row.detail).get("req", "")
+            req = request_key(row)
             valid = messages[row.message].valid_for or 0.0
             parts = []
             if holds.get(req):

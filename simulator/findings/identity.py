@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.findings.base import Detector, finding, tag_values
+from simulator.findings.base import Detector, finding, request_key, request_keys
 from simulator.findings.contact import _zone_index, delivered
 from simulator.findings.context import FindingContext
 from simulator.policies import LocalClock
@@ -70,9 +70,8 @@ class _Identity:
         """When the send behind a delivered record was decided (its ``send`` record)."""
         if self._decided is None:
             sends = self.ctx.of("send")
-            reqs = sends["detail"].str.extract(r"req=(\d+)", expand=False)
-            self._decided = dict(zip(reqs, sends["t"].astype(float)))
-        return self._decided.get(tag_values(row.detail).get("req", ""), float(row.t))
+            self._decided = dict(zip(request_keys(sends), sends["t"].astype(float)))
+        return self._decided.get(request_key(row), float(row.t))
 
     def cause(self, person: str, profiles: Iterable[str], row: Any, after: str) -> tuple[str, dict[str, Any]]:
         """Why the merge did not make these profiles one customer before this send; and the extra columns.

@@ -27,7 +27,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from simulator.findings.base import Detector, finding
+from simulator.findings.base import Detector, finding, request_keys
 from simulator.findings.context import FindingContext
 
 __all__ = ["ExitRace", "PHASES"]
@@ -41,8 +41,8 @@ _PIPELINE = ("held", "deferred", "queued")
 
 
 def _reqs(frame: Any) -> Any:
-    """The request id of each record (``req=N`` in its detail), as a Series aligned on ``frame``."""
-    return frame["detail"].str.extract(r"req=(\d+)", expand=False)
+    """The send request of each record (customer and ``req=N``), as a Series aligned on ``frame``."""
+    return request_keys(frame)
 
 
 def _what_changed(key: str, origin: str, t: str, version: int) -> str:
