@@ -68,8 +68,9 @@ def _worker_peak_mib() -> float:
 
 
 def phase_engine(scenario_path: str, size: int, seed: int, folder: Path) -> dict[str, Any]:
-    from simulator.engine import Engine, _result, _write_customers, run_manifest
-    from simulator.events import EventLog
+    from simulator.engine import Engine
+    from simulator.pipeline import _result, _write_customers, run_manifest
+    from simulator.engine.events import EventLog
     from simulator.fileio import atomic_write_text
     from simulator.scenario.load import load_scenario
 
@@ -93,7 +94,7 @@ def phase_findings(folder: Path) -> dict[str, Any]:
     import pandas as pd
 
     from simulator.analysis import analyse_log
-    from simulator.engine import write_analysis
+    from simulator.pipeline import write_analysis
     from simulator.scenario.model import Scenario
 
     sc = Scenario.model_validate(json.loads((folder / "scenario.json").read_text()))

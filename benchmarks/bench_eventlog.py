@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from simulator.events import EventLog
+from simulator.engine.events import EventLog
 
 
 def _peak_rss_mib() -> float:

@@ -33,7 +33,7 @@ REFERENCE = HERE / "reference.yaml"
 
 def phase(scenario: str, size: int, seed: int, platform: str | None, folder: Path) -> dict[str, Any]:
     from simulator.engine import Engine
-    from simulator.events import EventLog
+    from simulator.engine.events import EventLog
     from simulator.scenario.load import load_scenario
 
     sc = load_scenario(scenario, overrides=[f"platform={platform}"] if platform else [])

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from simulator.engine import Engine
-from simulator.events import EventLog
+from simulator.engine.events import EventLog
 from simulator.scenario.load import load_scenario
 from simulator.scenario.model import Scenario
 

@@ -44,7 +44,7 @@ def __getattr__(name: str):
 
         return run
     if name == "ScriptedCustomer":
-        from simulator.population import ScriptedCustomer
+        from simulator.engine.population import ScriptedCustomer
 
         return ScriptedCustomer
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")

@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.findings import FINDING_COLUMNS, LOG_COLUMNS, LOG_KINDS, FindingContext, detect_in_context, ordered
 from simulator.findings.aggregate import aggregate, kind_totals
 from simulator.findings.gates import GateResult, evaluate_gates
 from simulator.findings.recommend import recommend
 from simulator.findings.shards import SHARD_CUSTOMERS, partition_log, read_shard
 from simulator.findings.totals import RunTotals
-from simulator.identity import shard_layout
+from simulator.engine.identity import shard_layout
 from simulator.interrupts import signals_deferred
 from simulator.parallel import close_pool, process_context, usable_cores
 from simulator.scenario.experiments import is_projection_gate

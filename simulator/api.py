@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simulator.engine import RunResult, run_scenario
+from simulator.pipeline import RunResult, run_scenario
 from simulator.errors import UsageError
-from simulator.population import ScriptedCustomer
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario
 from simulator.scenario.model import Scenario
 

@@ -202,7 +202,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
     extra_gates = [parse_fail_on(text) for text in fail_on]
     gate_on = check_gate_on(gate_on, replications)
-    from simulator.engine import run_scenario
+    from simulator.pipeline import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
 

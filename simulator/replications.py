@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.model import Gate, Scenario
 
 if TYPE_CHECKING:

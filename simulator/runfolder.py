@@ -492,7 +492,7 @@ def check_run_folder(path: str | Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
     from pydantic import ValidationError
 
-    from simulator.events import COLUMNS
+    from simulator.engine.events import COLUMNS
     from simulator.scenario.model import Scenario
 
     given = Path(path)

@@ -1,6 +1,6 @@
 """One run split into customer shards, with the same result whatever the number of shards.
 
-Customers interact only through the channels' throughput queues (:mod:`simulator.ledger`) and the
+Customers interact only through the channels' throughput queues (:mod:`simulator.engine.ledger`) and the
 run-level records of batch runs (whose record counts add up). Everything else a customer meets is its
 own (its journeys, caps, consent, replicas, per-customer random draws) or exogenous (batch timetables,
 outages, segment schedules), so a shard can simulate its customers over the whole horizon alone, given
@@ -10,13 +10,13 @@ Fixed-point relaxation at the channel boundary (docs/architecture.md):
 
 1. every shard simulates its customers, assuming no queue wait for sends it has no start for, and
    returns its sends' queue requests;
-2. the ledger places all requests of a channel in one order (:func:`simulator.ledger.settle`);
+2. the ledger places all requests of a channel in one order (:func:`simulator.engine.ledger.settle`);
 3. customers with a send whose start differs from the one they were simulated with are simulated
    again with the new starts; repeat until no start changes.
 
 A queue's outcome depends only on earlier requests and every delivery comes after its request, so
 each round fixes at least one more send in time order and the loop ends; the fixed point is the one
-solution a single process computes with :class:`simulator.ledger.InlineQueue`. Only customers whose
+solution a single process computes with :class:`simulator.engine.ledger.InlineQueue`. Only customers whose
 starts changed are simulated again; only the final round's records are kept.
 """
 
@@ -35,12 +35,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.errors import EngineError
-from simulator.events import EventLog, canonical_order
-from simulator.ledger import settle
-from simulator.population import ScriptedCustomer
+from simulator.engine.events import EventLog, canonical_order
+from simulator.engine.ledger import settle
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.model import Scenario
-from simulator.shard import RunRecord, Shard
-from simulator.systems import run_detail
+from simulator.engine.shard import RunRecord, Shard
+from simulator.engine.systems import run_detail
 
 __all__ = ["ShardTask", "ShardOutput", "simulate_shard", "run_sharded", "assign_shards", "MAX_ROUNDS"]
 

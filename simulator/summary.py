@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.engine import RunResult
+from simulator.pipeline import RunResult
 
 __all__ = ["run_summary_lines"]
 

@@ -232,7 +232,7 @@ def test_rate_over_replications(world):
 def test_rate_over_replications_averages_different_seeds(tmp_path):
     """With 40 generated customers the seeds differ; the mean the step judges equals the mean of the rates
     of run_scenario under replication_seeds(seed, 3) (computed here independently)."""
-    from simulator.engine import run_scenario
+    from simulator.pipeline import run_scenario
     from simulator.replications import replication_seeds
 
     (tmp_path / "tiny.yaml").write_text(TINY.replace("exponential: {mean: 2h}", "exponential: {mean: 30m}"))

@@ -18,7 +18,7 @@ from simulator.creative.areacodes import area_code, area_codes, region_zones, re
 from simulator.creative.jurisdiction import covering
 from simulator.creative.rulepacks import Pack, load_pack
 from simulator.errors import ScenarioError
-from simulator.population import build_population, customers_frame
+from simulator.engine.population import build_population, customers_frame
 from simulator.scenario.load import load_scenario_text
 
 # --------------------------------------------------------------------------- the area-code table

@@ -31,7 +31,7 @@ from conftest import ROOT
 from simulator.cli import cli
 from simulator.creative.lint import lint_scenario
 from simulator.creative.rulepacks import load_packs
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.scenario.load import load_scenario
 
 DEFECTS = ROOT / "scenarios" / "creative_compliance.yaml"

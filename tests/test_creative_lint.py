@@ -241,7 +241,7 @@ def test_now_in_a_template_renders_the_scenario_start(tmp_path):
     assert r.exit_code == 0, r.output
     assert "creative-render-error" not in r.output
     scenario = load_scenario_text(BASE.format(**fixed), "now.yaml")
-    from simulator.channels import Renderer, system_values
+    from simulator.engine.channels import Renderer, system_values
     text = Renderer(scenario.messages, clock=lambda: scenario.start)("promo_email", {**system_values("c1"), "first_name": "Ann", "city": "Paris"})
     assert "Offer of 2025-11-03." in text
 

@@ -14,8 +14,8 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import run_scenario
-from simulator.population import ScriptedCustomer
+from simulator.pipeline import run_scenario
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario, load_scenario_text
 from simulator.scenario.yamlread import read_yaml
 

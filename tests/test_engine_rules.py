@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from simulator.engine import Engine
-from simulator.events import EventLog
-from simulator.population import ScriptedCustomer
+from simulator.engine.events import EventLog
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario_text
 
 S = 1.0

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from simulator.engine import run_scenario
-from simulator.population import ScriptedCustomer
+from simulator.pipeline import run_scenario
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario_text
 
 START = "2026-12-01T00:00:00Z"

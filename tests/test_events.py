@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulator.errors import UsageError
-from simulator.events import COLUMNS, SCHEMA, EventLog, encode_value, read_events, write_csv
+from simulator.engine.events import COLUMNS, SCHEMA, EventLog, encode_value, read_events, write_csv
 from simulator.runfolder import RunFolder, default_run_dir, new_run_id
 
 START = datetime(2026, 12, 1, tzinfo=timezone.utc)

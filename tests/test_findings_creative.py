@@ -14,7 +14,7 @@ from test_engine_semantics import H, person, scenario
 
 from simulator.creative import sms_segments
 from simulator.creative.rules import lacks_opt_out, length_detail, over_length, segment_budget, sms_detail
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.errors import ScenarioError
 from simulator.scenario.load import load_scenario_text
 from simulator.scenario.model import Message

@@ -16,11 +16,11 @@ import math
 import pandas as pd
 import pytest
 
-from simulator.engine import RunResult, run_scenario
+from simulator.pipeline import RunResult, run_scenario
 from simulator.errors import UsageError
 from simulator.findings.aggregate import wilson
 from simulator.findings.gates import evaluate_gates, parse_fail_on
-from simulator.population import ScriptedCustomer
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario_text
 from simulator.scenario.model import Gate
 from simulator.scenario.vocabulary import DEFAULT_SEVERITY

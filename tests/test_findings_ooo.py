@@ -7,7 +7,7 @@ from __future__ import annotations
 from test_findings_kinds import EVENTS, H, M, journey, of_kind, person, scenario
 from test_platform_mechanisms import STAGE_NOW, staged
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.load import load_scenario_text
 
 CAUSE = ["system", "time", "replica_version", "link", "hop_at_decision", "lag_seconds", "truth_changed_at"]

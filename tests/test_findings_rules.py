@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_engine_semantics import M, person, scenario
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.load import load_scenario_text
 
 INSTANT_GO = "  - {from: web, to: cdp, fields: [go]}"

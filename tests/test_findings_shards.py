@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 from simulator.analysis import analyse_log
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.findings import LOG_KINDS
 from simulator.findings.shards import partition_log, read_shard
 from simulator.scenario.load import load_scenario
@@ -82,7 +82,7 @@ def test_partition_copies_run_level_rows_to_every_shard(tmp_path):
     log order across the parts two processes wrote."""
     from datetime import datetime, timezone
 
-    from simulator.events import EventLog
+    from simulator.engine.events import EventLog
 
     path = tmp_path / "events.parquet"
     with EventLog(path, datetime(2026, 12, 1, tzinfo=timezone.utc), chunk_rows=1) as log:  # 4 row groups

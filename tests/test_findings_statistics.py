@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.load import load_scenario_text
 
 Z99 = 2.5758293035489

@@ -11,7 +11,7 @@ import hashlib
 import pytest
 from conftest import ROOT
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {

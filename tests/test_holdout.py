@@ -14,8 +14,8 @@ import pytest
 
 from simulator.engine import Engine
 from simulator.errors import ScenarioError
-from simulator.events import EventLog
-from simulator.population import ScriptedCustomer
+from simulator.engine.events import EventLog
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.experiments import holdout_text, parse_holdout
 from simulator.scenario.load import load_scenario_text
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.engine import RunResult, run_scenario
+from simulator.pipeline import RunResult, run_scenario
 from simulator.findings.aggregate import wilson
-from simulator.population import ScriptedCustomer, build_population, child_rng, exogenous_schedule
+from simulator.engine.population import ScriptedCustomer, build_population, child_rng, exogenous_schedule
 from simulator.scenario.load import load_scenario_text
 
 H, M = 3600.0, 60.0

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from test_projections import HOLDOUT_STEPS, scenario
 
 from simulator.cli import cli
-from simulator.engine import run_scenario
-from simulator.events import read_events
+from simulator.pipeline import run_scenario
+from simulator.engine.events import read_events
 from simulator.projections.impact import impact_hook, paired_difference
 from simulator.scenario.load import load_scenario_text
 

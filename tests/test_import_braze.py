@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers.base import ImportInputError
 from simulator.importers.braze import CANVAS_DELAY, channel_of, delay_in_name, import_braze
 from simulator.importers.writer import write_scenario

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers.cli import import_file
 
 DATA = ROOT / "tests" / "data" / "import"

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers.base import ImportInputError
 from simulator.importers.dittofeed import WORKER_URL, import_dittofeed
 from simulator.importers.dittofeed_segment import translate_segment

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers.base import ImportInputError
 from simulator.importers.hubspot import import_hubspot, translate_filter_branch
 from simulator.importers.writer import GENERATED, write_scenario

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers.base import ImportInputError
 from simulator.importers.posthog import CEILING, DELAY_URL, import_posthog, parse_duration
 from simulator.importers.writer import GENERATED, write_scenario

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.importers import ir
 from simulator.importers.base import ImportInputError
 from simulator.importers.sfmc import EXIT_CRITERIA_URL, import_sfmc

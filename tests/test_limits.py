@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import MINIMAL, line_of
 
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.errors import ScenarioError
 from simulator.scenario.limits import check_resources, expected_events, resource_problems
 from simulator.scenario.load import load_scenario_text
@@ -141,7 +141,7 @@ def test_now_in_a_template_is_the_simulated_time_of_the_render():
     whatever the wall clock says."""
     from datetime import timedelta
 
-    from simulator.channels import Renderer
+    from simulator.engine.channels import Renderer
 
     sc = _now_scenario()
     render = Renderer(sc.messages, clock=lambda: sc.start + timedelta(seconds=36_000))

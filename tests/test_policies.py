@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.policies import CapCounters, LocalClock, QuietHoursRule
+from simulator.engine.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.scenario.model import FrequencyCap, QuietHours
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Tests of simulator.population: generated and scripted customers, exogenous schedules."""
+"""Tests of simulator.engine.population: generated and scripted customers, exogenous schedules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import MINIMAL
 
 from simulator.errors import ScenarioError
-from simulator.population import (
+from simulator.engine.population import (
     ExogenousSchedule,
     Population,
     ScriptedCustomer,

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.cli import cli
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.errors import ScenarioError
 from simulator.findings.gates import evaluate_projection_gates
-from simulator.population import ScriptedCustomer
+from simulator.engine.population import ScriptedCustomer
 from simulator.projections.stats import katz_ratio, newcombe, wilson
 from simulator.scenario.load import load_scenario_text
 from simulator.scenario.model import Gate

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from simulator.cli import cli
-from simulator.engine import run_scenario
-from simulator.population import ScriptedCustomer
+from simulator.pipeline import run_scenario
+from simulator.engine.population import ScriptedCustomer
 from simulator.report.data import load_run
 from simulator.scenario.load import load_scenario, load_scenario_text
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from simulator.engine import Engine
 from simulator.errors import ScenarioError
-from simulator.events import EventLog
+from simulator.engine.events import EventLog
 from simulator.scenario.load import load_scenario_text
 
 DAY = 86400.0
@@ -492,7 +492,7 @@ def test_unit_exponential_scalar_and_vector_agree():
     sqrt(8/n) for Exp(1))."""
     import numpy as np
 
-    from simulator.response import unit_exponential, unit_exponentials
+    from simulator.engine.response import unit_exponential, unit_exponentials
 
     n = 200_000
     v = unit_exponentials(42, np.arange(n, dtype=np.uint64), np.full(n, 3, dtype=np.uint64))

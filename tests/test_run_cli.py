@@ -13,7 +13,7 @@ from conftest import ROOT
 
 import simulator.engine
 from simulator.cli import cli
-from simulator.events import read_events
+from simulator.engine.events import read_events
 
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
 CART = str(ROOT / "scenarios" / "cart_abandonment.yaml")

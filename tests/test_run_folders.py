@@ -328,7 +328,7 @@ def _enospc_in(monkeypatch, target: str) -> None:
     monkeypatch.setattr(target, full)
 
 
-@pytest.mark.parametrize("where", ["simulator.engine.write_analysis", "simulator.engine._write_customers",
+@pytest.mark.parametrize("where", ["simulator.pipeline.write_analysis", "simulator.pipeline._write_customers",
                                    "simulator.report.html.build_report"])
 def test_full_disk_leaves_only_a_failed_marker(tmp_path, monkeypatch, where):
     """ENOSPC at any write of a run: exit 2, 'no space left on device' and what to do; <out>.failed holds only
@@ -346,12 +346,12 @@ def test_full_disk_leaves_only_a_failed_marker(tmp_path, monkeypatch, where):
 
 def test_full_disk_while_simulating(tmp_path, monkeypatch):
     """ENOSPC from the event log's flush during the simulation (wrapped by the engine): the same clean end."""
-    import simulator.events
+    import simulator.engine.events
 
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
 
-    monkeypatch.setattr(simulator.events.EventLog, "_flush", full)
+    monkeypatch.setattr(simulator.engine.events.EventLog, "_flush", full)
     out = tmp_path / "run"
     msg = clean(invoke("run", CART, "--customers", "200", "--out", str(out), "--quiet"))
     assert "no space left on device" in msg

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from test_engine_rules import GO, H, M, person, rows, scenario, simulate, times
 
-from simulator.population import ScriptedCustomer
+from simulator.engine.population import ScriptedCustomer
 
 
 def test_an_offset_longer_than_the_interval_wraps():

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine import Engine, run_scenario
-from simulator.events import EventLog
-from simulator.population import ScriptedCustomer
+from simulator.engine import Engine
+from simulator.pipeline import run_scenario
+from simulator.engine.events import EventLog
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario, load_scenario_text
 from simulator.sharded import run_sharded
 

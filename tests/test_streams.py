@@ -1,4 +1,4 @@
-"""Per-customer random streams (simulator/streams.py) and per-customer request ids.
+"""Per-customer random streams (simulator/engine/streams.py) and per-customer request ids.
 
 Exact values come from the published SplitMix64 test vectors: seeded with 0, SplitMix64's first three
 outputs are 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F (the state advances by
@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_findings_kinds import journey, of_kind, person, run, scenario
 
-from simulator.engine import run_scenario
-from simulator.response import unit_exponential as response_unit_exponential
+from simulator.pipeline import run_scenario
+from simulator.engine.response import unit_exponential as response_unit_exponential
 from simulator.scenario.distributions import parse_distribution
 from simulator.scenario.load import load_scenario_text
-from simulator.streams import Stream, splitmix, stream_key, unit, unit_exponential, unit_exponentials, units
+from simulator.engine.streams import Stream, splitmix, stream_key, unit, unit_exponential, unit_exponentials, units
 
 #: SplitMix64 seeded with 0: its first three outputs (the published reference vectors).
 VECTORS = (0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F)

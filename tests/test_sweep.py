@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import simulator.sweep as sweep_module
 from simulator.sweep import task as sweep_task
 from simulator.cli import cli
-from simulator.engine import run_scenario
+from simulator.pipeline import run_scenario
 from simulator.scenario.vocabulary import FINDING_KINDS
 from simulator.errors import UsageError
 from simulator.replications import replication_seeds, rows_of

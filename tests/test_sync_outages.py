@@ -337,7 +337,7 @@ def test_a_longer_drop_outage_over_a_queue_outage_drops_throughout():
 def test_outage_segments_split_overlaps_by_severity():
     """Unit rule of outage_segments: disjoint outages unchanged; overlaps split, drop > skip > queue, ties to the
     earlier-listed; each part keeps its declared window."""
-    from simulator.systems import outage_segments
+    from simulator.engine.systems import outage_segments
 
     assert outage_segments([(0, 10, "queue"), (20, 30, "drop")]) == [(0, 10, "queue", 0, 10), (20, 30, "drop", 20, 30)]
     assert outage_segments([(0, 10, "queue"), (4, 6, "skip"), (5, 20, "drop")]) == [
@@ -496,7 +496,7 @@ def test_cli_run_of_the_cart_scenario_catches_up_its_import_or_skips_it(mode, ex
     from conftest import ROOT
 
     from simulator.cli import cli
-    from simulator.events import read_events
+    from simulator.engine.events import read_events
 
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, [

@@ -20,10 +20,10 @@ from test_engine_rules import GO, D, H, journey, person, rows, scenario, simulat
 
 from simulator.cli import cli
 from simulator.errors import ScenarioError
-from simulator.policies import LocalClock
+from simulator.engine.policies import LocalClock
 from simulator.scenario.load import load_scenario_text
 from simulator.scenario.model import WEEKDAYS, WaitWindow
-from simulator.windows import next_open
+from simulator.engine.windows import next_open
 
 MONDAY = "2026-01-05T00:00:00Z"
 OFFICE = "{id: ww, wait_window: {from: '09:00', to: '17:00', days: [mon, tue, wed, thu, fri]}}\n{id: s, send: m}"

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.engine import Engine
-from simulator.events import EventLog
-from simulator.population import ScriptedCustomer
+from simulator.engine.events import EventLog
+from simulator.engine.population import ScriptedCustomer
 from simulator.scenario.load import load_scenario_text
 
 M, H = 60.0, 3600.0

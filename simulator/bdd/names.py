@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from simulator.errors import UsageError
-from simulator.events import encode_value
+from simulator.engine.events import encode_value
 from simulator.scenario.distributions import Choice
 from simulator.scenario.model import Scenario
 from simulator.scenario.semantics import FieldCatalogue

@@ -18,7 +18,7 @@ from simulator.bdd.names import UATUsageError
 from simulator.bdd.phrases import OUTAGE_MODES, field_pairs, phrase, split_channels
 from simulator.bdd.world import (DURATION, ScriptedPerson, UATWorld, duration, make_batch, make_stream,
                                  stream_skip_problem)
-from simulator.policies import LocalClock
+from simulator.engine.policies import LocalClock
 from simulator.scenario.units import parse_time
 from simulator.scenario.yamlread import parse_scalar
 

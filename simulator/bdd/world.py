@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from simulator.bdd.names import NameBook, UATUsageError, find_scenario_file
-from simulator.channels import Renderer, system_values
-from simulator.engine import RunResult, run_scenario
-from simulator.population import ScriptedCustomer
+from simulator.engine.channels import Renderer, system_values
+from simulator.pipeline import RunResult, run_scenario
+from simulator.engine.population import ScriptedCustomer
 from simulator.report.trace import CustomerTrace, format_trace
 from simulator.scenario.load import load_scenario
 from simulator.scenario.model import Scenario
@@ -56,7 +56,7 @@ def duration(text: str) -> float:
 
 
 def decode_value(text: object, strings: bool = False) -> object:
-    """A logged field value (:func:`simulator.events.encode_value` text) back as the value templates saw.
+    """A logged field value (:func:`simulator.engine.events.encode_value` text) back as the value templates saw.
 
     ``None``/NaN -> None; with ``strings`` everything else stays text; otherwise ``true``/``false``
     -> bool and decimal numbers -> int/float when they print back to the same text.
@@ -283,7 +283,7 @@ class UATWorld:
 
         The log keeps the field values each send was rendered with (``render`` records, one per
         template field, at the message's rendering system); the text is rendered again from them with
-        the same templates (:class:`simulator.channels.Renderer`), subject/title and body joined by
+        the same templates (:class:`simulator.engine.channels.Renderer`), subject/title and body joined by
         newlines as at send time. Its length is checked against the ``chars=`` the channel logged.
         """
         ev = self.events()

@@ -1,6 +1,6 @@
 """Static creative and compliance checks of a scenario, without a run (``journeysim lint``).
 
-Every message is rendered through the engine's own rendering path (:class:`simulator.channels.Renderer`,
+Every message is rendered through the engine's own rendering path (:class:`simulator.engine.channels.Renderer`,
 the values a channel system passes: ``customer_id``, ``unsubscribe_url`` and the template's fields)
 for a sample of synthetic customers drawn with the scenario's seed, plus edge profiles (empty,
 missing, long, accented, Cyrillic and CJK values in every text field). Findings:
@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 
-from simulator.channels import Renderer, system_values, template_fields
+from simulator.engine.channels import Renderer, system_values, template_fields
 from simulator.creative.compliance import quiet_hours_allows
 from simulator.creative.jurisdiction import pack_applies
 from simulator.creative.rulepacks import Pack, QuietHours
@@ -104,7 +104,7 @@ def _profiles(scenario: Scenario, fields: tuple[str, ...], sample: int):
     the fields the population draws (fields set only by events start empty and are not judged)."""
     import numpy as np
 
-    from simulator.population import build_population, child_rng
+    from simulator.engine.population import build_population, child_rng
 
     base = int(np.random.SeedSequence(scenario.seed).generate_state(1)[0])
     pop = build_population(scenario, child_rng(base, "population"), size=sample)
@@ -231,7 +231,7 @@ def pack_coverage(scenario: Scenario, packs: tuple[Pack, ...]) -> dict[str, tupl
     import numpy as np
 
     from simulator.creative.jurisdiction import covering, signal_zones
-    from simulator.population import build_population, child_rng, customers_frame
+    from simulator.engine.population import build_population, child_rng, customers_frame
 
     base = int(np.random.SeedSequence(scenario.seed).generate_state(1)[0])
     frame = customers_frame(build_population(scenario, child_rng(base, "population"), size=COVERAGE_SAMPLE))

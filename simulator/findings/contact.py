@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulator.findings.base import Detector, finding, request_key
 from simulator.findings.context import FindingContext
-from simulator.policies import LocalClock, QuietHoursRule
+from simulator.engine.policies import LocalClock, QuietHoursRule
 
 __all__ = ["Overlap", "DuplicateSend", "FrequencyCapBreach", "ConsentViolation", "QuietHoursBreach", "delivered"]
 

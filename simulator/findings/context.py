@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_duration, format_span, format_stamp
-from simulator.systems import carries
+from simulator.engine.systems import carries
 
 __all__ = ["FindingContext", "Cause", "describe_link"]
 

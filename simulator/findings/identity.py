@@ -19,7 +19,7 @@ import pandas as pd
 from simulator.findings.base import Detector, finding, request_key, request_keys
 from simulator.findings.contact import _zone_index, delivered
 from simulator.findings.context import FindingContext
-from simulator.policies import LocalClock
+from simulator.engine.policies import LocalClock
 
 __all__ = ["IdentityDuplicateSend", "IdentityOverContact", "IdentityConsentSplit"]
 

@@ -136,7 +136,7 @@ def _partition_part(path: str | Path, folder: Path, part: int, row_groups: list[
 
 def read_shard(parts: Sequence[str | Path]) -> pd.DataFrame:
     """A shard written by :func:`partition_log` (its part files, in order), as
-    :func:`simulator.events.read_events` would return those rows."""
+    :func:`simulator.engine.events.read_events` would return those rows."""
     tables = []
     for file in parts:
         with pa.ipc.open_stream(str(file)) as reader:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.population import child_rng
+from simulator.engine.population import child_rng
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.journeys import Instance, JourneyRunner
+    from simulator.engine.journeys import Instance, JourneyRunner
     from simulator.scenario.model import Journey, Step
 
 __all__ = ["HOLDOUT", "TREATED", "HELD_OUT", "holdout_arms", "arm_of", "log_held_out"]

@@ -29,7 +29,7 @@ from simulator.projections.holdout import TREATED
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from simulator.population import ScriptedCustomer
+    from simulator.engine.population import ScriptedCustomer
     from simulator.scenario.model import Scenario
 
 __all__ = ["Z95", "paired_difference", "channel_impact", "impact_hook"]
@@ -87,7 +87,7 @@ def impact_hook(scenario: Scenario, seed: int, channels: Sequence[str], *, custo
 
     def hook(result: Any, file: Callable[[str], Any]) -> dict[str, Any]:
         from simulator.engine import Engine
-        from simulator.events import EventLog, read_events
+        from simulator.engine.events import EventLog, read_events
 
         events = read_events(file("events.parquet"), columns=PROJECTION_COLUMNS,
                              filters=[("kind", "in", list(PROJECTION_KINDS))])

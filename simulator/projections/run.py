@@ -21,13 +21,13 @@ def attach_projections(engine: Engine, analysis: Analysis | None, summary: dict[
     if scenario.projections is None:
         return
     from simulator.findings.gates import evaluate_projection_gates
-    from simulator.population import customers_frame
+    from simulator.engine.population import customers_frame
 
     log = engine.log
     if log.path is None:
         events = log.to_pandas()
     else:
-        from simulator.events import read_events
+        from simulator.engine.events import read_events
 
         events = read_events(log.path, columns=PROJECTION_COLUMNS, filters=[("kind", "in", list(PROJECTION_KINDS))])
     summary["projections"] = project(scenario, events, customers_frame(engine.population))

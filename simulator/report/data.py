@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import UsageError
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.findings.aggregate import wilson
 from simulator.scenario.model import Scenario
 

@@ -13,7 +13,7 @@ from simulator.fileio import atomic_write_text
 from simulator.report import figures
 from simulator.report.data import RunData, load_run
 from simulator.report.projections import projections_section
-from simulator.events import read_events
+from simulator.engine.events import read_events
 from simulator.report.trace import CustomerTrace, swimlane_png, time_window
 
 __all__ = ["build_report"]

@@ -43,7 +43,7 @@ def _deliveries(result: Any) -> tuple[dict[str, int], dict[str, float]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from simulator.population import customers_frame
+    from simulator.engine.population import customers_frame
     from simulator.report.data import weekly_counts, with_local_time
 
     table = result.log.table()
@@ -62,7 +62,7 @@ def _deliveries(result: Any) -> tuple[dict[str, int], dict[str, float]]:
 
 def _run(task: SweepTask) -> Any:
     """One simulation in memory (a seam for tests)."""
-    from simulator.engine import run_scenario
+    from simulator.pipeline import run_scenario
 
     return run_scenario(task.scenario, seed=task.seed, customers=task.customers)
 

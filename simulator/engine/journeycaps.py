@@ -16,7 +16,7 @@ from simulator.scenario.units import format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
-    from simulator.journeys import JourneyRunner
+    from simulator.engine.journeys import JourneyRunner
 
 __all__ = ["JourneyCaps"]
 

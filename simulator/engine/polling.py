@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from simulator.scenario.units import format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.journeys import Instance, JourneyRunner
+    from simulator.engine.journeys import Instance, JourneyRunner
     from simulator.scenario.model import Step
 
 __all__ = ["park"]

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from simpy.events import URGENT
 
-from simulator.systems import Replica
+from simulator.engine.systems import Replica
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.journeys import JourneyRunner
+    from simulator.engine.journeys import JourneyRunner
 
 __all__ = ["Recompute", "Joins"]
 
@@ -84,7 +84,7 @@ class Recompute:
 def read_keys(runner: JourneyRunner) -> frozenset[str]:
     """Every ``reads_from`` key a decision of the journey reads: the entry segment, branch conditions,
     exit_when and wait_until events."""
-    from simulator.journeys import _keys
+    from simulator.engine.journeys import _keys
 
     j = runner.j
     keys = set(runner.exit_keys)

@@ -2,7 +2,7 @@
 clock is inside the step's window (docs/semantics.md, "Waiting for a time window").
 
 The clock is the customer's own zone (``zone: customer``) or one fixed IANA zone (an account's). DST
-follows :class:`~simulator.policies.LocalClock`: a window edge that does not exist on a spring-forward
+follows :class:`~simulator.engine.policies.LocalClock`: a window edge that does not exist on a spring-forward
 day is the first valid instant after it; a repeated wall time is its first occurrence.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from simulator.policies import LocalClock
+from simulator.engine.policies import LocalClock
 from simulator.scenario.model import WEEKDAYS, WaitWindow
 
 __all__ = ["next_open", "opening", "WindowClocks"]

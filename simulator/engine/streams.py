@@ -10,7 +10,7 @@ the customer's index, and how many draws the customer already took from that str
 
 (:func:`unit`; :func:`units` is the same in numpy). ``u`` lies on the 2**52 midpoints of
 [0, 1), never 0 or 1, and ``1 - u`` is another of them, exactly. A :class:`Stream` is named like
-:func:`simulator.population.child_rng` (``"channel:esp"``, ``"split:welcome"``); its key is the first
+:func:`simulator.engine.population.child_rng` (``"channel:esp"``, ``"split:welcome"``); its key is the first
 64-bit word of the ``SeedSequence([seed_base, crc32(name)])`` that ``child_rng`` would seed, so two
 names never share draws and a name's draws depend only on the run's seed. ``Stream.of(customer)``
 gives a :class:`CustomerDraws`, which :meth:`Distribution.sample <simulator.scenario.distributions.Distribution.sample>`
@@ -206,7 +206,7 @@ class CustomerDraws:
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"per-customer stream {self.stream.name!r} has no method {name!r}: it draws only "
-                             f"with {', '.join(_METHODS)} (add the draw to simulator/streams.py)")
+                             f"with {', '.join(_METHODS)} (add the draw to simulator/engine/streams.py)")
 
     def __repr__(self) -> str:
         return f"CustomerDraws({self.stream.name!r}, customer={self.customer})"

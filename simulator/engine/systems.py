@@ -37,12 +37,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
-from simulator.events import EventLog
-from simulator.policies import LocalClock
-from simulator.population import Population, child_rng
+from simulator.engine.events import EventLog
+from simulator.engine.policies import LocalClock
+from simulator.engine.population import Population, child_rng
 from simulator.scenario.model import Scenario, SyncLink
 from simulator.scenario.units import format_span, format_stamp
-from simulator.streams import Stream
+from simulator.engine.streams import Stream
 
 __all__ = ["Replica", "Replicas", "Link", "SyncNetwork", "TRUTH", "carries", "run_detail"]
 
@@ -407,7 +407,7 @@ class SyncNetwork:
         self.log = log
         self.population = population
         self.on_change = on_change
-        self.shard: Any = None  # set by the engine when it runs one shard (simulator/shard.py)
+        self.shard: Any = None  # set by the engine when it runs one shard (simulator/engine/shard.py)
         self.links = [Link(self, spec, Stream(seed_base, f"sync:{i}:{spec.label}", population.size),
                            child_rng(seed_base, f"sync:{i}:{spec.label}:duration"))
                       for i, spec in enumerate(scenario.sync)]

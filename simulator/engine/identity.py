@@ -38,9 +38,9 @@ from simulator.errors import ScenarioError, ScenarioIssue
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from simulator.channels import Orchestrator, SendRequest
+    from simulator.engine.channels import Orchestrator, SendRequest
     from simulator.engine import Engine
-    from simulator.population import Population
+    from simulator.engine.population import Population
     from simulator.scenario.model import Scenario
 
 __all__ = ["Profiles", "Resolver", "expand_population", "profile_id", "split_profile_id", "resolver",
@@ -86,7 +86,7 @@ class Profiles:
     def attribute(self, times: np.ndarray, customers: np.ndarray, events: np.ndarray, seed: int) -> np.ndarray:
         """The customer of each occurrence once attributed to a profile (and the extra profiles' creation
         times set). ``customers`` holds person indexes for generated persons, scripted indexes as given."""
-        from simulator.population import child_rng
+        from simulator.engine.population import child_rng
 
         out = customers.copy()
         order = np.lexsort((events, customers, times))
@@ -112,7 +112,7 @@ class Profiles:
 def expand_population(scenario: Scenario, population: Population, base: int) -> Population:
     """``population`` with every generated person's extra profiles inserted after the generated persons
     and the scripted customers' profiles recognised; draws from the ``identity:*`` streams only."""
-    from simulator.population import child_rng
+    from simulator.engine.population import child_rng
 
     spec = scenario.population.identity
     assert spec is not None

@@ -80,7 +80,7 @@ class Population:
     #: phone and address columns (simulator.creative.recipients.COLUMNS) when population.jurisdiction is set
     recipients: dict[str, np.ndarray] | None = None
     _cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
-    profiles: Any = None  # simulator.identity.Profiles when population.identity is set (docs/identity.md)
+    profiles: Any = None  # simulator.engine.identity.Profiles when population.identity is set (docs/identity.md)
 
     @functools.cached_property
     def index(self) -> dict[str, int]:
@@ -257,8 +257,8 @@ def build_population(scenario: Scenario, rng: np.random.Generator, *, size: int 
     for i, sc in enumerate(scripted):
         for name in faker_fields:
             population._cache[(name, n + i)] = sc.attributes.get(name)
-    if pop.identity is not None:  # one person, several profiles (simulator/identity.py)
-        from simulator.identity import expand_population
+    if pop.identity is not None:  # one person, several profiles (simulator/engine/identity.py)
+        from simulator.engine.identity import expand_population
         population = expand_population(scenario, population, base)
     if pop.jurisdiction is not None:  # phone area codes and addresses, from their own streams, per profile
         from simulator.creative.recipients import draw_recipients, set_recipient
@@ -297,13 +297,13 @@ def exogenous_schedule(scenario: Scenario, population: Population, rng: np.rando
     """``once`` and ``poisson`` occurrences in [0, horizon) for generated customers, plus scripted events.
 
     ``when`` conditions are not evaluated and ``after`` events are not scheduled: both are the engine's,
-    as are ``poisson`` events with a ``response`` (simulator/response.py; scripted occurrences stay here).
+    as are ``poisson`` events with a ``response`` (simulator/engine/response.py; scripted occurrences stay here).
     """
     base, g = _base(rng), population.persons
     names = [e.name for e in scenario.population.events]
     parts: list[tuple[np.ndarray, np.ndarray, int]] = []
     for e_index, ev in enumerate(scenario.population.events):
-        if ev.once is None and ev.poisson is None or ev.response:  # response events: simulator/response.py
+        if ev.once is None and ev.poisson is None or ev.response:  # response events: simulator/engine/response.py
             continue
         r = child_rng(base, f"event:{ev.name}")
         if ev.once is not None:
@@ -354,7 +354,7 @@ def customers_frame(population: Population) -> Any:
     for channel, column in sorted(population.consent.items()):
         columns[f"consent.{channel}"] = column
     if population.profiles is not None:
-        from simulator.identity import person_table
+        from simulator.engine.identity import person_table
         columns.update(person_table(population))
     for name, column in (population.recipients or {}).items():  # phone and address (docs/creative.md)
         columns[name] = column

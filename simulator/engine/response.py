@@ -8,7 +8,7 @@ pregenerated; each generated customer ``c`` gets a Poisson process whose rate at
 a lift being active during ``[d, d + for)`` after a delivery at ``d`` that matches its ``to`` (the
 message's name, or its channel). The process is simulated by the time change: draw ``E ~ Exp(1)``;
 the next occurrence is when the cumulative hazard since the last one reaches ``E``. The n-th ``E`` of
-customer c is ``-log(u)`` for the uniform hashed from (stream key, c, n) (:func:`simulator.streams.unit_exponential`), so it is the same in every
+customer c is ``-log(u)`` for the uniform hashed from (stream key, c, n) (:func:`simulator.engine.streams.unit_exponential`), so it is the same in every
 run with the same seed, whatever else happened: two runs that differ only in deliveries share every
 customer's draws (common random numbers), and a lift >= 1 can only bring each occurrence earlier.
 Whenever the rate changes (a lift starts or ends) the hazard used so far is subtracted and the
@@ -24,7 +24,7 @@ makes them opt out with probability ``p_k`` (the last entry for k beyond the lis
 (no draw while the customer has truly opted out or an opt-out is pending), as a
 ``<channel>_unsubscribed`` event at the channel system that sets ``consent.<channel>`` to false and
 syncs like any unsubscribe. Draws come from the customer's own stream ``fatigue:<channel>``
-(simulator/streams.py: the opt-out uniform, then the delay), so they never depend on other customers.
+(simulator/engine/streams.py: the opt-out uniform, then the delay), so they never depend on other customers.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.population import child_rng
-from simulator.streams import Stream, unit_exponential, unit_exponentials
+from simulator.engine.population import child_rng
+from simulator.engine.streams import Stream, unit_exponential, unit_exponentials
 from simulator.scenario.model import ExogenousEvent, Fatigue
 from simulator.scenario.rates import customer_rates
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.channels import Channel
+    from simulator.engine.channels import Channel
     from simulator.engine import Engine
 
 __all__ = ["ResponseModel", "ResponseProcess", "FatigueRule", "unit_exponential", "unit_exponentials"]

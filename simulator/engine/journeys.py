@@ -36,15 +36,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.execwindows import Window
-from simulator.polling import park as park_polled
+from simulator.engine.execwindows import Window
+from simulator.engine.polling import park as park_polled
 from simulator.projections.holdout import arm_of, holdout_arms, log_held_out
 from simulator.scenario.conditions import Condition
-from simulator.segments import Joins, Recompute
+from simulator.engine.segments import Joins, Recompute
 from simulator.scenario.model import Journey, Step
 from simulator.scenario.units import format_duration
-from simulator.streams import Stream
-from simulator.systems import Replica
+from simulator.engine.streams import Stream
+from simulator.engine.systems import Replica
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
@@ -111,12 +111,12 @@ class JourneyRunner:
                         keys |= _keys(arm.when)
             self.frozen_keys = tuple(sorted(keys))
         if any(st.wait_window is not None for st in journey.steps):
-            from simulator.windows import WindowClocks
+            from simulator.engine.windows import WindowClocks
 
             self.windows = WindowClocks(engine.clock, engine.population.zone)
         if journey.max_duration is not None:
             self.max_duration_reason = f"max_duration reached ({format_duration(journey.max_duration)} after entry)"
-        # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/segments.py
+        # segments recomputed every N (replaces self.reads by a refreshed copy), entry on joining: simulator/engine/segments.py
         self.recompute = Recompute(self, journey.recompute_every) if journey.recompute_every is not None else None
         self.joins = Joins() if journey.entry.enter == "join" else None
         self.exec_window = Window(self, journey.execution_window, seed_base) if journey.execution_window else None
@@ -173,7 +173,7 @@ class JourneyRunner:
                 return "re-entry is off"
             if now - self.last_entry[customer] < cooldown:
                 return f"re-entry cooldown until {self.engine.stamp(self.last_entry[customer] + cooldown)}"
-        caps = getattr(self.engine, "journey_caps", None)  # policies.journey_caps (simulator/journeycaps.py)
+        caps = getattr(self.engine, "journey_caps", None)  # policies.journey_caps (simulator/engine/journeycaps.py)
         return caps.why(self, customer, now) if caps is not None else None
 
     def enter(self, customer: int, trigger: float, why: str) -> None:
@@ -240,7 +240,7 @@ class JourneyRunner:
             if self.check == "at_sends" and step.send is not None and self._exit_check(inst, "at send"):
                 return
             if self.exec_window is not None and step.action in ("send", "update") and self.exec_window.defer(inst, i):
-                return  # outside the execution window: runs at the next opening (simulator/execwindows.py)
+                return  # outside the execution window: runs at the next opening (simulator/engine/execwindows.py)
             cid = self.cid(inst.customer)
             evidence = self.exit_evidence(inst)
             log.record(eng.now, "step", cid, journey=self.name, step=step.id, system=self.j.reads_from,
@@ -257,7 +257,7 @@ class JourneyRunner:
                 eng.at(release, lambda: self._after_wait(inst, epoch, self.next_of[i]))
                 return
             if step.wait_until is not None:
-                if step.wait_until.poll is not None:  # looked at only every poll (simulator/polling.py)
+                if step.wait_until.poll is not None:  # looked at only every poll (simulator/engine/polling.py)
                     return park_polled(self, inst, step, i)
                 key = f"@{step.wait_until.event}"
                 inst.wait_key = key

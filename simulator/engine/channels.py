@@ -20,15 +20,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from simulator.creative.rules import lacks_opt_out, length_detail, sms_detail
-from simulator.ledger import queue_for
-from simulator.policies import CapCounters, LocalClock, QuietHoursRule
+from simulator.engine.ledger import queue_for
+from simulator.engine.policies import CapCounters, LocalClock, QuietHoursRule
 from simulator.scenario.liquidenv import parse_template, simulated_now
 from simulator.scenario.model import Message, Step
-from simulator.streams import Stream
+from simulator.engine.streams import Stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.engine import Engine
-    from simulator.journeys import Instance, JourneyRunner
+    from simulator.engine.journeys import Instance, JourneyRunner
 
 __all__ = ["Orchestrator", "Channel", "SendRequest", "Renderer", "creative_detail", "template_fields"]
 
@@ -65,8 +65,8 @@ class Channel:
         self.channel = spec.channel or ""
         self.spacing = 1.0 / spec.throughput if spec.throughput else 0.0
         self.delay = spec.delivery_delay
-        self.queue = queue_for(engine, self.channel, self.spacing)  # None: no throughput limit (simulator/ledger.py)
-        size = engine.population.size  # every stream is the customer's own (simulator/streams.py)
+        self.queue = queue_for(engine, self.channel, self.spacing)  # None: no throughput limit (simulator/engine/ledger.py)
+        size = engine.population.size  # every stream is the customer's own (simulator/engine/streams.py)
         self.delay_draws = Stream(seed_base, f"channel:{system}", size)
         self.behaviour_draws = Stream(seed_base, f"behaviour:{system}", size)
         self.behaviour = getattr(engine.scenario.population.behaviour, self.channel)
@@ -143,7 +143,7 @@ class Channel:
             req.runner.status_at_delivery(req.inst, req.step, self.channel, req.message_name, req.tag)
         eng.occur(req.customer, f"{self.channel}_delivered", self.system)
         self._engage(req.customer)
-        if eng.response is not None:  # rate lifts and fatigue (simulator/response.py)
+        if eng.response is not None:  # rate lifts and fatigue (simulator/engine/response.py)
             eng.response.delivered(req.customer, req.message_name, self)
 
     def _engage(self, customer: int) -> None:
@@ -193,7 +193,7 @@ class Orchestrator:
         #: customer -> send requests so far: ``req=N`` is the customer's N-th, so a request's id never
         #: depends on other customers (sharded runs); analyses key requests by (customer, req)
         self.seq: dict[int, int] = {}
-        from simulator.identity import resolver  # one person, several profiles (docs/identity.md)
+        from simulator.engine.identity import resolver  # one person, several profiles (docs/identity.md)
         self.identity = resolver(engine, self)
 
     def request(self, runner: JourneyRunner, inst: Instance, step: Step, exit_evidence: dict[str, object]) -> None:

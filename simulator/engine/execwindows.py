@@ -3,7 +3,7 @@
 A journey's actions (``send`` and ``update`` steps) run only on the window's days between ``from`` and
 ``to``, in one zone (an IANA zone: the account's, as HubSpot) or in each customer's zone
 (``recipient``). An action reached outside is rescheduled to the next opening plus a uniform draw from
-``[0, jitter)`` (the customer's own random stream ``window:<journey>``, simulator/streams.py); the
+``[0, jitter)`` (the customer's own random stream ``window:<journey>``, simulator/engine/streams.py); the
 instance waits at that step (logged as ``rescheduled``) and runs it then. Waits, branches and splits
 are never rescheduled.
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from simulator.policies import LocalClock
+from simulator.engine.policies import LocalClock
 from simulator.scenario.model import WEEKDAYS, ExecutionWindow
 from simulator.scenario.units import format_duration
-from simulator.streams import Stream
-from simulator.windows import opening
+from simulator.engine.streams import Stream
+from simulator.engine.windows import opening
 
 if TYPE_CHECKING:  # pragma: no cover
-    from simulator.journeys import Instance, JourneyRunner
+    from simulator.engine.journeys import Instance, JourneyRunner
 
 __all__ = ["Window"]
 
