@@ -470,10 +470,11 @@ def targets(rows: list[dict[str, Any]], size_rows: list[dict[str, Any]]) -> list
         ref_n = min(per)
         for n, r in sorted(per.items()):
             if n != ref_n:
+                relaxed = "" if r.get("rounds") is None else \
+                    f"; {r['rounds']} rounds, {r['simulated_again']:,} customers simulated again"
                 out.append(f"  [figure] speed-up at {size:,}: x{speed_up(r, per[ref_n]):.2f} on {_on(n)} over "
                            f"{_on(ref_n)} (wall {r['engine_s']} s vs {per[ref_n]['engine_s']} s; CPU "
-                           f"{r['engine_cpu_s']} s vs {per[ref_n]['engine_cpu_s']} s; {r['rounds']} rounds, "
-                           f"{r['simulated_again']:,} customers simulated again)")
+                           f"{r['engine_cpu_s']} s vs {per[ref_n]['engine_cpu_s']} s{relaxed})")
     small, large = min(by), max(by)
     if large > small:
         for n in sorted(set(by[small]) & set(by[large])):
