@@ -38,9 +38,10 @@ disturbed far less than wall time by a shared machine.
 
 Memory: a forked worker's peak RSS includes the pages it still shares with the main process, so
 "main + workers x largest worker" overstates a split phase (it is kept as an upper bound). The
-"tree" figure sums the proportional set size (PSS, /proc/PID/smaps_rollup) of the main process and
-its workers every 0.2 s, shared pages counted once; the 4 GiB target is judged on it where it is
-available (Linux), else on the upper bound.
+"tree" figure sums the proportional set size (PSS, /proc/PID/smaps_rollup) of the phase's process and
+its workers, shared pages counted once, sampled from this driver every 0.2 s (less often for large
+processes, whose sample costs about 16 ms per GiB: at most 2% of a core, not charged to the phase's
+CPU); the 4 GiB target is judged on it where it is available (Linux), else on the upper bound.
 """
 
 from __future__ import annotations
@@ -137,27 +138,37 @@ def tree_pss_mib(pid: int | None = None) -> float | None:
 
 
 class TreePeak:
-    """The largest :func:`tree_pss_mib` of this process and its workers, sampled every ``every`` seconds
-    by a daemon thread while the ``with`` block runs (``peak_mib``; None off Linux). Sampled: a peak
-    shorter than the interval can be missed; the kernel's peak RSS of each process is exact but counts
-    shared pages in every process."""
+    """The largest :func:`tree_pss_mib` of process ``pid`` and its workers, sampled by a daemon thread
+    while the ``with`` block runs (``peak_mib``; None off Linux). The benchmark samples each phase's
+    process from the driver, so the sampling's CPU is not charged to the phase. Reading smaps_rollup
+    walks the process's page tables (about 16 ms per GiB resident), so the thread waits ``every``
+    seconds or, when a sample took longer, long enough to keep to ``budget`` of one core. Sampled: a
+    peak shorter than the interval can be missed."""
 
-    def __init__(self, every: float = 0.2) -> None:
+    def __init__(self, pid: int | None = None, every: float = 0.2, budget: float = 0.02) -> None:
         import threading
 
-        self.every = every
+        self.pid = os.getpid() if pid is None else pid
+        self.every, self.budget = every, budget
         self.peak_mib: float | None = None
+        self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="bench-tree-peak", daemon=True)
 
-    def _sample(self) -> None:
-        now = tree_pss_mib()
-        if now is not None and (self.peak_mib is None or now > self.peak_mib):
-            self.peak_mib = now
+    def _sample(self) -> float:
+        """Take one sample; returns how long it took (s)."""
+        started = time.perf_counter()
+        now = tree_pss_mib(self.pid)
+        if now is not None:
+            self.samples += 1
+            if self.peak_mib is None or now > self.peak_mib:
+                self.peak_mib = now
+        return time.perf_counter() - started
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.every):
-            self._sample()
+        took = 0.0
+        while not self._stop.wait(max(self.every, took / self.budget)):
+            took = self._sample()
 
     def __enter__(self) -> TreePeak:
         self._sample()
@@ -167,7 +178,6 @@ class TreePeak:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._sample()
 
 
 def file_sha256(path: Path) -> str:
@@ -211,13 +221,12 @@ def phase_engine(scenario_path: str, size: int, seed: int, folder: Path, workers
     sc = load_scenario(scenario_path)
     folder.mkdir(parents=True, exist_ok=True)
     started, cpu, children = time.perf_counter(), _cpu_s(), _children_cpu_s()
-    with TreePeak() as tree:
-        with EventLog(folder / "events.parquet", sc.start) as log:
-            engine = Engine(sc, seed=seed, log=log, size=size)
-            simulate(engine, workers=workers)
-        _write_customers(engine.population, folder / "customers.parquet")
-        atomic_write_text(folder / "scenario.json", json.dumps(sc.effective(), indent=2, sort_keys=True))
-        wall = time.perf_counter() - started
+    with EventLog(folder / "events.parquet", sc.start) as log:
+        engine = Engine(sc, seed=seed, log=log, size=size)
+        simulate(engine, workers=workers)
+    _write_customers(engine.population, folder / "customers.parquet")
+    atomic_write_text(folder / "scenario.json", json.dumps(sc.effective(), indent=2, sort_keys=True))
+    wall = time.perf_counter() - started
     cpu, children = _cpu_s() - cpu, _children_cpu_s() - children  # the pool is shut down: workers reaped
     manifest = run_manifest(sc, seed, size)
     summary = _result(engine, started, folder, manifest).summary
@@ -225,7 +234,7 @@ def phase_engine(scenario_path: str, size: int, seed: int, folder: Path, workers
     sharding = engine.sharding or {}
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu + children, 2), "workers_cpu_s": round(children, 2),
             "events": log.rows, "simulated_days": sc.duration / 86400, "peak_rss_mib": _peak_mib(),
-            "worker_rss_mib": _worker_peak_mib(), "tree_mib": tree.peak_mib, "shards": sharding.get("shards"),
+            "worker_rss_mib": _worker_peak_mib(), "shards": sharding.get("shards"),
             "rounds": sharding.get("rounds"), "simulated_again": sharding.get("simulated_again")}
 
 
@@ -239,15 +248,13 @@ def phase_findings(folder: Path) -> dict[str, Any]:
 
     sc = Scenario.model_validate(json.loads((folder / "scenario.json").read_text()))
     started = time.perf_counter()
-    with TreePeak() as tree:
-        analysis = analyse_log(sc, folder / "events.parquet", pd.read_parquet(folder / "customers.parquet"))
-        write_analysis(analysis, lambda name: folder / name)  # findings.csv, sync_lags.parquet
+    analysis = analyse_log(sc, folder / "events.parquet", pd.read_parquet(folder / "customers.parquet"))
+    write_analysis(analysis, lambda name: folder / name)  # findings.csv, sync_lags.parquet
     summary = json.loads((folder / "summary.json").read_text())
     summary.update({"findings": analysis.summary(), "examples": analysis.examples()})
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return {"wall_s": round(time.perf_counter() - started, 2), "findings": int(len(analysis.findings)),
-            "peak_rss_mib": _peak_mib(), "worker_rss_mib": _worker_peak_mib(), "workers": usable_cores(),
-            "tree_mib": tree.peak_mib}
+            "peak_rss_mib": _peak_mib(), "worker_rss_mib": _worker_peak_mib(), "workers": usable_cores()}
 
 
 def phase_report(folder: Path) -> dict[str, Any]:
@@ -272,12 +279,16 @@ def phase_bare(size: int, seed: int) -> dict[str, Any]:
 
 
 def _child(args: list[str]) -> dict[str, Any]:
-    """Run one phase in a fresh interpreter; its last stdout line is the JSON result."""
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"phase {args} failed with exit code {done.returncode}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run one phase in a fresh interpreter; its last stdout line is the JSON result, to which ``tree_mib``
+    is added: the peak memory of the phase's process and its workers (:class:`TreePeak`, sampled here)."""
+    with subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        with TreePeak(proc.pid) as tree:
+            out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.stderr.write(err)
+        raise SystemExit(f"phase {args} failed with exit code {proc.returncode}")
+    return {**json.loads(out.strip().splitlines()[-1]), "tree_mib": tree.peak_mib}
 
 
 def engine_row(size: int, workers: int, engine: dict[str, Any], sha256: str) -> dict[str, Any]:
@@ -314,7 +325,8 @@ def measure(scenario: str, size: int, seed: int, workers: list[int], bare: bool,
                       "findings_rss_mib": findings["peak_rss_mib"], "findings_worker_rss_mib": findings["worker_rss_mib"],
                       "findings_workers": findings["workers"], "findings_tree_mib": findings["tree_mib"]})
         report = _child(["--phase", "report", "--folder", str(folder)])
-        sizes.update({"report_s": report["wall_s"], "report_rss_mib": report["peak_rss_mib"]})
+        sizes.update({"report_s": report["wall_s"], "report_rss_mib": report["peak_rss_mib"],
+                      "report_tree_mib": report["tree_mib"]})
         if bare:
             b = _child(["--phase", "bare", "--size", str(size), "--seed", str(seed)])
             sizes.update({"bare_s": b["wall_s"], "bare_cpu_s": b["cpu_s"], "bare_rss_mib": b["peak_rss_mib"]})
@@ -421,12 +433,12 @@ def peak_mib(row: dict[str, Any], size_row: dict[str, Any]) -> float:
 
 def tree_peak_mib(row: dict[str, Any], size_row: dict[str, Any]) -> float | None:
     """The run's peak memory as sampled: the largest of the engine's and the findings' process-tree peaks
-    (:class:`TreePeak`: main process plus workers, shared pages once) and the report's peak RSS (one
-    process); None when the trees were not sampled (not Linux)."""
+    (:class:`TreePeak`: main process plus workers, shared pages once) and the report's (its peak RSS,
+    exact for one process, or its tree if larger); None when the trees were not sampled (not Linux)."""
     engine, findings = row.get("engine_tree_mib"), size_row.get("findings_tree_mib")
     if engine is None or findings is None:
         return None
-    return round(max(engine, findings, size_row["report_rss_mib"]), 1)
+    return round(max(engine, findings, size_row["report_rss_mib"], size_row.get("report_tree_mib") or 0.0), 1)
 
 
 def _on(workers: int) -> str:
@@ -543,7 +555,7 @@ def main() -> None:
           f"{','.join(map(str, args.workers))}; {machine}")
     print("engine (one row per size and worker count; CPU = main process + workers; RSS = peak of the main "
           "process, worker = of the largest worker (forked: counts the pages it shares with the main process), "
-          "tree = main + workers sampled every 0.2 s, shared pages once; speed-up and same log vs the size's "
+          "tree = main + workers (PSS, sampled), shared pages once; speed-up and same log vs the size's "
           "first row):")
     print(header(ENGINE_COLUMNS), flush=True)
     rows: list[dict[str, Any]] = []

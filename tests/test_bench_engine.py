@@ -227,3 +227,12 @@ def test_tree_memory_counts_a_forked_workers_shared_pages_once():
     assert pid in children
     assert 60 <= during - before < 100, (before, during)
     del shared
+
+
+@pytest.mark.skipif(bench.tree_pss_mib() is None, reason="needs /proc/PID/smaps_rollup (Linux)")
+def test_tree_peak_samples_once_on_entry_and_nothing_for_a_process_that_does_not_exist():
+    with bench.TreePeak(every=60.0) as mine:
+        assert mine.samples == 1 and mine.peak_mib > 0
+    with bench.TreePeak(pid=2 ** 22 + 1, every=60.0) as nobody:  # above the kernel's pid_max
+        pass
+    assert (nobody.samples, nobody.peak_mib) == (0, None)
