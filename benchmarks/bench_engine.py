@@ -189,11 +189,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def parse_counts(text: str) -> list[int]:
-    """``"1,2"`` -> ``[1, 2]``: positive integers (``_`` allowed as in ``1_000_000``), sorted, once each."""
+def parse_counts(text: str, example: str = "1,2") -> list[int]:
+    """``"1,2"`` -> ``[1, 2]``: positive integers (``_`` allowed as in ``1_000_000``), sorted, once each.
+    ``example`` is shown in the error (an :class:`argparse.ArgumentTypeError`, which argparse turns into
+    exit code 2 naming the option)."""
     items = [item.strip().replace("_", "") for item in text.split(",")]
     if not any(items):
-        raise argparse.ArgumentTypeError("give one or more positive integers separated by commas, e.g. 1,2")
+        raise argparse.ArgumentTypeError(f"give one or more positive integers separated by commas, e.g. {example}")
     counts = set()
     for item in items:
         if not item:
@@ -201,9 +203,9 @@ def parse_counts(text: str) -> list[int]:
         try:
             value = int(item)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{item}' is not an integer (e.g. 1,2)") from None
+            raise argparse.ArgumentTypeError(f"'{item}' is not an integer (e.g. {example})") from None
         if value < 1:
-            raise argparse.ArgumentTypeError(f"{value} is not a positive integer (e.g. 1,2)")
+            raise argparse.ArgumentTypeError(f"{value} is not a positive integer (e.g. {example})")
         counts.add(value)
     return sorted(counts)
 
@@ -520,7 +522,7 @@ def targets(rows: list[dict[str, Any]], size_rows: list[dict[str, Any]]) -> list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default=str(REFERENCE), help="scenario file (default: benchmarks/reference.yaml)")
-    parser.add_argument("--sizes", type=parse_counts, default=[10_000, 100_000],
+    parser.add_argument("--sizes", type=lambda text: parse_counts(text, "10000,100000"), default=[10_000, 100_000],
                         help="comma-separated population sizes (default: 10000,100000)")
     parser.add_argument("--workers", type=parse_counts, default=[1],
                         help="comma-separated worker counts for the engine phase, as `journeysim run --workers N` "

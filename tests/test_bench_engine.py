@@ -78,6 +78,14 @@ def test_bad_workers_on_the_command_line_exit_2_naming_the_option(monkeypatch, c
     assert "argument --workers: 'zero' is not an integer (e.g. 1,2)" in capsys.readouterr().err
 
 
+def test_bad_sizes_on_the_command_line_exit_2_with_an_example_of_sizes(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["bench_engine.py", "--sizes", "10k"])
+    with pytest.raises(SystemExit) as stop:
+        bench.main()
+    assert stop.value.code == 2
+    assert "argument --sizes: '10k' is not an integer (e.g. 10000,100000)" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------ medians, table
 
 
