@@ -7,10 +7,10 @@ phase's peak RSS is its own:
               summary.json, as `journeysim run --workers N` does (no findings, no report): once per
               worker count of `--workers` (1 = one process; N > 1 = N customer shards on N forked
               worker processes, :func:`simulator.engine.simulate` with ``workers=N``);
-2. findings - the findings pass over the folder of the smallest worker count (1 by default: every
-              count gives the same events.parquet bytes, checked below) (customer shards on worker
-              processes on large runs: its peak RSS is shown for the main process and the largest
-              worker), findings.csv;
+2. findings - the findings pass over the folder of the smallest worker count (1 by default; every
+              count gives the same events.parquet bytes, checked below), findings.csv; customer
+              shards on worker processes on large runs, so its peak RSS is shown for the main
+              process and the largest worker;
 3. report   - report.html and the analysts' CSVs from that folder;
 4. bare     - `bare_simpy.run_bare`: the same three journeys as plain SimPy generators with one stale
               replica and one sync process, no logging (the floor a SimPy engine cannot beat).
