@@ -320,8 +320,9 @@ def dask_cluster(address: Any) -> tuple[Execute, Callable[[bool], None], int]:
         from distributed import as_completed
 
         futures = client.map(simulate_shard, tasks, pure=False)
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             yield future.result()
+            future.release()
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     return execute, lambda abort: client.close(), workers

@@ -15,13 +15,13 @@ from simulator.engine import run_scenario
 from simulator.scenario.load import load_scenario
 
 GOLDEN = {
-    "cart_abandonment": ("9f732a8516aa3cacde4cb7c43a17cd7ea02588e61c0ecc8a14b3ffcd7fac0f1c", 3558),
-    "welcome_series": ("e31b2d97f3355c8eabe434c10353b42be91e15957d3f7da031982c8026ce9a81", 7009),
-    "stage_nurture": ("c8c129e50de87a7a45b0193fb192964240ea4eea86d4076ee48bb641081b5ca8", 3733),
-    "promo_calendar": ("d971d2d60a99b5f17190cbcd85c00f458f54322d822a577bb86e9a7298a62ee3", 14933),
-    "creative_compliance": ("c6e535054ad8d289ebe5fd90a630694c1d184e73a148870f90af3923f7b3aeb6", 4483),
-    "creative_compliance_fixed": ("341f950e42673ad9bc7b14bfa004c1f3345a1183207d7930c0019bf4a86320c4", 4491),
-    "compliance_jurisdiction": ("b3aaf5c4012ea250a5f7d3c80d45bbdba573a3428b5c77deb3d37e1dcedcc505", 6852),
+    "cart_abandonment": ("159d5e57ab1f8d840c8817cbd6e74d4862986c017ab1eedbd3df296dcf90747c", 3558),
+    "welcome_series": ("7b83c08a1e9355c6ebb24f1b66c31d0e28761045f80712a50d16f79c8d228e76", 7009),
+    "stage_nurture": ("5c8f8e4c0be0fa0fa7de532e4da7d2a1862faa0afd618b94dacbdcf62a154103", 3733),
+    "promo_calendar": ("a3bee48872e99e4e711c4cde2bde8c53fb2fb3909b7cd4271c2454ee53b0e82e", 14933),
+    "creative_compliance": ("700f5739efc9086f5a3587352fe5fe1153a7317248f479dc9bc017cd6ff34be3", 4483),
+    "creative_compliance_fixed": ("e1cda6b54a63421bebd1df79d81e81de6e0c443e97bf67f6e00488f5958fe9af", 4491),
+    "compliance_jurisdiction": ("cd1f5498df3f8c76ca6f6f459128b4a712ae1792f5844b7614c2f1c8a8df654b", 6852),
 }
 
 
