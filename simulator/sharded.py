@@ -28,6 +28,7 @@ from typing import Any
 
 import math
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -162,17 +163,22 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     tasks = [t for t in tasks if len(t.customers)]
     again_total = 0
     rounds = 0
+    timing: list[dict[str, Any]] = []  # per round: customers simulated, seconds simulating, seconds settling
     with tempfile.TemporaryDirectory(prefix="journeysim-shards-") as spill:
         state = _State(population_size, Path(spill))
         while True:
             rounds += 1
             total = sum(len(t.customers) for t in tasks)
             done = 0
+            started = time.perf_counter()
             for out in execute(tasks):
                 state.add(out)
                 done += 1
                 say(f"simulating: round {rounds}, shard {done} of {len(tasks)} done ({total:,} customers this round)")
+            simulated = time.perf_counter()
             again, settled = _unsettled(state, spacing)
+            timing.append({"customers": total, "simulate_s": round(simulated - started, 3),
+                           "settle_s": round(time.perf_counter() - simulated, 3)})
             if not len(again):
                 break
             if rounds >= max_rounds:
@@ -183,8 +189,11 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
                      for s in np.unique(shard_of[again]).tolist()
                      for members in [again[shard_of[again] == s]]]
         say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
+        started = time.perf_counter()
         _merge(state, ids, scenario, into)
-    return {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+        merge_s = round(time.perf_counter() - started, 3)
+    return {"shards": shards, "rounds": rounds, "simulated_again": again_total, "per_round": timing,
+            "merge_s": merge_s}
 
 
 def _unsettled(state: _State, spacing: dict[str, float]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
