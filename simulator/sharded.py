@@ -246,6 +246,12 @@ def _merge(state: _State, ids: Sequence[str], scenario: Scenario, into: EventLog
     ids_array = pa.array(list(ids), type=pa.string())
     streams = [_current_batches(state, k, ids_array) for k in range(len(state.outputs))]
     streams.append(iter([_run_records(state, scenario)]))
+    merge_streams(streams, into)
+
+
+def merge_streams(streams: list[Iterator[pa.Table]], into: EventLog) -> None:
+    """Append the records of ``streams`` (each already in canonical order, no customer in two streams) to
+    ``into`` in canonical order, a time slice at a time: memory holds about one batch per stream."""
     n = len(streams)
     buffers: dict[int, pa.Table] = {}
     exhausted: set[int] = set()
@@ -292,6 +298,11 @@ def _run_records(state: _State, scenario: Scenario) -> pa.Table:
         if len(rows):
             rows = rows[state.current(k, rows[:, 0])]
             np.add.at(counts, rows[:, 1], rows[:, 2])
+    return run_records_table(runs, counts, scenario)
+
+
+def run_records_table(runs: Sequence[RunRecord], counts: np.ndarray, scenario: Scenario) -> pa.Table:
+    """The run-level records with their summed counts, as log records in canonical order."""
     log = EventLog(None, scenario.start)
     for (t, kind, system, form, args), n in zip(runs, counts.tolist()):
         log.record(t, kind, None, system=system, detail=run_detail(form, n, args))
@@ -343,6 +354,8 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
 
     Local processes (``workers``) or a Dask cluster (``dask``); ``shards`` defaults to the number of
     workers. Returns the relaxation's figures (shards, rounds, customers simulated again)."""
+    pop = engine.population
+    persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
     closer: Callable[[bool], None] | None = None
     if dask is not None:
         execute, closer, cluster = dask_cluster(dask)
@@ -353,8 +366,6 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
     else:
         execute = in_process
         shards = shards or 1
-    pop = engine.population
-    persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
     finished = False
     try:
         info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
