@@ -160,7 +160,9 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted))
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
-    tasks = [t for t in tasks if len(t.customers)]
+    # shards without customers have nothing to simulate, but one shard always runs: the run-level
+    # records (batch runs) exist even with no customer at all
+    tasks = [t for t in tasks if len(t.customers)] or tasks[:1]
     again_total = 0
     rounds = 0
     timing: list[dict[str, Any]] = []  # per round: customers simulated, seconds simulating, seconds settling
