@@ -153,6 +153,8 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     simulated again). ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any
     assignment gives the same log."""
     say = say or (lambda _text: None)
+    persons = np.asarray(persons, dtype=np.int64)
+    profiles = len(np.unique(persons)) < len(persons)  # population.identity: some persons have several profiles
     shard_of = assign_shards(persons, shards) if assignment is None else np.asarray(assignment, dtype=np.int64)
     spacing = {ch: 1.0 / scenario.systems[system].throughput
                for ch, system in scenario.channel_systems.items() if scenario.systems[system].throughput}
@@ -175,6 +177,8 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
             again, settled = _unsettled(state, spacing)
             if not len(again):
                 break
+            if profiles:
+                again = _whole_persons(again, persons)
             if rounds >= max_rounds:
                 raise EngineError(f"the channel queues did not settle after {max_rounds} rounds of the sharded run "
                                   f"({len(again)} customers still change); run it with --workers 1")
@@ -185,6 +189,13 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
         say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
         _merge(state, ids, scenario, into)
     return {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+
+
+def _whole_persons(customers: np.ndarray, persons: np.ndarray) -> np.ndarray:
+    """``customers`` and every other profile of their persons (population.identity): a profile's records
+    depend on its person's other profiles (person caps, merged opt-outs, the merge itself), so a person is
+    simulated again whole, never one profile without the others."""
+    return np.flatnonzero(np.isin(persons, persons[customers]))
 
 
 def _unsettled(state: _State, spacing: dict[str, float]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
