@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import math
+import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,7 @@ class ShardTask:
     assumed: dict[str, dict[tuple[int, int], float]]
     round: int = 0
     shard: int = 0
+    scratch: str | None = None  # a folder of the driver's for temporary files (local workers), else the system's
 
 
 @dataclass
@@ -80,7 +83,8 @@ def simulate_shard(task: ShardTask) -> ShardOutput:
     """Simulate ``task.customers`` over the whole horizon with the assumed queue starts."""
     from simulator.engine import Engine
 
-    with tempfile.TemporaryDirectory(prefix="journeysim-shard-") as tmp:
+    scratch = task.scratch if task.scratch and os.path.isdir(task.scratch) else None  # not there: a remote worker
+    with tempfile.TemporaryDirectory(prefix="journeysim-shard-", dir=scratch) as tmp:
         path = Path(tmp) / "events.arrow"
         with EventLog(path, task.scenario.start, arrow=True) as log:
             shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
@@ -147,33 +151,40 @@ class _State:
 def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Sequence[ScriptedCustomer],
                 population_size: int, persons: np.ndarray, ids: Sequence[str], shards: int, into: EventLog,
                 execute: Execute = in_process, assignment: np.ndarray | None = None,
-                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS) -> dict[str, Any]:
+                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS,
+                scratch: str | Path | None = None) -> dict[str, Any]:
     """Run ``scenario`` as ``shards`` shards (``execute`` runs a round's tasks, in any order), append the
     merged log to ``into`` in canonical order, and return figures on the relaxation (rounds, customers
     simulated again). ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any
-    assignment gives the same log."""
+    assignment gives the same log. ``scratch``: a folder for every temporary file, the workers' too
+    (the caller removes it after stopping them, so a killed worker leaves nothing behind)."""
     say = say or (lambda _text: None)
     persons = np.asarray(persons, dtype=np.int64)
     profiles = len(np.unique(persons)) < len(persons)  # population.identity: some persons have several profiles
     shard_of = assign_shards(persons, shards) if assignment is None else np.asarray(assignment, dtype=np.int64)
     spacing = {ch: 1.0 / scenario.systems[system].throughput
                for ch, system in scenario.channel_systems.items() if scenario.systems[system].throughput}
-    base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted))
+    base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted),
+                scratch=None if scratch is None else str(scratch))
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
     tasks = [t for t in tasks if len(t.customers)]
     again_total = 0
     rounds = 0
-    with tempfile.TemporaryDirectory(prefix="journeysim-shards-") as spill:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", dir=scratch) as spill:
         state = _State(population_size, Path(spill))
         while True:
             rounds += 1
             total = sum(len(t.customers) for t in tasks)
+            why = "" if rounds == 1 else " whose queue starts changed"
+            say(f"simulating: round {rounds}: {_count(total, 'customer')}{why}, {_count(len(tasks), 'shard')}")
             done = 0
-            for out in execute(tasks):
+            for out in execute(tasks):  # as they finish: each is written to the spill folder at once
                 state.add(out)
                 done += 1
-                say(f"simulating: round {rounds}, shard {done} of {len(tasks)} done ({total:,} customers this round)")
+                say(f"simulating: round {rounds}: {done} of {_count(len(tasks), 'shard')} done "
+                    f"({time.perf_counter() - started:.0f} s)")
             again, settled = _unsettled(state, spacing)
             if not len(again):
                 break
@@ -189,6 +200,10 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
         say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
         _merge(state, ids, scenario, into)
     return {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _whole_persons(customers: np.ndarray, persons: np.ndarray) -> np.ndarray:
@@ -345,26 +360,32 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
 
     Local processes (``workers``) or a Dask cluster (``dask``); ``shards`` defaults to the number of
     workers. Returns the relaxation's figures (shards, rounds, customers simulated again)."""
-    closer: Callable[[bool], None] | None = None
-    if dask is not None:
-        execute, closer, cluster = dask_cluster(dask)
-        shards = shards or 2 * cluster
-    elif workers > 1:
-        execute, closer = local_pool(workers)
-        shards = shards or workers
-    else:
-        execute = in_process
-        shards = shards or 1
     pop = engine.population
     persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
-    finished = False
-    try:
-        info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
-                           population_size=pop.size, persons=persons, ids=pop.ids, shards=shards, into=engine.log,
-                           execute=lambda tasks: sorted(execute(tasks), key=lambda out: out.shard), say=say)
-        finished = True
-    finally:
-        if closer is not None:
-            closer(not finished)
+    # Every temporary file of the run (the spilled shard logs, and the local workers' own) lives under one
+    # folder, removed only after the workers are stopped: an interrupted run leaves nothing in the temp dir.
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", ignore_cleanup_errors=True) as scratch:
+        closer: Callable[[bool], None] | None = None
+        local = None  # a Dask cluster's workers may be on other machines: they use their own temp dir
+        if dask is not None:
+            execute, closer, cluster = dask_cluster(dask)
+            shards = shards or 2 * cluster
+        elif workers > 1:
+            execute, closer = local_pool(workers)
+            shards = shards or workers
+            local = scratch
+        else:
+            execute = in_process
+            shards = shards or 1
+            local = scratch
+        finished = False
+        try:
+            info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
+                               population_size=pop.size, persons=persons, ids=pop.ids, shards=shards,
+                               into=engine.log, execute=execute, say=say, scratch=local)
+            finished = True
+        finally:
+            if closer is not None:
+                closer(not finished)
     return {**info, "workers": workers if dask is None else None,
             "dask": None if dask is None else str(getattr(dask, "scheduler_address", dask))}

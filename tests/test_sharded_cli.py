@@ -7,15 +7,22 @@ and end-to-end CLI runs (bad input exits 2 with a clear message).
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
+
 import numpy as np
-import pytest
 import pyarrow as pa
+import pytest
+from conftest import ROOT
 
 from simulator.engine import Engine
 from simulator.engine.events import EventLog
 from simulator.engine.population import ScriptedCustomer
-from simulator.scenario.load import load_scenario_text
-from simulator.sharded import run_sharded
+from simulator.parallel import process_start_time
+from simulator.scenario.load import load_scenario, load_scenario_text
+from simulator.sharded import in_process, run_sharded
 
 PERSON_CAP = """\
 scenario: person-cap
@@ -160,3 +167,65 @@ def test_a_customers_queued_records_on_two_channels_keep_their_order_in_any_shar
                     ids=pop.ids, shards=shards, into=log)
         log.close()
         assert _plain(log.table()).equals(_plain(ref)), f"{shards} shards"
+
+
+def test_shard_outputs_may_arrive_in_any_order_and_progress_says_each_round():
+    """Local workers and Dask hand back shard outputs as they finish (no waiting for the whole round, so
+    the progress lines are real and memory holds one output at a time): the log must not depend on that
+    order. cart_abandonment at 60 customers on 3 shards, outputs taken in order and reversed."""
+    sc = load_scenario(ROOT / "scenarios" / "cart_abandonment.yaml")
+    log = EventLog(None, sc.start)
+    engine = Engine(sc, seed=7, log=log, size=60)
+    engine.run()
+    log.close()
+    ref = log.table()
+    pop = engine.population
+    for order in (list, lambda outs: list(reversed(list(outs)))):
+        said: list[str] = []
+        out = EventLog(None, sc.start)
+        info = run_sharded(sc, seed=7, size=60, scripted=(), population_size=pop.size, persons=np.arange(pop.size),
+                           ids=pop.ids, shards=3, into=out, execute=lambda tasks: order(in_process(tasks)),
+                           say=said.append)
+        out.close()
+        assert _plain(out.table()).equals(_plain(ref))
+        assert said[0] == "simulating: round 1: 60 customers, 3 shards"
+        assert [s.split(" (")[0] for s in said[1:4]] == [f"simulating: round 1: {k} of 3 shards done" for k in (1, 2, 3)]
+        rounds = info["rounds"]
+        assert said[-1] == f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})"
+
+
+def _journeysim(*args: str, env: dict[str, str]):
+    from test_processes import journeysim
+
+    return journeysim(*args, env=env)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_an_interrupted_sharded_run_leaves_no_folder_no_temporary_file_and_no_worker(tmp_path):
+    """SIGTERM to `journeysim run --workers 2` while both workers simulate their shards (seen by the
+    shard folders they create in TMPDIR): exit 143, no --out folder (nor its .partial), nothing left in
+    TMPDIR (the workers are killed, so they could not remove their own temporary folders: those must live
+    in the driver's, removed after the workers are stopped), and no worker left."""
+    from test_processes import alive, descendants
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "X"
+    proc = _journeysim("run", str(ROOT / "benchmarks" / "reference.yaml"), "--customers", "5000", "--workers", "2",
+                       "--out", str(out), "--quiet", "--no-report", env={"TMPDIR": str(tmp)})
+    deadline = time.monotonic() + 120
+    while not list(tmp.rglob("journeysim-shard-*")):  # a worker is inside its shard
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, "no shard started within 120 s"
+        time.sleep(0.01)
+    kids = descendants(proc.pid)
+    starts = {pid: process_start_time(pid) for pid in kids}
+    os.kill(proc.pid, signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=60)
+    text = stderr.decode()
+    assert proc.returncode == 143, text
+    assert "interrupted (SIGTERM): no output folder was written" in text and "Traceback" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert list(tmp.iterdir()) == []
+    time.sleep(0.5)
+    assert [pid for pid in kids if alive(pid, starts[pid])] == []
