@@ -168,7 +168,8 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
                 scratch=None if scratch is None else str(scratch))
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
-    tasks = [t for t in tasks if len(t.customers)]
+    tasks = [t for t in tasks if len(t.customers)]  # more shards than customers (persons): the empty ones are dropped
+    used = len(tasks)
     again_total = 0
     rounds = 0
     started = time.perf_counter()
@@ -199,7 +200,7 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
                      for members in [again[shard_of[again] == s]]]
         say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
         _merge(state, ids, scenario, into)
-    return {"shards": shards, "rounds": rounds, "simulated_again": again_total}
+    return {"shards": used, "rounds": rounds, "simulated_again": again_total}
 
 
 def _count(n: int, noun: str) -> str:
@@ -336,22 +337,47 @@ def local_pool(workers: int) -> tuple[Execute, Callable[[bool], None]]:
 
 
 def dask_cluster(address: Any) -> tuple[Execute, Callable[[bool], None], int]:
-    """Run tasks on the Dask cluster at ``address`` (``tcp://host:port`` or a cluster object; the
-    ``journeysim[dask]`` extra). Returns the executor, its closer and the number of workers it has."""
+    """Run tasks on the Dask cluster at ``address`` (``tcp://host:port``, a cluster object, or a connected
+    ``distributed.Client``, which stays open; the ``journeysim[dask]`` extra). Returns the executor, its
+    closer and the number of workers it has."""
     from simulator.sweep.backends import dask_client
 
-    client = dask_client(address)
+    owned = not _is_client(address)
+    client = dask_client(address) if owned else address
+    running: list[Any] = []
 
     def execute(tasks: list[ShardTask]) -> Iterator[ShardOutput]:
         from distributed import as_completed
 
         futures = client.map(simulate_shard, tasks, pure=False)
+        running[:] = futures
         for future in as_completed(futures, loop=client.loop):
             yield future.result()
             future.release()
 
+    def close(abort: bool) -> None:
+        if owned:
+            client.close()
+        elif abort and running:
+            client.cancel(running)
+
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    return execute, lambda abort: client.close(), workers
+    return execute, close, workers
+
+
+def _is_client(obj: Any) -> bool:
+    try:
+        from distributed import Client
+    except ImportError:
+        return False
+    return isinstance(obj, Client)
+
+
+def dask_address(dask: Any) -> str:
+    """The scheduler address of ``dask`` (an address, a cluster object or a client), as the summary says it."""
+    if _is_client(dask):
+        return str(dask.scheduler.address)
+    return str(getattr(dask, "scheduler_address", dask))
 
 
 def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: Any = None,
@@ -388,4 +414,4 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
             if closer is not None:
                 closer(not finished)
     return {**info, "workers": workers if dask is None else None,
-            "dask": None if dask is None else str(getattr(dask, "scheduler_address", dask))}
+            "dask": None if dask is None else dask_address(dask)}

@@ -229,3 +229,48 @@ def test_an_interrupted_sharded_run_leaves_no_folder_no_temporary_file_and_no_wo
     assert list(tmp.iterdir()) == []
     time.sleep(0.5)
     assert [pid for pid in kids if alive(pid, starts[pid])] == []
+
+
+CART = str(ROOT / "scenarios" / "cart_abandonment.yaml")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--workers", "2", "--dask", "tcp://127.0.0.1:1"], "give --workers or --dask, not both"),
+    (["--workers", "1", "--dask", "tcp://127.0.0.1:1"], "give --workers or --dask, not both"),
+    (["--dask", "nonsense"], "--dask 'nonsense' is not a scheduler address"),
+    (["--dask", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+], ids=["workers-and-dask", "workers-1-and-dask", "not-an-address", "no-scheduler"])
+def test_bad_split_options_exit_2_with_the_message_and_write_nothing(tmp_path, args, message):
+    """A Dask address is checked (and the scheduler reached) before the run starts: the message is Dask's
+    own, not wrapped in 'the run failed at ... after 0 events: UsageError(...)', and no '<out>.failed'
+    folder is left. --workers with --dask is ambiguous (the cluster has its own workers): refused, as
+    `journeysim sweep` does."""
+    pytest.importorskip("distributed")
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    result = CliRunner().invoke(cli, ["run", CART, "--customers", "20", "--out", str(tmp_path / "x"), "--quiet",
+                                      "--no-report", *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {message}"), result.output
+    assert "Traceback" not in result.output and "the run failed" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_more_shards_than_customers_runs_the_non_empty_ones(tmp_path):
+    """--shards 1000 with 50 customers: customer i is in shard i % 1000, so 50 shards hold one customer
+    each and 950 are empty; the log is the one-process log and the summary says 50 shards ran."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    common = ["run", CART, "--customers", "50", "--quiet", "--no-report", "--set", 'gates={consent-violation: "<= 100%"}']
+    one = CliRunner().invoke(cli, [*common, "--out", str(tmp_path / "one")])
+    many = CliRunner().invoke(cli, [*common, "--out", str(tmp_path / "many"), "--shards", "1000"])
+    assert one.exit_code == many.exit_code == 0, one.output + many.output
+    for name in ("events.parquet", "findings.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "many" / name).read_bytes(), name
+    import json
+
+    assert json.loads((tmp_path / "many" / "summary.json").read_text())["sharding"]["shards"] == 50
