@@ -173,7 +173,7 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     again_total = 0
     rounds = 0
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", dir=scratch) as spill:
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-" if scratch is None else "spill-", dir=scratch) as spill:
         state = _State(population_size, Path(spill))
         while True:
             rounds += 1
@@ -381,16 +381,17 @@ def dask_address(dask: Any) -> str:
 
 
 def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: Any = None,
-           say: Callable[[str], None] | None = None) -> dict[str, Any]:
+           say: Callable[[str], None] | None = None, scratch: str | Path | None = None) -> dict[str, Any]:
     """Simulate ``engine``'s run (built, not run) as customer shards and write the merged log into its log.
 
     Local processes (``workers``) or a Dask cluster (``dask``); ``shards`` defaults to the number of
-    workers. Returns the relaxation's figures (shards, rounds, customers simulated again)."""
+    workers. Temporary files go to a folder made in ``scratch`` (default: the system's temp dir).
+    Returns the relaxation's figures (shards, rounds, customers simulated again)."""
     pop = engine.population
     persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
     # Every temporary file of the run (the spilled shard logs, and the local workers' own) lives under one
     # folder, removed only after the workers are stopped: an interrupted run leaves nothing in the temp dir.
-    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", ignore_cleanup_errors=True) as scratch:
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", dir=scratch, ignore_cleanup_errors=True) as folder:
         closer: Callable[[bool], None] | None = None
         local = None  # a Dask cluster's workers may be on other machines: they use their own temp dir
         if dask is not None:
@@ -399,11 +400,11 @@ def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: An
         elif workers > 1:
             execute, closer = local_pool(workers)
             shards = shards or workers
-            local = scratch
+            local = folder
         else:
             execute = in_process
             shards = shards or 1
-            local = scratch
+            local = folder
         finished = False
         try:
             info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,

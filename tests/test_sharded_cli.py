@@ -194,6 +194,15 @@ def test_shard_outputs_may_arrive_in_any_order_and_progress_says_each_round():
         assert said[-1] == f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})"
 
 
+def _wait_for_a_shard(proc, where) -> None:
+    """Poll every 10 ms until a worker has created its shard folder somewhere under ``where``."""
+    deadline = time.monotonic() + 120
+    while not list(where.rglob("journeysim-shard-*")):
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, "no shard started within 120 s"
+        time.sleep(0.01)
+
+
 def _journeysim(*args: str, env: dict[str, str]):
     from test_processes import journeysim
 
@@ -203,9 +212,9 @@ def _journeysim(*args: str, env: dict[str, str]):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
 def test_an_interrupted_sharded_run_leaves_no_folder_no_temporary_file_and_no_worker(tmp_path):
     """SIGTERM to `journeysim run --workers 2` while both workers simulate their shards (seen by the
-    shard folders they create in TMPDIR): exit 143, no --out folder (nor its .partial), nothing left in
-    TMPDIR (the workers are killed, so they could not remove their own temporary folders: those must live
-    in the driver's, removed after the workers are stopped), and no worker left."""
+    shard folders they create): exit 143, no --out folder (nor its .partial-run), nothing left in TMPDIR
+    (the workers are killed, so they could not remove their own temporary folders: those must live in
+    the driver's, removed after the workers are stopped), and no worker left."""
     from test_processes import alive, descendants
 
     tmp = tmp_path / "tmp"
@@ -213,11 +222,7 @@ def test_an_interrupted_sharded_run_leaves_no_folder_no_temporary_file_and_no_wo
     out = tmp_path / "X"
     proc = _journeysim("run", str(ROOT / "benchmarks" / "reference.yaml"), "--customers", "5000", "--workers", "2",
                        "--out", str(out), "--quiet", "--no-report", env={"TMPDIR": str(tmp)})
-    deadline = time.monotonic() + 120
-    while not list(tmp.rglob("journeysim-shard-*")):  # a worker is inside its shard
-        assert proc.poll() is None, proc.communicate()[1].decode()
-        assert time.monotonic() < deadline, "no shard started within 120 s"
-        time.sleep(0.01)
+    _wait_for_a_shard(proc, tmp_path)
     kids = descendants(proc.pid)
     starts = {pid: process_start_time(pid) for pid in kids}
     os.kill(proc.pid, signal.SIGTERM)
@@ -274,3 +279,31 @@ def test_more_shards_than_customers_runs_the_non_empty_ones(tmp_path):
     import json
 
     assert json.loads((tmp_path / "many" / "summary.json").read_text())["sharding"]["shards"] == 50
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_kill9_of_a_sharded_run_leaves_only_its_partial_folder_which_the_next_run_removes(tmp_path):
+    """kill -9 of `journeysim run --workers 2` during round 1: both workers are gone within 5 s; the
+    shards' temporary files are inside the run's own `.X.partial-run` (nothing in TMPDIR, where nobody
+    would ever remove them), and the next run into the same parent folder removes that."""
+    from test_processes import descendants, kill9_and_check
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    runs = tmp_path / "runs"
+    proc = _journeysim("run", str(ROOT / "benchmarks" / "reference.yaml"), "--customers", "5000", "--workers", "2",
+                       "--out", str(runs / "X"), "--quiet", "--no-report", env={"TMPDIR": str(tmp)})
+    _wait_for_a_shard(proc, runs)
+    kill9_and_check(proc, descendants(proc.pid))
+    assert list(tmp.iterdir()) == []
+    partial = runs / ".X.partial-run"
+    assert [p.name for p in runs.iterdir()] == [partial.name]
+    assert list(partial.rglob("journeysim-shard-*"))
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    again = CliRunner().invoke(cli, ["run", CART, "--customers", "20", "--out", str(runs / "next"), "--quiet",
+                                     "--no-report", "--set", 'gates={consent-violation: "<= 100%"}'])
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in runs.iterdir()) == ["next"]
