@@ -307,3 +307,24 @@ def test_kill9_of_a_sharded_run_leaves_only_its_partial_folder_which_the_next_ru
                                      "--no-report", "--set", 'gates={consent-violation: "<= 100%"}'])
     assert again.exit_code == 0, again.output
     assert sorted(p.name for p in runs.iterdir()) == ["next"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_a_worker_killed_from_outside_fails_the_run_with_a_plain_message(tmp_path):
+    """kill -9 of one worker of `journeysim run --workers 2` (the out-of-memory killer) during round 1:
+    exit 2 with the same message as in the findings pass, not 'the run failed at <start> after 0
+    events: BrokenProcessPool(...)' (the driver's clock never moves in a sharded run); X.failed says why."""
+    from test_processes import descendants
+
+    out = tmp_path / "X"
+    proc = _journeysim("run", str(ROOT / "benchmarks" / "reference.yaml"), "--customers", "5000", "--workers", "2",
+                       "--out", str(out), "--quiet", "--no-report", env={})
+    _wait_for_a_shard(proc, tmp_path)
+    os.kill(descendants(proc.pid)[0], signal.SIGKILL)
+    _stdout, stderr = proc.communicate(timeout=60)
+    text = stderr.decode()
+    assert proc.returncode == 2, text
+    assert text.startswith("error: the sharded simulation failed: a worker process died before it finished "
+                           "(killed from outside"), text
+    assert "Traceback" not in text and "BrokenProcessPool" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X.failed"]
