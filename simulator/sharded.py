@@ -168,7 +168,9 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
                 scratch=None if scratch is None else str(scratch))
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
-    tasks = [t for t in tasks if len(t.customers)]  # more shards than customers (persons): the empty ones are dropped
+    # more shards than customers (persons): the empty ones are dropped, but one always runs (with no
+    # customers at all it still gives the run-level records: batch runs of 0 records)
+    tasks = [t for t in tasks if len(t.customers)] or tasks[:1]
     used = len(tasks)
     again_total = 0
     rounds = 0

@@ -328,3 +328,25 @@ def test_a_worker_killed_from_outside_fails_the_run_with_a_plain_message(tmp_pat
                            "(killed from outside"), text
     assert "Traceback" not in text and "BrokenProcessPool" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X.failed"]
+
+
+def test_a_sharded_run_of_no_customers_keeps_the_batch_runs(tmp_path):
+    """benchmarks/reference.yaml with --customers 0: the log is only its run-level records, the
+    crm-to-cdp batch link's runs (`batch-run`, records=0), every 4 h from 01:00 (6 a day) over 14 days: 84.
+    Split into shards, every shard was empty and dropped, so the log was empty; one (empty) shard must
+    still run."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+    from simulator.engine.events import read_events
+
+    ref = str(ROOT / "benchmarks" / "reference.yaml")
+    for name, split in (("one", []), ("two", ["--workers", "2"]), ("seven", ["--shards", "7"])):
+        result = CliRunner().invoke(cli, ["run", ref, "--customers", "0", "--out", str(tmp_path / name), "--quiet",
+                                          "--no-report", *split])
+        assert result.exit_code == 0, result.output
+    ev = read_events(tmp_path / "one")
+    assert ev["kind"].astype(str).tolist() == ["batch-run"] * 84
+    assert ev["detail"].str.contains("records=0;").all()
+    for name in ("two", "seven"):
+        assert (tmp_path / name / "events.parquet").read_bytes() == (tmp_path / "one" / "events.parquet").read_bytes()
