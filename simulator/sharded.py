@@ -174,7 +174,8 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
     used = len(tasks)
     again_total = 0
     rounds = 0
-    started = time.perf_counter()
+    begun = time.perf_counter()
+    timing: list[dict[str, Any]] = []  # per round: customers simulated, seconds simulating, seconds settling
     with tempfile.TemporaryDirectory(prefix="journeysim-shards-" if scratch is None else "spill-", dir=scratch) as spill:
         state = _State(population_size, Path(spill))
         while True:
@@ -183,12 +184,16 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
             why = "" if rounds == 1 else " whose queue starts changed"
             say(f"simulating: round {rounds}: {_count(total, 'customer')}{why}, {_count(len(tasks), 'shard')}")
             done = 0
+            started = time.perf_counter()
             for out in execute(tasks):  # as they finish: each is written to the spill folder at once
                 state.add(out)
                 done += 1
                 say(f"simulating: round {rounds}: {done} of {_count(len(tasks), 'shard')} done "
-                    f"({time.perf_counter() - started:.0f} s)")
+                    f"({time.perf_counter() - begun:.0f} s)")
+            simulated = time.perf_counter()
             again, settled = _unsettled(state, spacing)
+            timing.append({"customers": total, "simulate_s": round(simulated - started, 3),
+                           "settle_s": round(time.perf_counter() - simulated, 3)})
             if not len(again):
                 break
             if profiles:
@@ -201,8 +206,11 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
                      for s in np.unique(shard_of[again]).tolist()
                      for members in [again[shard_of[again] == s]]]
         say(f"simulating: merging the shards' logs ({rounds} round{'s' if rounds != 1 else ''})")
+        started = time.perf_counter()
         _merge(state, ids, scenario, into)
-    return {"shards": used, "rounds": rounds, "simulated_again": again_total}
+        merge_s = round(time.perf_counter() - started, 3)
+    return {"shards": used, "rounds": rounds, "simulated_again": again_total, "per_round": timing,
+            "merge_s": merge_s}
 
 
 def _count(n: int, noun: str) -> str:
@@ -266,6 +274,12 @@ def _merge(state: _State, ids: Sequence[str], scenario: Scenario, into: EventLog
     ids_array = pa.array(list(ids), type=pa.string())
     streams = [_current_batches(state, k, ids_array) for k in range(len(state.outputs))]
     streams.append(iter([_run_records(state, scenario)]))
+    merge_streams(streams, into)
+
+
+def merge_streams(streams: list[Iterator[pa.Table]], into: EventLog) -> None:
+    """Append the records of ``streams`` (each already in canonical order, no customer in two streams) to
+    ``into`` in canonical order, a time slice at a time: memory holds about one batch per stream."""
     n = len(streams)
     buffers: dict[int, pa.Table] = {}
     exhausted: set[int] = set()
@@ -312,6 +326,11 @@ def _run_records(state: _State, scenario: Scenario) -> pa.Table:
         if len(rows):
             rows = rows[state.current(k, rows[:, 0])]
             np.add.at(counts, rows[:, 1], rows[:, 2])
+    return run_records_table(runs, counts, scenario)
+
+
+def run_records_table(runs: Sequence[RunRecord], counts: np.ndarray, scenario: Scenario) -> pa.Table:
+    """The run-level records with their summed counts, as log records in canonical order."""
     log = EventLog(None, scenario.start)
     for (t, kind, system, form, args), n in zip(runs, counts.tolist()):
         log.record(t, kind, None, system=system, detail=run_detail(form, n, args))

@@ -228,20 +228,37 @@ class Engine:
 
     def run(self, progress: Callable[[float], None] | None = None) -> None:
         """Run the clock to the scenario's end; ``progress`` gets the simulated seconds done."""
+        self.start()
+        step = max(self.horizon / 200, 3600.0)
+        t = 0.0
+        with _young_gc_only():
+            while t < self.horizon:
+                t = min(self.horizon, t + step)
+                self.advance(t)
+                if progress is not None:
+                    progress(t)
+        self.finish()
+
+    def start(self) -> None:
+        """Put everything that starts the run on the clock (nothing has happened yet)."""
         self.env.process(self._exogenous())
         if self.response is not None:
             self.response.start()
         self._scripted_opt_outs()
         self.net.start_batches(self.horizon)
         self._entries()
-        step = max(self.horizon / 200, 3600.0)
-        t = 0.0
-        with _young_gc_only():
-            while t < self.horizon:
-                t = min(self.horizon, t + step)
-                self.env.run(until=t)
-                if progress is not None:
-                    progress(t)
+
+    def advance(self, until: float) -> None:
+        """Process every event before ``until`` (none at ``until`` itself: a run split in time windows
+        processes each instant in exactly one window)."""
+        env = self.env
+        step = env.step
+        while env.peek() < until:
+            step()
+
+    def finish(self) -> None:
+        """The end of the run (the clock stands at the horizon): instances still inside are recorded."""
+        self.env._now = max(self.env.now, self.horizon)  # SimPy has no public way to move an idle clock
         for runner in self.runners:
             runner.close()
 

@@ -304,7 +304,8 @@ class EventLog:
             raise RuntimeError("EventLog.extend_ordered() after close()")
         if self._rows:
             self._flush(final=True)
-        self._flushed_counts.update(table.column("kind").to_pylist())
+        counts = table.column("kind").cast(pa.string()).value_counts()
+        self._flushed_counts.update({str(k): int(n) for k, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist())})
         self._append_ordered(table)
 
     def _append_ordered(self, table: pa.Table) -> None:
