@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.engine import Engine
 from simulator.engine.events import EventLog
@@ -350,3 +352,39 @@ def test_a_sharded_run_of_no_customers_keeps_the_batch_runs(tmp_path):
     assert ev["detail"].str.contains("records=0;").all()
     for name in ("two", "seven"):
         assert (tmp_path / name / "events.parquet").read_bytes() == (tmp_path / "one" / "events.parquet").read_bytes()
+
+
+_IDENTITY = ("population.identity={profiles: {choice: {1: 0.5, 2: 0.4, 3: 0.1}}, "
+             "merge: {at: cdp, latency: {fixed: 6h}, never: 0.2}}")
+_ID_REF: dict[int, tuple[pa.Table, Engine]] = {}
+_ID_SCENARIO: dict[str, object] = {}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_identity_runs_give_the_same_log_for_any_split_that_keeps_persons_together(data):
+    """benchmarks/reference.yaml with 1-3 profiles per person merged after 6 h (300 persons): any shard
+    count and any assignment of persons to shards (a person's profiles together, as assign_shards does)
+    gives the one-process log. Before persons were simulated again whole, seeds 1, 2 and 3 all differed."""
+    sc = _ID_SCENARIO.setdefault("sc", load_scenario(ROOT / "benchmarks" / "reference.yaml", [_IDENTITY]))
+    seed = data.draw(st.integers(1, 4), label="seed")
+    if seed not in _ID_REF:
+        log = EventLog(None, sc.start)
+        engine = Engine(sc, seed=seed, log=log, size=300)
+        engine.run()
+        log.close()
+        _ID_REF[seed] = (log.table(), engine)
+    ref, engine = _ID_REF[seed]
+    pop = engine.population
+    persons = pop.profiles.person
+    shards = data.draw(st.integers(1, 6), label="shards")
+    people = np.unique(persons)
+    shard_of_person = dict(zip(people.tolist(), data.draw(
+        st.lists(st.integers(0, shards - 1), min_size=len(people), max_size=len(people)), label="person shards")))
+    assignment = np.array([shard_of_person[p] for p in persons.tolist()])
+    out = EventLog(None, sc.start)
+    run_sharded(sc, seed=seed, size=300, scripted=(), population_size=pop.size, persons=persons, ids=pop.ids,
+                shards=shards, into=out, assignment=assignment)
+    out.close()
+    assert _plain(out.table()).equals(_plain(ref))
+
