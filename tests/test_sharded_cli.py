@@ -1,8 +1,10 @@
 """Sharded runs as a user meets them (simulator/sharded.py, simulator/cli.py `run`): cases found by
 trying to break `journeysim run --workers/--shards/--dask` (issue 19), each failing before its fix.
 
-The layers: a hand-derived identity scenario (a person's profiles must be simulated again together),
-and end-to-end CLI runs (bad input exits 2 with a clear message).
+The layers: hand-derived scenarios (a person's profiles are simulated again together; a customer's
+records on two throughput channels, xfail until the engine fixes their order), a Hypothesis property
+over identity splits, and end-to-end runs of the real command (signals, kill -9 of the parent or of a
+worker, bad --workers/--dask/--shards input: exit codes, messages, nothing left behind).
 """
 
 from __future__ import annotations
