@@ -175,13 +175,14 @@ def _placeholder_warnings(sc) -> None:
 @click.option("--impact", "impact", multiple=True, metavar="CHANNEL",
               help="Also run a paired what-if run without CHANNEL's sends (same seed) and report the conversions "
                    "it contributes per journey (needs projections: in the scenario; repeatable or a,b).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Split the simulation into customer shards on this many local processes "
-                   "(same event log whatever the number).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Split the simulation into customer shards on this many local processes (default: 1, "
+                   "not split). The event log, findings and summary are the same whatever the split.")
 @click.option("--shards", type=click.IntRange(min=1), default=None,
-              help="Customer shards of a split simulation (default: --workers, or twice the Dask workers).")
+              help="Customer shards of a split simulation (default: one per worker, or two per Dask worker).")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
-              help="Split the simulation over the Dask cluster at ADDRESS (tcp://HOST:8786; the journeysim[dask] extra).")
+              help="Split the simulation over the Dask cluster at ADDRESS, e.g. tcp://scheduler:8786 (needs "
+                   "journeysim[dask]; not with --workers: the cluster has its own).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (and its CSV exports).")
 @click.option("--quiet", is_flag=True, help="No progress bar and a one-line summary.")
 def run(scenario: Path, seed: int | None, customers: int | None, overrides: tuple[str, ...], out: Path | None,
@@ -202,6 +203,9 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
     extra_gates = [parse_fail_on(text) for text in fail_on]
     gate_on = check_gate_on(gate_on, replications)
+    if workers is not None and dask_address is not None:
+        raise UsageError("give --workers or --dask, not both (a Dask cluster has its own workers; --shards sets "
+                         "how many shards they share)")
     from simulator.pipeline import run_scenario
     from simulator.runfolder import default_run_dir, new_run_id
     from simulator.scenario.load import load_scenario
@@ -228,8 +232,13 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
                                                (lambda text: click.echo(text, err=True)))) if h is not None]
         hook = hooks[0] if len(hooks) == 1 else (lambda result, file: {**hooks[0](result, file),
                                                                          **hooks[1](result, file)})
-    split = dict(workers=workers, shards=shards, dask=dask_address)
-    sharded = workers > 1 or shards is not None or dask_address is not None
+    client = None
+    if dask_address is not None:  # a bad address or no scheduler: exit 2 now, before any folder exists
+        from simulator.sweep.backends import dask_client
+
+        client = dask_client(dask_address)
+    split = dict(workers=workers or 1, shards=shards, dask=client)
+    sharded = (workers or 1) > 1 or shards is not None or client is not None
     try:
         if show and sharded:  # no clock to show: each shard's end, round by round, then each phase
             result = run_scenario(sc, seed=seed, customers=customers, out=out, overwrite=overwrite,
@@ -267,6 +276,9 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
 
         click.echo(f"\ninterrupted ({describe(exc)}): no output folder was written", err=True)
         sys.exit(exit_code(exc))
+    finally:
+        if client is not None:
+            client.close()
     from simulator.summary import run_summary_lines
 
     lines = run_summary_lines(result)

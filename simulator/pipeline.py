@@ -161,7 +161,20 @@ def simulate(engine: Engine, progress: Callable[[float], None] | None = None, *,
         return
     from simulator.sharded import run_on
 
-    info = run_on(engine, workers=workers, shards=shards, dask=dask, say=status)
+    # the shards' temporary files go inside the run's partial folder when there is one (same disk as the
+    # result, and a run killed with -9 leaves them where the next run clears them up), else to TMPDIR
+    scratch = engine.log.path.parent if engine.log.path is not None else None
+    try:
+        info = run_on(engine, workers=workers, shards=shards, dask=dask, say=status, scratch=scratch)
+    except (KeyboardInterrupt, EngineError):
+        raise
+    except Exception as exc:  # a worker killed from outside, a full disk: say so plainly (the clock of this
+        from simulator.clifailures import clean_failure  # process never moved: "failed at <start>" would mislead)
+
+        message = clean_failure(exc)
+        if message is None:
+            raise
+        raise EngineError(f"the sharded simulation failed: {message}") from exc
     engine.sharding = info
     if progress is not None:
         progress(engine.horizon)

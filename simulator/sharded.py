@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -62,6 +63,7 @@ class ShardTask:
     assumed: dict[str, dict[tuple[int, int], float]]
     round: int = 0
     shard: int = 0
+    scratch: str | None = None  # a folder of the driver's for temporary files (local workers), else the system's
 
 
 @dataclass
@@ -81,7 +83,8 @@ def simulate_shard(task: ShardTask) -> ShardOutput:
     """Simulate ``task.customers`` over the whole horizon with the assumed queue starts."""
     from simulator.engine import Engine
 
-    with tempfile.TemporaryDirectory(prefix="journeysim-shard-") as tmp:
+    scratch = task.scratch if task.scratch and os.path.isdir(task.scratch) else None  # not there: a remote worker
+    with tempfile.TemporaryDirectory(prefix="journeysim-shard-", dir=scratch) as tmp:
         path = Path(tmp) / "events.arrow"
         with EventLog(path, task.scenario.start, arrow=True) as log:
             shard = Shard(np.asarray(task.customers, dtype=np.int64), assumed=task.assumed)
@@ -148,41 +151,53 @@ class _State:
 def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Sequence[ScriptedCustomer],
                 population_size: int, persons: np.ndarray, ids: Sequence[str], shards: int, into: EventLog,
                 execute: Execute = in_process, assignment: np.ndarray | None = None,
-                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS) -> dict[str, Any]:
+                say: Callable[[str], None] | None = None, max_rounds: int = MAX_ROUNDS,
+                scratch: str | Path | None = None) -> dict[str, Any]:
     """Run ``scenario`` as ``shards`` shards (``execute`` runs a round's tasks, in any order), append the
     merged log to ``into`` in canonical order, and return figures on the relaxation (rounds, customers
     simulated again). ``assignment`` (customer -> shard) defaults to :func:`assign_shards`; any
-    assignment gives the same log."""
+    assignment gives the same log. ``scratch``: a folder for every temporary file, the workers' too
+    (the caller removes it after stopping them, so a killed worker leaves nothing behind)."""
     say = say or (lambda _text: None)
+    persons = np.asarray(persons, dtype=np.int64)
+    profiles = len(np.unique(persons)) < len(persons)  # population.identity: some persons have several profiles
     shard_of = assign_shards(persons, shards) if assignment is None else np.asarray(assignment, dtype=np.int64)
     spacing = {ch: 1.0 / scenario.systems[system].throughput
                for ch, system in scenario.channel_systems.items() if scenario.systems[system].throughput}
-    base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted))
+    base = dict(scenario=scenario, seed=seed, size=size, scripted=tuple(scripted),
+                scratch=None if scratch is None else str(scratch))
     tasks = [ShardTask(**base, customers=np.flatnonzero(shard_of == s), assumed={}, round=0, shard=s)
              for s in range(shards)]
-    # shards without customers have nothing to simulate, but one shard always runs: the run-level
-    # records (batch runs) exist even with no customer at all
+    # more shards than customers (persons): the empty ones are dropped, but one always runs (with no
+    # customers at all it still gives the run-level records: batch runs of 0 records)
     tasks = [t for t in tasks if len(t.customers)] or tasks[:1]
+    used = len(tasks)
     again_total = 0
     rounds = 0
+    begun = time.perf_counter()
     timing: list[dict[str, Any]] = []  # per round: customers simulated, seconds simulating, seconds settling
-    with tempfile.TemporaryDirectory(prefix="journeysim-shards-") as spill:
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-" if scratch is None else "spill-", dir=scratch) as spill:
         state = _State(population_size, Path(spill))
         while True:
             rounds += 1
             total = sum(len(t.customers) for t in tasks)
+            why = "" if rounds == 1 else " whose queue starts changed"
+            say(f"simulating: round {rounds}: {_count(total, 'customer')}{why}, {_count(len(tasks), 'shard')}")
             done = 0
             started = time.perf_counter()
-            for out in execute(tasks):
+            for out in execute(tasks):  # as they finish: each is written to the spill folder at once
                 state.add(out)
                 done += 1
-                say(f"simulating: round {rounds}, shard {done} of {len(tasks)} done ({total:,} customers this round)")
+                say(f"simulating: round {rounds}: {done} of {_count(len(tasks), 'shard')} done "
+                    f"({time.perf_counter() - begun:.0f} s)")
             simulated = time.perf_counter()
             again, settled = _unsettled(state, spacing)
             timing.append({"customers": total, "simulate_s": round(simulated - started, 3),
                            "settle_s": round(time.perf_counter() - simulated, 3)})
             if not len(again):
                 break
+            if profiles:
+                again = _whole_persons(again, persons)
             if rounds >= max_rounds:
                 raise EngineError(f"the channel queues did not settle after {max_rounds} rounds of the sharded run "
                                   f"({len(again)} customers still change); run it with --workers 1")
@@ -194,8 +209,19 @@ def run_sharded(scenario: Scenario, *, seed: int, size: int | None, scripted: Se
         started = time.perf_counter()
         _merge(state, ids, scenario, into)
         merge_s = round(time.perf_counter() - started, 3)
-    return {"shards": shards, "rounds": rounds, "simulated_again": again_total, "per_round": timing,
+    return {"shards": used, "rounds": rounds, "simulated_again": again_total, "per_round": timing,
             "merge_s": merge_s}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _whole_persons(customers: np.ndarray, persons: np.ndarray) -> np.ndarray:
+    """``customers`` and every other profile of their persons (population.identity): a profile's records
+    depend on its person's other profiles (person caps, merged opt-outs, the merge itself), so a person is
+    simulated again whole, never one profile without the others."""
+    return np.flatnonzero(np.isin(persons, persons[customers]))
 
 
 def _unsettled(state: _State, spacing: dict[str, float]) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -332,50 +358,82 @@ def local_pool(workers: int) -> tuple[Execute, Callable[[bool], None]]:
 
 
 def dask_cluster(address: Any) -> tuple[Execute, Callable[[bool], None], int]:
-    """Run tasks on the Dask cluster at ``address`` (``tcp://host:port`` or a cluster object; the
-    ``journeysim[dask]`` extra). Returns the executor, its closer and the number of workers it has."""
+    """Run tasks on the Dask cluster at ``address`` (``tcp://host:port``, a cluster object, or a connected
+    ``distributed.Client``, which stays open; the ``journeysim[dask]`` extra). Returns the executor, its
+    closer and the number of workers it has."""
     from simulator.sweep.backends import dask_client
 
-    client = dask_client(address)
+    owned = not _is_client(address)
+    client = dask_client(address) if owned else address
+    running: list[Any] = []
 
     def execute(tasks: list[ShardTask]) -> Iterator[ShardOutput]:
         from distributed import as_completed
 
         futures = client.map(simulate_shard, tasks, pure=False)
+        running[:] = futures
         for future in as_completed(futures, loop=client.loop):
             yield future.result()
             future.release()
 
+    def close(abort: bool) -> None:
+        if owned:
+            client.close()
+        elif abort and running:
+            client.cancel(running)
+
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    return execute, lambda abort: client.close(), workers
+    return execute, close, workers
+
+
+def _is_client(obj: Any) -> bool:
+    try:
+        from distributed import Client
+    except ImportError:
+        return False
+    return isinstance(obj, Client)
+
+
+def dask_address(dask: Any) -> str:
+    """The scheduler address of ``dask`` (an address, a cluster object or a client), as the summary says it."""
+    if _is_client(dask):
+        return str(dask.scheduler.address)
+    return str(getattr(dask, "scheduler_address", dask))
 
 
 def run_on(engine: Any, *, workers: int = 1, shards: int | None = None, dask: Any = None,
-           say: Callable[[str], None] | None = None) -> dict[str, Any]:
+           say: Callable[[str], None] | None = None, scratch: str | Path | None = None) -> dict[str, Any]:
     """Simulate ``engine``'s run (built, not run) as customer shards and write the merged log into its log.
 
     Local processes (``workers``) or a Dask cluster (``dask``); ``shards`` defaults to the number of
-    workers. Returns the relaxation's figures (shards, rounds, customers simulated again)."""
+    workers. Temporary files go to a folder made in ``scratch`` (default: the system's temp dir).
+    Returns the relaxation's figures (shards, rounds, customers simulated again)."""
     pop = engine.population
     persons = pop.profiles.person if pop.profiles is not None else np.arange(pop.size)
-    closer: Callable[[bool], None] | None = None
-    if dask is not None:
-        execute, closer, cluster = dask_cluster(dask)
-        shards = shards or 2 * cluster
-    elif workers > 1:
-        execute, closer = local_pool(workers)
-        shards = shards or workers
-    else:
-        execute = in_process
-        shards = shards or 1
-    finished = False
-    try:
-        info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
-                           population_size=pop.size, persons=persons, ids=pop.ids, shards=shards, into=engine.log,
-                           execute=lambda tasks: sorted(execute(tasks), key=lambda out: out.shard), say=say)
-        finished = True
-    finally:
-        if closer is not None:
-            closer(not finished)
+    # Every temporary file of the run (the spilled shard logs, and the local workers' own) lives under one
+    # folder, removed only after the workers are stopped: an interrupted run leaves nothing in the temp dir.
+    with tempfile.TemporaryDirectory(prefix="journeysim-shards-", dir=scratch, ignore_cleanup_errors=True) as folder:
+        closer: Callable[[bool], None] | None = None
+        local = None  # a Dask cluster's workers may be on other machines: they use their own temp dir
+        if dask is not None:
+            execute, closer, cluster = dask_cluster(dask)
+            shards = shards or 2 * cluster
+        elif workers > 1:
+            execute, closer = local_pool(workers)
+            shards = shards or workers
+            local = folder
+        else:
+            execute = in_process
+            shards = shards or 1
+            local = folder
+        finished = False
+        try:
+            info = run_sharded(engine.scenario, seed=engine.seed, size=engine.size, scripted=engine.scripted,
+                               population_size=pop.size, persons=persons, ids=pop.ids, shards=shards,
+                               into=engine.log, execute=execute, say=say, scratch=local)
+            finished = True
+        finally:
+            if closer is not None:
+                closer(not finished)
     return {**info, "workers": workers if dask is None else None,
-            "dask": None if dask is None else str(getattr(dask, "scheduler_address", dask))}
+            "dask": None if dask is None else dask_address(dask)}

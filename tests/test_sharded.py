@@ -148,16 +148,6 @@ def test_any_assignment_of_customers_to_shards_gives_the_same_log(data):
 _REF: dict[str, tuple[pa.Table, Engine]] = {}
 
 
-def test_a_run_without_customers_keeps_its_batch_runs():
-    """No customer at all: every batch run of the promo calendar still logs `records=0`, split or not."""
-    sc = load_scenario(ROOT / "scenarios" / "promo_calendar.yaml")
-    ref, engine = _inline(sc, sc.seed, 0)
-    assert ref.num_rows > 0 and set(ref.column("kind").cast(pa.string()).to_pylist()) <= {"batch-run", "batch-skipped"}
-    for shards in (1, 3):
-        table, _info = _sharded(sc, engine, sc.seed, 0, shards)
-        assert _same(table, ref)
-
-
 def test_run_on_two_local_workers_writes_the_same_folder(tmp_path):
     """End to end: `run_scenario(workers=2)` writes the same events.parquet bytes and findings.csv."""
     sc = load_scenario(ROOT / "scenarios" / "welcome_series.yaml")
