@@ -2,7 +2,7 @@
 trying to break `journeysim run --workers/--shards/--dask` (issue 19), each failing before its fix.
 
 The layers: hand-derived scenarios (a person's profiles are simulated again together; a customer's
-records on two throughput channels, xfail until the engine fixes their order), a Hypothesis property
+records on two throughput channels: placed channel by channel), a Hypothesis property
 over identity splits, and end-to-end runs of the real command (signals, kill -9 of the parent or of a
 worker, bad --workers/--dask/--shards input: exit codes, messages, nothing left behind).
 """
@@ -140,18 +140,14 @@ journeys:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine/ledger.py: each throughput channel's end-of-instant pass is "
-                   "scheduled by the instant's first send from any customer, so the order of one customer's "
-                   "`queued` records across two channels depends on the other customers in its shard "
-                   "(reported to the lead: engine semantics)")
 def test_a_customers_queued_records_on_two_channels_keep_their_order_in_any_shard():
     """a1 is sent email m at 0; a2 is sent push p then email m at 0. Both channels 1/m, 10 s delivery.
     Email: a1 starts at 0 (delivered 10), a2 at 60 (`queue wait 1m`, delivered 70); push: a2 at 0
-    (delivered 10). One process: a1's email send schedules the email queue's pass first, so a2's
-    `queued` records are email then push. Sharded, round 2 simulates a2 alone (its email start moved
-    from 0 to 60): a2's own push send schedules the push pass first, so its records come push then
-    email, and the log differs from the one-process log (promo_calendar at 2000 customers on 7 shards
-    shows the same for c000010 at 2026-11-27 13:00: a black-friday email and a browse push)."""
+    (delivered 10). Each channel's end-of-instant pass has its own priority in channel-name order, so
+    a2's `queued` records are email then push whoever sent first. (Before, the first send of the instant
+    from any customer scheduled the pass: one process gave email then push, a sharded round 2 that
+    simulates a2 alone gave push then email; promo_calendar at 2000 customers on 7 shards showed it for
+    c000010 at 2026-11-27 13:00.)"""
     sc = load_scenario_text(TWO_QUEUES)
     consent = {"email": True, "push": True}
     people = [ScriptedCustomer("a1", consent=consent, timezone="UTC", events=((0.0, "mail"),)),

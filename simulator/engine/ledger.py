@@ -28,7 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["QueueClock", "InlineQueue", "AssumedQueue", "queue_for", "settle", "AFTER_SENDS"]
 
-#: SimPy priority of a channel's end-of-instant queue pass: after the orchestrator's decisions (2).
+#: SimPy priority of the first channel's end-of-instant queue pass: after the orchestrator's decisions
+#: (2). Each channel has its own priority (``AFTER_SENDS`` + its rank in channel-name order), so the
+#: passes of one instant run channel by channel whoever sent first.
 AFTER_SENDS = 3
 
 Started = Callable[[float], None]
@@ -52,11 +54,12 @@ class QueueClock:
 class _Queue:
     """Sends accepted at the current instant, placed in ledger order at its end."""
 
-    __slots__ = ("engine", "channel", "pending", "counts")
+    __slots__ = ("engine", "channel", "pending", "counts", "priority")
 
     def __init__(self, engine: Engine, channel: str):
         self.engine = engine
         self.channel = channel
+        self.priority = AFTER_SENDS + sorted(engine.scenario.channel_systems).index(channel)
         self.pending: list[tuple[int, int, Started]] = []
         self.counts: dict[int, int] = {}  # customer -> sends accepted so far on this channel
 
@@ -65,7 +68,7 @@ class _Queue:
         n = self.counts.get(customer, 0) + 1
         self.counts[customer] = n
         if not self.pending:
-            self.engine.at_end_of_instant(self._place, AFTER_SENDS)
+            self.engine.at_end_of_instant(self._place, self.priority)
         self.pending.append((customer, n, started))
 
     def _place(self) -> None:
