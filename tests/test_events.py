@@ -291,3 +291,24 @@ def test_new_run_id_format():
     """new_run_id is <date>-<time>-s<seed> from the given (or current) clock."""
     assert new_run_id(42, datetime(2026, 11, 23, 14, 25, 1)) == "20261123-142501-s42"
     assert new_run_id(3).endswith("-s3")
+
+
+def test_an_instant_larger_than_the_buffer_comes_out_in_canonical_order(tmp_path):
+    """23 records at one instant with chunk_rows=5 (the buffer fills four times before time moves on), for
+    customers c, a, b in turn, then one record at t=2: the instant comes out sorted by customer, each
+    customer's records in the order recorded, then the later record; the file and the in-memory table
+    agree, and the row count is right while the instant is still open."""
+    log = EventLog(tmp_path / "e.parquet", START, chunk_rows=5, keep_in_memory=True)
+    order = ["c", "a", "b"]
+    for i in range(23):
+        log.record(1.0, "step", order[i % 3], detail=str(i))
+    assert log.rows == 23 and log.table().num_rows == 23
+    log.record(2.0, "step", "a", detail="later")
+    log.close()
+    table = pq.read_table(tmp_path / "e.parquet")
+    assert table.column("customer").to_pylist() == ["a"] * 8 + ["b"] * 7 + ["c"] * 8 + ["a"]
+    expected = [str(i) for i in range(1, 23, 3)] + [str(i) for i in range(2, 23, 3)] + \
+        [str(i) for i in range(0, 23, 3)] + ["later"]
+    assert table.column("detail").to_pylist() == expected
+    assert table.column("seq").to_pylist() == list(range(24))
+    assert log.table().equals(table)

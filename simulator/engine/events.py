@@ -182,6 +182,8 @@ class EventLog:
         self._rows: list[Any] = []
         self._flushed_rows = 0
         self._flush_at = self._chunk_items  # flat buffer length that triggers the next flush
+        self._instant: list[pa.Table] = []  # sorted runs of one instant too large for one buffer
+        self._instant_rows = 0
         self._last_t = -math.inf  # time of the last record moved to the ordered output
         self._ready: list[pa.Table] = []  # ordered records not yet written as a row group
         self._ready_rows = 0
@@ -233,7 +235,7 @@ class EventLog:
     @property
     def rows(self) -> int:
         """Records recorded so far (flushed or not)."""
-        return self._flushed_rows + len(self._rows) // _WIDTH
+        return self._flushed_rows + self._instant_rows + len(self._rows) // _WIDTH
 
     @property
     def counts(self) -> collections.Counter[str]:
@@ -279,7 +281,7 @@ class EventLog:
         """Move buffered records to the ordered output. Records arrive in time order; those at the latest
         instant stay buffered (more may come at that instant) unless ``final``."""
         rows = self._rows
-        if not rows:
+        if not rows and not (final and self._instant):
             return
         if not final:
             times = rows[0::_WIDTH]
@@ -287,15 +289,26 @@ class EventLog:
             cut = len(times)
             while cut and times[cut - 1] == last:
                 cut -= 1
-            if cut == 0:  # one instant fills the buffer: wait for the next one (the buffer grows)
-                self._flush_at = len(rows) + self._chunk_items
+            if cut == 0:  # one instant fills the buffer (a blast): keep what it has so far as a sorted Arrow run
+                self._flushed_counts.update(rows[_KIND::_WIDTH])
+                self._instant.append(self._pending_batch(rows))
+                self._instant_rows += len(rows) // _WIDTH
+                self._rows = []
                 return
             ready, self._rows = rows[:cut * _WIDTH], rows[cut * _WIDTH:]
         else:
             ready, self._rows = rows, []
-        self._flush_at = self._chunk_items
         self._flushed_counts.update(ready[_KIND::_WIDTH])
-        self._append_ordered(self._pending_batch(ready))
+        table = self._pending_batch(ready) if ready else None
+        if self._instant:  # the instant kept in runs is complete: its runs and the records after it, in order
+            whole = pa.concat_tables(self._instant + ([table] if table is not None else [])).unify_dictionaries()
+            self._instant, self._instant_rows = [], 0
+            order = canonical_indices(whole)
+            for at in range(0, len(order), self.chunk_rows):  # taken a row group at a time: no sorted copy
+                self._append_ordered(whole.take(order.slice(at, self.chunk_rows)))
+            return
+        if table is not None:
+            self._append_ordered(table)
 
     def extend_ordered(self, table: pa.Table) -> None:
         """Append records already in canonical order (a sharded run's merged log, :mod:`simulator.sharded`);
@@ -379,8 +392,9 @@ class EventLog:
             raise RuntimeError("this EventLog streams to disk only; use read_events(path) after "
                                "close(), or create it with keep_in_memory=True")
         parts = list(self._batches) + list(self._ready)
-        if self._rows:
-            part = self._pending_batch()
+        tail = self._instant + ([self._pending_batch()] if self._rows else [])
+        if tail:
+            part = canonical_order(pa.concat_tables(tail))
             seq = np.arange(self._flushed_rows, self._flushed_rows + part.num_rows, dtype=np.int64)
             parts.append(part.set_column(COLUMNS.index("seq"), SCHEMA.field("seq"), pa.array(seq)))
         if not parts:
@@ -404,8 +418,14 @@ def canonical_order(table: pa.Table) -> pa.Table:
     log whatever the number of shards that produced it (records of one customer keep their order)."""
     if table.num_rows < 2:
         return table
+    table = table.unify_dictionaries()  # parts encoded separately (a sharded merge, the runs of one instant)
+    return table.take(canonical_indices(table))
+
+
+def canonical_indices(table: pa.Table) -> pa.Array:
+    """The row order of :func:`canonical_order` (a stable sort by time, then customer, no customer first)."""
     keys = pa.table({"t": table.column("t"), "c": pc.fill_null(table.column("customer"), "")})  # ids are never ""
-    return table.take(pc.sort_indices(keys, sort_keys=[("t", "ascending"), ("c", "ascending")]))
+    return pc.sort_indices(keys, sort_keys=[("t", "ascending"), ("c", "ascending")])
 
 
 # --------------------------------------------------------------------------------------- readers
