@@ -27,6 +27,9 @@ from simulator.engine.population import ScriptedCustomer
 from simulator.parallel import process_start_time
 from simulator.scenario.load import load_scenario, load_scenario_text
 from simulator.sharded import in_process, run_sharded
+from test_sharded import _inline as run_inline
+from test_sharded import _plain
+from test_sharded import _sharded as run_split
 
 PERSON_CAP = """\
 scenario: person-cap
@@ -61,30 +64,16 @@ journeys:
 """
 
 
-def _plain(table: pa.Table) -> pa.Table:
-    kind = table.column("kind").cast(pa.string())
-    return table.set_column(table.schema.get_field_index("kind"), "kind", kind).combine_chunks()
-
-
 def _go(name: str, t: float) -> ScriptedCustomer:
     return ScriptedCustomer(name, consent={"email": True}, timezone="UTC", events=((t, "go"),))
 
 
 def _inline(scenario, people) -> tuple[pa.Table, Engine]:
-    log = EventLog(None, scenario.start)
-    engine = Engine(scenario, seed=1, log=log, size=None, scripted=people)
-    engine.run()
-    log.close()
-    return log.table(), engine
+    return run_inline(scenario, 1, None, people)
 
 
 def _sharded(scenario, engine: Engine, people, shards: int) -> tuple[pa.Table, dict]:
-    pop = engine.population
-    log = EventLog(None, scenario.start)
-    info = run_sharded(scenario, seed=1, size=None, scripted=people, population_size=pop.size,
-                       persons=pop.profiles.person, ids=pop.ids, shards=shards, into=log)
-    log.close()
-    return log.table(), info
+    return run_split(scenario, engine, 1, None, shards, people)
 
 
 def test_a_person_is_simulated_again_with_all_its_profiles():
