@@ -54,7 +54,9 @@ def run_summary_lines(result: RunResult) -> list[str]:
             for rec in analysis.recommendations[:5]:
                 lines.append(f"  - {rec['text']}")
             if len(analysis.recommendations) > 5:
-                lines.append(f"  ... and {len(analysis.recommendations) - 5} more in report.html and summary.json")
+                where = "report.html and summary.json" if result.out is not None and \
+                    (result.out / "report.html").exists() else "summary.json"
+                lines.append(f"  ... and {len(analysis.recommendations) - 5} more in {where}")
         reps = result.summary.get("replications")
         if reps:
             across = f"across {len(reps['seeds'])} replications"

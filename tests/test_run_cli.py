@@ -189,3 +189,12 @@ def test_suppressed_line_groups_by_reason_without_ids(tmp_path):
     assert "exit_when met at release" in reasons, line
     total = int(re.search(r"(\d+) suppressed", r.output)[1])
     assert sum(int(n) for _, n in parts) == total
+
+
+def test_without_a_report_the_summary_does_not_point_to_one(tmp_path):
+    """promo_calendar at 300 customers has 6 recommendations: the summary lists 5 and says where the
+    sixth is. With --no-report there is no report.html to point to: only summary.json."""
+    result = run(str(ROOT / "scenarios" / "promo_calendar.yaml"), "--customers", "300", "--no-report",
+                 "--out", str(tmp_path / "r"))
+    assert "  ... and 1 more in summary.json" in result.output.splitlines()
+    assert "report.html" not in result.output
