@@ -8,6 +8,7 @@ print without a Python traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -275,7 +276,7 @@ def run(scenario: Path, seed: int | None, customers: int | None, overrides: tupl
         from simulator.interrupts import describe, exit_code
 
         click.echo(f"\ninterrupted ({describe(exc)}): no output folder was written", err=True)
-        sys.exit(exit_code(exc))
+        raise Interrupted(exit_code(exc)) from None
     finally:
         if client is not None:
             client.close()
@@ -568,9 +569,20 @@ from simulator.importers.cli import import_command as _import_command  # noqa: E
 cli.add_command(_import_command)
 
 
+class Interrupted(SystemExit):
+    """An interrupted run, cleaned up and reported: the process may end at once (see :func:`main`)."""
+
+
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="journeysim")
+    """Console-script entry point. An interrupted run ends the process at once, after flushing its output:
+    everything it wrote is already removed, and a worker pool killed mid-task can leave its manager thread
+    blocked, which would keep the interpreter's exit waiting (seen once in CI after SIGHUP during findings)."""
+    try:
+        cli(prog_name="journeysim")
+    except Interrupted as exc:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(exc.code or 0))
 
 
 if __name__ == "__main__":  # pragma: no cover
