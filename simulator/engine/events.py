@@ -181,7 +181,6 @@ class EventLog:
         # order (column c is then the C-level slice _rows[c::_WIDTH], no per-record transposing)
         self._rows: list[Any] = []
         self._flushed_rows = 0
-        self._flush_at = self._chunk_items  # flat buffer length that triggers the next flush
         self._instant: list[pa.Table] = []  # sorted runs of one instant too large for one buffer
         self._instant_rows = 0
         self._last_t = -math.inf  # time of the last record moved to the ordered output
@@ -227,7 +226,7 @@ class EventLog:
         rows = self._rows
         rows += (t, customer, kind, journey, step, system, field, value, version, truth_value, truth_version,
                  channel, message, detail)
-        if len(rows) >= self._flush_at:
+        if len(rows) >= self._chunk_items:
             self._flush()
 
     # -- state ----------------------------------------------------------------------------------
